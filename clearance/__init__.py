@@ -1,0 +1,1 @@
+"""Composition root: settings, app factory, HTTP error mapping, CLI and web pages."""
