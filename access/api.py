@@ -1,0 +1,63 @@
+"""HTTP routes of the access package: login and the administrations' published keys (JWKS)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+
+from access.directory import Directory
+from access.errors import InvalidInput
+from access.http import public, requires
+from access.levels import parse_admin_code
+from access.policy import Action, Principal
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _directory(request: Request) -> Directory:
+    directory: Directory = request.app.state.directory
+    return directory
+
+
+@router.post("/auth/login", dependencies=[Depends(public)])
+def login(request: Request, body: Annotated[Any, Body()] = None) -> dict[str, Any]:
+    """Exchange a user name and password for a bearer token."""
+    if not isinstance(body, dict) or set(body) != {"username", "password"}:
+        raise InvalidInput('login body must be {"username": ..., "password": ...}')
+    username, password = body["username"], body["password"]
+    if not isinstance(username, str) or not isinstance(password, str) or len(password) > 1024:
+        raise InvalidInput("username and password must be strings")
+    token = _directory(request).login(
+        username, password, audience=request.app.state.settings.node_id
+    )
+    return {"access_token": token, "token_type": "Bearer"}
+
+
+@router.get("/.well-known/jwks.json", dependencies=[Depends(public)])
+def jwks(request: Request) -> dict[str, Any]:
+    """Public signing keys of every administration registered on this node."""
+    return _directory(request).jwks()
+
+
+@router.get("/administrations/{admin}/jwks.json", dependencies=[Depends(public)])
+def admin_jwks(request: Request, admin: str) -> dict[str, Any]:
+    try:
+        code = parse_admin_code(admin)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return _directory(request).jwks(code)
+
+
+@router.get("/auth/whoami")
+def whoami(
+    principal: Annotated[Principal, Depends(requires(Action.CATALOG_READ))],
+) -> dict[str, Any]:
+    return {
+        "user": principal.user,
+        "administration": principal.admin,
+        "roles": sorted(principal.roles),
+        "clearance": principal.clearance.name,
+    }

@@ -1,0 +1,175 @@
+"""The one access policy: ``decide(principal, resource, action, now) -> Decision``.
+
+Every route and service asks this function, and nothing else, whether an access is allowed. It is
+pure: no I/O, the clock is an argument, and every denial carries a machine-readable reason that goes
+into the audit log. SQL-side visibility filters (catalog search) are a translation of the
+``Action.DISCOVER`` branch and are tested against it, combination by combination.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from access.levels import ALL_PARTNERS, Discovery, Handling, Level, Role
+
+__all__ = [
+    "NODE",
+    "ROLE_ACTIONS",
+    "Action",
+    "Decision",
+    "HoldingResource",
+    "NodeResource",
+    "Principal",
+    "Reason",
+    "Resource",
+    "decide",
+    "may_discover",
+]
+
+
+class Action(StrEnum):
+    """``scope:resource:action``; routes declare which one they need."""
+
+    CATALOG_READ = "catalog:catalogue:read"  # call catalogue routes at all
+    DISCOVER = "catalog:holding:discover"  # learn that a holding exists, see its metadata
+    PUBLISH = "catalog:holding:publish"
+    REQUEST_DOWNLOAD = "access:holding:request-download"
+    REQUEST_EVALUATION = "access:holding:request-evaluation"
+    ADMIN_MANAGE = "access:node:manage"  # administrations, users, keys
+    AUDIT_READ = "access:audit:read"
+
+
+#: What each role may do at all; resource rules below narrow it further.
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.RESEARCHER: frozenset(
+        {Action.CATALOG_READ, Action.DISCOVER, Action.REQUEST_DOWNLOAD, Action.REQUEST_EVALUATION}
+    ),
+    Role.STEWARD: frozenset({Action.CATALOG_READ, Action.DISCOVER, Action.PUBLISH}),
+    Role.OPERATOR: frozenset(
+        {Action.CATALOG_READ, Action.DISCOVER, Action.PUBLISH, Action.ADMIN_MANAGE}
+    ),
+    Role.AUDITOR: frozenset({Action.CATALOG_READ, Action.DISCOVER, Action.AUDIT_READ}),
+}
+
+_HOLDING_ACTIONS = frozenset(
+    {Action.DISCOVER, Action.PUBLISH, Action.REQUEST_DOWNLOAD, Action.REQUEST_EVALUATION}
+)
+
+
+class Reason(StrEnum):
+    ALLOWED = "allowed"
+    ROLE_LACKS_ACTION = "role-lacks-action"
+    NOT_DISCOVERABLE = "not-discoverable"
+    NOT_OWNER = "not-owner"
+    NOT_RELEASABLE = "not-releasable"
+    CLEARANCE_BELOW_LEVEL = "clearance-below-level"
+    LEVEL_R4_NEVER_SERVED = "level-r4-never-served"
+    HANDLING_FORBIDS_MODE = "handling-forbids-mode"
+    ACTION_NOT_APPLICABLE = "action-not-applicable"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated user of a partner administration."""
+
+    user: str
+    admin: str
+    roles: frozenset[Role]
+    clearance: Level
+
+    def __post_init__(self) -> None:
+        if not self.roles:
+            raise ValueError("a principal needs at least one role")
+        if self.clearance is Level.R4:
+            raise ValueError("no user may hold R4 clearance: R4 content is never served")
+
+
+@dataclass(frozen=True)
+class NodeResource:
+    """The node as a whole, for actions that concern no particular holding."""
+
+
+NODE = NodeResource()
+
+
+@dataclass(frozen=True)
+class HoldingResource:
+    """The security-relevant attributes of one holding (a STAC collection)."""
+
+    owner: str
+    level: Level
+    releasable_to: frozenset[str]
+    handling: Handling
+    discovery: Discovery
+
+    def __post_init__(self) -> None:
+        if not self.releasable_to:
+            raise ValueError("releasable_to must name administrations or ALL")
+        if ALL_PARTNERS in self.releasable_to and len(self.releasable_to) > 1:
+            raise ValueError("releasable_to mixes ALL with administration codes")
+
+    def releasable_to_admin(self, admin: str) -> bool:
+        return admin == self.owner or bool({ALL_PARTNERS, admin} & self.releasable_to)
+
+
+Resource = NodeResource | HoldingResource
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: Reason
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+_ALLOW = Decision(True, Reason.ALLOWED)
+
+
+def _deny(reason: Reason) -> Decision:
+    return Decision(False, reason)
+
+
+def may_discover(admin: str, holding: HoldingResource) -> bool:
+    """Whether users of ``admin`` may learn that ``holding`` exists (the DISCOVER rule alone)."""
+    if admin == holding.owner or holding.discovery is Discovery.PARTNERS:
+        return True
+    return holding.releasable_to_admin(admin)
+
+
+def decide(principal: Principal, resource: Resource, action: Action, now: datetime) -> Decision:
+    """Decide one access. ``now`` bounds time-limited resources (grants, later issues)."""
+    del now  # no resource kind handled here is time-limited yet; grants will be
+    if not any(action in ROLE_ACTIONS[role] for role in principal.roles):
+        return _deny(Reason.ROLE_LACKS_ACTION)
+    if isinstance(resource, NodeResource):
+        return _ALLOW if action not in _HOLDING_ACTIONS else _deny(Reason.ACTION_NOT_APPLICABLE)
+    if action not in _HOLDING_ACTIONS:
+        return _deny(Reason.ACTION_NOT_APPLICABLE)
+    if not may_discover(principal.admin, resource):
+        return _deny(Reason.NOT_DISCOVERABLE)
+    if action is Action.DISCOVER:
+        return _ALLOW
+    if action is Action.PUBLISH:
+        return _ALLOW if principal.admin == resource.owner else _deny(Reason.NOT_OWNER)
+    return _decide_data_access(principal, resource, action)
+
+
+def _decide_data_access(principal: Principal, holding: HoldingResource, action: Action) -> Decision:
+    if holding.level is Level.R4:
+        return _deny(Reason.LEVEL_R4_NEVER_SERVED)
+    if not holding.releasable_to_admin(principal.admin):
+        return _deny(Reason.NOT_RELEASABLE)
+    if principal.clearance < holding.level:
+        return _deny(Reason.CLEARANCE_BELOW_LEVEL)
+    allowed_handling = (
+        {Handling.DOWNLOAD}
+        if action is Action.REQUEST_DOWNLOAD
+        else {Handling.DOWNLOAD, Handling.ENCLAVE_ONLY}
+    )
+    if holding.handling not in allowed_handling:
+        return _deny(Reason.HANDLING_FORBIDS_MODE)
+    return _ALLOW

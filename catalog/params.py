@@ -1,0 +1,193 @@
+"""Turn STAC API search parameters (GET query strings or POST bodies) into a ``SearchRequest``.
+
+Every parameter is checked and every problem becomes an ``InvalidQuery`` naming the parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from catalog.cql2sql import FilterError, parse_filter
+from catalog.errors import InvalidQuery
+from catalog.search import SearchRequest, SortKey
+
+__all__ = ["from_get", "from_post", "parse_datetime_interval", "to_post_body"]
+
+_KNOWN_POST = {
+    "collections", "ids", "bbox", "datetime", "intersects", "limit", "token", "filter",
+    "filter-lang", "filter-crs", "sortby", "fields", "q", "aggregations",
+}  # fmt: skip
+_CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def _instant(text: str, name: str) -> datetime | None:
+    if text in ("", ".."):
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise InvalidQuery(f"{name}: {text!r} is not an RFC 3339 date-time") from None
+    if value.tzinfo is None:
+        raise InvalidQuery(f"{name}: {text!r} has no time zone (use Z or an offset)")
+    return value.astimezone(UTC)
+
+
+def parse_datetime_interval(text: str) -> tuple[datetime | None, datetime | None]:
+    parts = text.split("/")
+    if len(parts) == 1:
+        instant = _instant(parts[0], "datetime")
+        if instant is None:
+            raise InvalidQuery("datetime: an open instant '..' needs an interval")
+        return instant, instant
+    if len(parts) != 2 or parts == ["..", ".."] or parts == ["", ""]:
+        raise InvalidQuery(f"datetime: {text!r} is not an instant or an interval 'start/end'")
+    start, end = _instant(parts[0], "datetime"), _instant(parts[1], "datetime")
+    if start and end and start > end:
+        raise InvalidQuery("datetime: interval start is after its end")
+    return start, end
+
+
+def _str_list(value: Any, name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise InvalidQuery(f"{name}: expected a list of strings")
+    if len(value) > 500:
+        raise InvalidQuery(f"{name}: at most 500 values")
+    return tuple(value)
+
+
+def _bbox(value: Any) -> tuple[float, ...]:
+    if isinstance(value, str):
+        try:
+            value = [float(v) for v in value.split(",")]
+        except ValueError:
+            raise InvalidQuery("bbox: expected 4 or 6 comma-separated numbers") from None
+    if not isinstance(value, list) or len(value) not in (4, 6):
+        raise InvalidQuery("bbox: expected 4 or 6 numbers")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        raise InvalidQuery("bbox: expected numbers")
+    half = len(value) // 2
+    if any(value[i] > value[i + half] for i in range(1, half)):
+        raise InvalidQuery("bbox: minimum latitude/elevation is above its maximum")
+    return tuple(float(v) for v in value)
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidQuery(f"{name}: expected an integer")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidQuery(f"{name}: expected an integer, got {value!r}") from None
+
+
+def _sortby(value: Any) -> tuple[SortKey, ...]:
+    keys: list[SortKey] = []
+    if isinstance(value, str):
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            descending = part.startswith("-")
+            keys.append(SortKey(_sort_field(part.lstrip("+-")), descending))
+        return tuple(keys)
+    if not isinstance(value, list):
+        raise InvalidQuery("sortby: expected a list of {field, direction}")
+    for entry in value:
+        if not isinstance(entry, dict) or not isinstance(entry.get("field"), str):
+            raise InvalidQuery("sortby: each entry needs a 'field'")
+        direction = entry.get("direction", "asc")
+        if direction not in ("asc", "desc"):
+            raise InvalidQuery("sortby: direction must be 'asc' or 'desc'")
+        keys.append(SortKey(_sort_field(entry["field"]), direction == "desc"))
+    return tuple(keys)
+
+
+def _sort_field(name: str) -> str:
+    return name.removeprefix("properties.")
+
+
+def _fields(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        include = tuple(p.lstrip("+") for p in parts if not p.startswith("-"))
+        exclude = tuple(p[1:] for p in parts if p.startswith("-"))
+        return include, exclude
+    if not isinstance(value, dict) or set(value) - {"include", "exclude"}:
+        raise InvalidQuery("fields: expected {include: [...], exclude: [...]}")
+    return (
+        _str_list(value.get("include", []), "fields.include"),
+        _str_list(value.get("exclude", []), "fields.exclude"),
+    )
+
+
+def _filter(value: Any, lang: Any, crs: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if crs not in (None, _CRS84):
+        raise InvalidQuery(f"filter-crs: only {_CRS84} is supported")
+    if lang is None:
+        lang = "cql2-text" if isinstance(value, str) else "cql2-json"
+    if lang not in ("cql2-text", "cql2-json"):
+        raise InvalidQuery("filter-lang: expected 'cql2-text' or 'cql2-json'")
+    try:
+        return parse_filter(value, lang)
+    except FilterError as exc:
+        raise InvalidQuery(f"filter: {exc}") from None
+
+
+def _build(params: Mapping[str, Any], *, from_query_string: bool) -> SearchRequest:
+    start = end = None
+    if params.get("datetime"):
+        start, end = parse_datetime_interval(str(params["datetime"]))
+    if params.get("intersects") is not None:
+        raise InvalidQuery("intersects: spatial search is not supported (scans have no geometry)")
+    filter_value = params.get("filter")
+    if (
+        from_query_string
+        and isinstance(filter_value, str)
+        and params.get("filter-lang") == "cql2-json"
+    ):
+        try:
+            filter_value = json.loads(filter_value)
+        except ValueError:
+            raise InvalidQuery("filter: not valid JSON for filter-lang cql2-json") from None
+    include, exclude = _fields(params["fields"]) if params.get("fields") else ((), ())
+    try:
+        return SearchRequest(
+            collections=_str_list(params["collections"], "collections")
+            if params.get("collections")
+            else None,
+            ids=_str_list(params["ids"], "ids") if params.get("ids") else None,
+            start=start,
+            end=end,
+            bbox=_bbox(params["bbox"]) if params.get("bbox") is not None else None,
+            cql2=_filter(filter_value, params.get("filter-lang"), params.get("filter-crs")),
+            sortby=_sortby(params["sortby"]) if params.get("sortby") else (),
+            q=_str_list(params["q"], "q") if params.get("q") else (),
+            limit=_int(params.get("limit", 10), "limit"),
+            offset=_int(params.get("token", 0), "token"),
+            fields_include=include,
+            fields_exclude=exclude,
+        )
+    except ValueError as exc:
+        raise InvalidQuery(str(exc)) from None
+
+
+def from_get(query: Mapping[str, str]) -> SearchRequest:
+    return _build(query, from_query_string=True)
+
+
+def from_post(body: Any) -> SearchRequest:
+    if not isinstance(body, dict):
+        raise InvalidQuery("request body must be a JSON object")
+    unknown = sorted(set(body) - _KNOWN_POST)
+    if unknown:
+        raise InvalidQuery(f"unknown search parameter {unknown[0]!r}")
+    return _build(body, from_query_string=False)
+
+
+def to_post_body(body: Mapping[str, Any], offset: int) -> dict[str, Any]:
+    """The body of the next page's POST request: the same search with the next token."""
+    return {**body, "token": str(offset)}

@@ -1,0 +1,233 @@
+"""Build the STAC Collection and Items of a holding with pystac (``xray:``, ``sec:``, ``label:``,
+``file:`` fields), plus the promoted columns the store indexes.
+
+Pure: takes the validated ``Holding`` read by ``catalog.ingest`` and the publish options, returns
+documents. Asset hrefs name the blob by content; bytes are only ever served by the transfer
+service under a grant.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pystac
+
+from access.levels import ALL_PARTNERS, Discovery, Handling, Level
+from catalog.ingest import Holding, Scan
+from catalog.store import ClassStat, HoldingRecord, ItemRecord
+from catalog.validation import COLLECTION_EXTENSIONS, ITEM_EXTENSIONS
+
+__all__ = ["HoldingOptions", "blob_key", "build_holding", "build_item"]
+
+_LABEL_DESCRIPTION = "Objects annotated with bounding boxes, classed by HS code (COCO JSON asset)."
+_ROLES = {"high": ["data", "energy-high"], "low": ["data", "energy-low"],
+          "original": ["source"], "annotations": ["labels", "metadata"]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HoldingOptions:
+    holding_id: str
+    admin: str
+    admin_name: str
+    title: str
+    description: str
+    level: Level
+    marking: str
+    releasable_to: frozenset[str]
+    handling: Handling
+    discovery: Discovery
+
+
+def blob_key(sha256_hex: str) -> str:
+    return f"objects/{sha256_hex[:2]}/{sha256_hex}"
+
+
+def _checksum(sha256_hex: str) -> str:
+    return "1220" + sha256_hex  # multihash: sha2-256 (0x12), 32 bytes (0x20)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _classes(scan: Scan, holding: Holding) -> dict[str, int]:
+    counts: Counter[str] = Counter(
+        holding.categories[a.category_id].hs_code for a in scan.annotations
+    )
+    return dict(sorted(counts.items()))
+
+
+def _taxonomy(holding: Holding) -> str:
+    editions = sorted({c.hs_edition for c in holding.categories.values()})
+    return editions[0] if len(editions) == 1 else ",".join(editions)
+
+
+def _properties(scan: Scan, holding: Holding, options: HoldingOptions) -> dict[str, Any]:
+    classes = _classes(scan, holding)
+    return {
+        "xray:modality": scan.modality,
+        "xray:conveyance": scan.conveyance,
+        "xray:container_type": scan.container_type,
+        "xray:energy_profile": scan.energy_profile,
+        "xray:energies_kv": [e.kv for e in scan.energies],
+        "xray:scanner": f"{scan.scanner_manufacturer} {scan.scanner_model}",
+        "xray:pixel_spacing_mm": list(scan.pixel_spacing_mm),
+        "xray:views": list(scan.views),
+        "xray:source_format": scan.source_format,
+        "xray:label_taxonomy": _taxonomy(holding),
+        "xray:inspection_outcome": scan.inspection_outcome,
+        "xray:synthetic": scan.synthetic,
+        "xray:object_count": len(scan.annotations),
+        "xray:declared_hs_codes": list(scan.declared_hs_codes),
+        "label:type": "vector",
+        "label:properties": ["hs_code"],
+        "label:description": _LABEL_DESCRIPTION,
+        "label:tasks": ["detection"],
+        "label:methods": ["manual"],
+        "label:classes": [{"name": "hs_code", "classes": list(classes)}],
+        "label:overviews": [
+            {
+                "property_key": "hs_code",
+                "counts": [{"name": c, "count": n} for c, n in classes.items()],
+            }
+        ],
+        "sec:level": options.level.name,
+    }
+
+
+def build_item(scan: Scan, holding: Holding, options: HoldingOptions) -> ItemRecord:
+    item = pystac.Item(
+        id=scan.id,
+        geometry=None,
+        bbox=None,
+        datetime=scan.datetime,
+        properties=_properties(scan, holding, options),
+        stac_extensions=list(ITEM_EXTENSIONS),
+        collection=options.holding_id,
+    )
+    for asset in scan.assets:
+        item.add_asset(
+            asset.key,
+            pystac.Asset(
+                href=f"/transfer/objects/{asset.sha256_hex}",
+                media_type=asset.media_type,
+                roles=_ROLES[asset.key],
+                extra_fields={
+                    "file:size": asset.size,
+                    "file:checksum": _checksum(asset.sha256_hex),
+                },
+            ),
+        )
+    document = item.to_dict(include_self_link=False, transform_hrefs=False)
+    document["links"] = []
+    names = [holding.categories[a.category_id].name for a in scan.annotations]
+    classes = _classes(scan, holding)
+    text = " ".join([scan.id, scan.modality, scan.conveyance, scan.inspection_outcome,
+                     scan.scanner_manufacturer, scan.scanner_model, *classes, *names])  # fmt: skip
+    return ItemRecord(
+        id=scan.id,
+        datetime=scan.datetime,
+        level=int(options.level),
+        modality=scan.modality,
+        conveyance=scan.conveyance,
+        container_type=scan.container_type,
+        energy_profile=scan.energy_profile,
+        scanner=f"{scan.scanner_manufacturer} {scan.scanner_model}",
+        source_format=scan.source_format,
+        inspection_outcome=scan.inspection_outcome,
+        synthetic=scan.synthetic,
+        object_count=len(scan.annotations),
+        search_text=text.lower(),
+        document=document,
+        classes=classes,
+    )
+
+
+def _stats(holding: Holding, items: Sequence[ItemRecord]) -> tuple[ClassStat, ...]:
+    names = {c.hs_code: c.name for c in holding.categories.values()}
+    images: Counter[tuple[str, str]] = Counter()
+    objects: Counter[tuple[str, str]] = Counter()
+    for item in items:
+        for code, n in item.classes.items():
+            images[(code, item.modality)] += 1
+            objects[(code, item.modality)] += n
+    return tuple(
+        ClassStat(code, modality, names[code], images[(code, modality)], objects[(code, modality)])
+        for code, modality in sorted(images)
+    )
+
+
+def _summaries(items: Sequence[ItemRecord]) -> dict[str, Any]:
+    def distinct(key: str) -> list[Any]:
+        return sorted({i.document["properties"][key] for i in items} - {None})
+
+    return {
+        "xray:modality": distinct("xray:modality"),
+        "xray:conveyance": distinct("xray:conveyance"),
+        "xray:energy_profile": distinct("xray:energy_profile"),
+        "xray:source_format": distinct("xray:source_format"),
+        "label:classes": [
+            {"name": "hs_code", "classes": sorted({c for i in items for c in i.classes})}
+        ],
+    }
+
+
+def _extent(items: Sequence[ItemRecord]) -> pystac.Extent:
+    times = sorted(i.datetime for i in items)
+    interval = [[times[0], times[-1]]] if times else [[None, None]]
+    return pystac.Extent(
+        pystac.SpatialExtent([[-180.0, -90.0, 180.0, 90.0]]),
+        pystac.TemporalExtent(interval),  # type: ignore[arg-type]
+    )
+
+
+def _sec_fields(options: HoldingOptions) -> dict[str, Any]:
+    rel = sorted(options.releasable_to)
+    return {
+        "sec:level": options.level.name,
+        "sec:national_marking": options.marking,
+        "sec:releasable_to": [ALL_PARTNERS] if ALL_PARTNERS in rel else rel,
+        "sec:handling": options.handling.value,
+        "sec:discovery": options.discovery.value,
+        "sec:owner": options.admin,
+    }
+
+
+def build_holding(
+    holding: Holding, options: HoldingOptions, items: Sequence[ItemRecord]
+) -> HoldingRecord:
+    collection = pystac.Collection(
+        id=options.holding_id,
+        title=options.title,
+        description=options.description,
+        extent=_extent(items),
+        license="proprietary",
+        keywords=["x-ray", "customs", "annotated", *sorted({i.conveyance for i in items})],
+        providers=[pystac.Provider(options.admin_name, roles=[pystac.ProviderRole.PRODUCER,
+                                                              pystac.ProviderRole.LICENSOR])],
+        summaries=pystac.Summaries(_summaries(items)),
+        extra_fields=_sec_fields(options),
+        stac_extensions=list(COLLECTION_EXTENSIONS),
+    )  # fmt: skip
+    document = collection.to_dict(include_self_link=False, transform_hrefs=False)
+    document["links"] = []
+    stats = _stats(holding, items)
+    text = " ".join([options.holding_id, options.title, options.description, options.admin,
+                     *(f"{s.hs_code} {s.class_name}" for s in stats)])  # fmt: skip
+    return HoldingRecord(
+        id=options.holding_id,
+        owner=options.admin,
+        title=options.title,
+        level=int(options.level),
+        national_marking=options.marking,
+        handling=options.handling.value,
+        discovery=options.discovery.value,
+        releasable_to=options.releasable_to,
+        search_text=text.lower(),
+        document=document,
+        stats=stats,
+    )

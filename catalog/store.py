@@ -1,0 +1,150 @@
+"""Writing holdings to the database: one transaction replaces a holding's whole published state.
+
+``ItemRecord`` is an item document plus the promoted columns; building those is the STAC builder's
+job, writing them is this module's. Bulk inserts use executemany (SQLAlchemy's insertmanyvalues),
+so ingest speed does not depend on per-row round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from catalog.errors import Conflict
+from catalog.tables import ClassStatRow, CollectionRow, ItemClassRow, ItemRow, RelToRow
+
+__all__ = ["ClassStat", "HoldingRecord", "ItemRecord", "replace_holding"]
+
+_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    id: str
+    datetime: datetime
+    level: int
+    modality: str
+    conveyance: str
+    container_type: str | None
+    energy_profile: str
+    scanner: str
+    source_format: str
+    inspection_outcome: str
+    synthetic: bool
+    object_count: int
+    search_text: str
+    document: dict[str, Any]
+    classes: dict[str, int] = field(default_factory=dict)  # HS code -> objects
+
+
+@dataclass(frozen=True)
+class ClassStat:
+    hs_code: str
+    modality: str
+    class_name: str
+    images: int
+    objects: int
+
+
+@dataclass(frozen=True)
+class HoldingRecord:
+    id: str
+    owner: str
+    title: str
+    level: int
+    national_marking: str
+    handling: str
+    discovery: str
+    releasable_to: frozenset[str]
+    search_text: str
+    document: dict[str, Any]
+    stats: tuple[ClassStat, ...]
+
+
+def _batches(rows: Iterable[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _item_rows(holding_id: str, items: Sequence[ItemRecord]) -> Iterable[dict[str, Any]]:
+    for item in items:
+        yield {
+            "collection_id": holding_id,
+            "id": item.id,
+            "datetime": item.datetime,
+            "level": item.level,
+            "modality": item.modality,
+            "conveyance": item.conveyance,
+            "container_type": item.container_type,
+            "energy_profile": item.energy_profile,
+            "scanner": item.scanner,
+            "source_format": item.source_format,
+            "inspection_outcome": item.inspection_outcome,
+            "synthetic": item.synthetic,
+            "object_count": item.object_count,
+            "search_text": item.search_text,
+            "document": item.document,
+        }
+
+
+def _class_rows(holding_id: str, items: Sequence[ItemRecord]) -> Iterable[dict[str, Any]]:
+    for item in items:
+        for code, objects in item.classes.items():
+            yield {
+                "collection_id": holding_id,
+                "item_id": item.id,
+                "hs_code": code,
+                "objects": objects,
+            }
+
+
+def replace_holding(
+    session: Session, holding: HoldingRecord, items: Sequence[ItemRecord], now: datetime
+) -> int:
+    """Replace the holding's published state in the caller's transaction; returns its version."""
+    owner, version = session.execute(
+        select(CollectionRow.owner, CollectionRow.version).where(CollectionRow.id == holding.id)
+    ).first() or (None, 0)
+    if owner is not None and owner != holding.owner:
+        raise Conflict(f"holding id {holding.id!r} is taken; choose another id")
+    for table in (ItemClassRow, ItemRow, ClassStatRow, RelToRow):
+        session.execute(delete(table).where(table.collection_id == holding.id))
+    session.execute(delete(CollectionRow).where(CollectionRow.id == holding.id))
+    version += 1
+    session.add(
+        CollectionRow(
+            id=holding.id,
+            owner=holding.owner,
+            title=holding.title,
+            level=holding.level,
+            national_marking=holding.national_marking,
+            handling=holding.handling,
+            discovery=holding.discovery,
+            version=version,
+            item_count=len(items),
+            search_text=holding.search_text,
+            document=holding.document,
+            published_at=now,
+        )
+    )
+    session.flush()
+    session.add_all(
+        RelToRow(collection_id=holding.id, admin=a) for a in sorted(holding.releasable_to)
+    )
+    session.add_all(ClassStatRow(collection_id=holding.id, **vars(stat)) for stat in holding.stats)
+    for batch in _batches(_item_rows(holding.id, items)):
+        session.execute(insert(ItemRow), batch)
+    for batch in _batches(_class_rows(holding.id, items)):
+        session.execute(insert(ItemClassRow), batch)
+    return version

@@ -1,0 +1,221 @@
+"""The ``clearance`` command line: node administration, data, publishing, serving and the demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from access.errors import AccessError
+from access.levels import Discovery, Handling, Level, Role, parse_admin_code
+from catalog.errors import CatalogError
+from clearance.app import Node, create_app, open_node
+from clearance.settings import Settings
+
+__all__ = ["main"]
+
+
+def _node() -> Node:
+    return open_node(Settings.from_env())
+
+
+class _Cli(click.Group):
+    """Turns domain errors into one clear line on stderr and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (AccessError, CatalogError, ValueError, PermissionError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Cli)
+def cli() -> None:
+    """Clearance: secure cross-agency catalogue of annotated customs X-ray holdings."""
+
+
+@cli.group()
+def admin() -> None:
+    """Administrations and their signing keys."""
+
+
+@admin.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="Full name of the administration.")
+def admin_add(code: str, name: str) -> None:
+    """Register administration CODE (ISO alpha-3) and generate its signing key."""
+    kid = _node().directory.add_administration(parse_admin_code(code), name)
+    click.echo(f"administration {code} added; signing key {kid} (0600 file in the data folder)")
+
+
+@admin.command("list")
+def admin_list() -> None:
+    for code, name in _node().directory.administrations():
+        click.echo(f"{code}  {name}")
+
+
+@admin.command("rotate-key")
+@click.argument("code")
+def admin_rotate_key(code: str) -> None:
+    """Add a new signing key for CODE; older keys keep verifying until retired."""
+    kid = _node().directory.rotate_key(parse_admin_code(code))
+    click.echo(f"new signing key {kid} for {code}")
+
+
+@admin.command("retire-key")
+@click.argument("kid")
+def admin_retire_key(kid: str) -> None:
+    _node().directory.retire_key(kid)
+    click.echo(f"signing key {kid} retired: tokens it signed no longer verify")
+
+
+@cli.group()
+def user() -> None:
+    """Users of the administrations on this node."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--admin", "admin_code", required=True)
+@click.option(
+    "--role", "roles", required=True, multiple=True, type=click.Choice([r.value for r in Role])
+)
+@click.option(
+    "--clearance", "clearance_", required=True, type=click.Choice(["R0", "R1", "R2", "R3"])
+)
+@click.option("--password-stdin", is_flag=True, help="Read a login password from standard input.")
+def user_add(
+    name: str, admin_code: str, roles: tuple[str, ...], clearance_: str, password_stdin: bool
+) -> None:
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    info = _node().directory.add_user(
+        name,
+        admin=parse_admin_code(admin_code),
+        roles=[Role(r) for r in roles],
+        clearance=Level.parse(clearance_),
+        password=password,
+    )
+    roles = ", ".join(info.roles)
+    click.echo(f"user {info.name} ({info.admin}, {roles}, clearance {info.clearance.name}) added")
+
+
+@user.command("list")
+def user_list() -> None:
+    for info in _node().directory.users():
+        click.echo(
+            f"{info.name:<20} {info.admin}  {','.join(info.roles):<24} {info.clearance.name}"
+        )
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--ttl-minutes", default=480, show_default=True, type=click.IntRange(1, 720))
+def token(name: str, ttl_minutes: int) -> None:
+    """Print a bearer token for user NAME (signed by the user's administration)."""
+    node = _node()
+    click.echo(
+        node.directory.issue_token(
+            name, audience=node.settings.node_id, ttl=timedelta(minutes=ttl_minutes)
+        )
+    )
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(["cargo", "parcel"]), required=True)
+@click.option("--count", type=click.IntRange(1, 100_000), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--admin", "admin_code", default="NLD", show_default=True)
+def synth(out: Path, kind: str, count: int, seed: int, admin_code: str) -> None:
+    """Write a deterministic synthetic annotated X-ray holding to OUT."""
+    from catalog.synth import generate_holding
+
+    summary = generate_holding(out, kind=kind, count=count, seed=seed, admin=admin_code)  # type: ignore[arg-type]
+    click.echo(
+        f"{out}: {summary.scans} scans, {summary.objects} objects, {summary.bytes_written:,} bytes"
+    )
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--admin", "admin_code", required=True)
+@click.option("--holding", "holding_id", required=True)
+@click.option("--title", required=True)
+@click.option("--description", default="", help="Defaults to the title.")
+@click.option("--level", required=True, type=click.Choice([lv.name for lv in Level]))
+@click.option("--marking", required=True, help="The national marking, verbatim.")
+@click.option(
+    "--rel-to", "rel_to", required=True, help="Comma-separated ISO alpha-3 codes, or ALL."
+)
+@click.option("--handling", required=True, type=click.Choice([h.value for h in Handling]))
+@click.option("--discovery", required=True, type=click.Choice([d.value for d in Discovery]))
+def publish(
+    folder: Path, admin_code: str, holding_id: str, title: str, description: str, level: str,
+    marking: str, rel_to: str, handling: str, discovery: str,
+) -> None:  # fmt: skip
+    """Publish the holding in FOLDER as a STAC collection (atomic: all or nothing)."""
+    from clearance.publishing import publish_folder
+
+    result = publish_folder(
+        _node(), folder, admin=admin_code, holding_id=holding_id, title=title,
+        description=description or title, level=level, marking=marking, rel_to=rel_to,
+        handling=handling, discovery=discovery,
+    )  # fmt: skip
+    click.echo(
+        f"published {result.holding_id} v{result.version}: {result.items} items, "
+        f"{result.assets} assets ({result.bytes:,} bytes)"
+    )
+
+
+@cli.command("who-has")
+@click.option("--as", "as_user", required=True, help="See the catalogue as this user sees it.")
+@click.option("--json", "as_json", is_flag=True)
+def who_has_command(as_user: str, as_json: bool) -> None:
+    """What has who got: administration × label class × modality, as USER may see it."""
+    from clearance.tables_text import who_has_table
+
+    node = _node()
+    principal = node.directory.user(as_user).principal()
+    from catalog.whohas import who_has
+
+    with node.sessions() as session:
+        rows = who_has(session, principal)
+    if as_json:
+        click.echo(
+            json.dumps({"as": principal.admin, "rows": [r.as_json() for r in rows]}, indent=2)
+        )
+    else:
+        click.echo(who_has_table(rows, principal))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve the STAC API."""
+    import uvicorn
+
+    uvicorn.run(create_app(_node()), host=host, port=port, log_level="info")
+
+
+@cli.command()
+@click.option("--no-serve", is_flag=True, help="Exit after the walkthrough.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def demo(no_serve: bool, port: int) -> None:
+    """Seed a data folder with synthetic holdings, show who has what, then serve."""
+    from clearance.demo import run_demo
+
+    node = run_demo(Settings.from_env(), echo=click.echo)
+    if not no_serve:
+        import uvicorn
+
+        click.echo(f"\nserving the STAC API at http://127.0.0.1:{port}/  (Ctrl-C to stop)")
+        uvicorn.run(create_app(node), host="127.0.0.1", port=port, log_level="warning")
+
+
+def main() -> None:
+    cli()

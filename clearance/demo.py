@@ -1,0 +1,115 @@
+"""``clearance demo``: seed a data folder with four administrations' synthetic holdings and show
+"what has who got" from two sides, so the effect of releasability is visible."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from access.levels import Level, Role
+from catalog.synth import generate_holding
+from catalog.whohas import who_has
+from clearance.app import Node, open_node
+from clearance.publishing import publish_folder
+from clearance.settings import Settings
+from clearance.tables_text import who_has_table
+
+__all__ = ["run_demo"]
+
+_MARKER = ".clearance-demo"
+
+ADMINISTRATIONS = {
+    "AUS": "Australian Border Force",
+    "GBR": "UK Border Force",
+    "NLD": "Douane Nederland",
+    "USA": "U.S. Customs and Border Protection",
+}
+
+
+@dataclass(frozen=True)
+class DemoHolding:
+    admin: str
+    holding_id: str
+    title: str
+    kind: str
+    count: int
+    level: str
+    marking: str
+    rel_to: str
+    handling: str
+    discovery: str
+
+
+HOLDINGS = (
+    DemoHolding("NLD", "NLD-rotterdam-cargo-2025", "Rotterdam container scans, annotated", "cargo",
+                12, "R2", "Dep. Vertrouwelijk", "GBR,USA,AUS", "download", "partners"),
+    DemoHolding("GBR", "GBR-parcel-hub-2025", "Parcel hub scans, undervaluation cases", "parcel",
+                24, "R1", "OFFICIAL", "ALL", "download", "partners"),
+    DemoHolding("USA", "USA-reefer-anomalies", "Reefer container anomalies (drug-associated)",
+                "cargo", 8, "R3", "LAW ENFORCEMENT SENSITIVE", "GBR", "enclave-only", "releasable"),
+    DemoHolding("AUS", "AUS-post-pills", "International mail, pills in post", "parcel", 16, "R2",
+                "OFFICIAL: Sensitive", "ALL", "enclave-only", "partners"),
+)  # fmt: skip
+
+USERS = (
+    ("nld-analyst", "NLD", Role.RESEARCHER, Level.R2),
+    ("gbr-analyst", "GBR", Role.RESEARCHER, Level.R3),
+    ("usa-analyst", "USA", Role.RESEARCHER, Level.R3),
+    ("aus-analyst", "AUS", Role.RESEARCHER, Level.R2),
+    ("gbr-steward", "GBR", Role.STEWARD, Level.R3),
+)
+
+
+def _fresh_data_folder(settings: Settings) -> None:
+    """The demo owns its folder: it resets one it made before and refuses any other."""
+    folder = settings.data_dir
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / _MARKER).exists():
+            raise ValueError(
+                f"{folder} holds data the demo did not make; set CLEARANCE_DATA elsewhere"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, mode=0o700)
+    (folder / _MARKER).write_text("made by `clearance demo`; deleted and re-made on every run\n")
+
+
+def _seed(node: Node, sources: Path, echo: Callable[[str], None]) -> None:
+    for code, name in ADMINISTRATIONS.items():
+        node.directory.add_administration(code, name)
+    for name, code, role, level in USERS:
+        node.directory.add_user(name, admin=code, roles=[role], clearance=level)
+    for seed, h in enumerate(HOLDINGS, start=1):
+        folder = sources / h.holding_id
+        kind = "cargo" if h.kind == "cargo" else "parcel"
+        generate_holding(folder, kind=kind, count=h.count, seed=seed, admin=h.admin)
+        result = publish_folder(
+            node, folder, admin=h.admin, holding_id=h.holding_id, title=h.title,
+            description=h.title,
+            level=h.level, marking=h.marking, rel_to=h.rel_to, handling=h.handling,
+            discovery=h.discovery,
+        )  # fmt: skip
+        echo(
+            f"  {h.admin} published {h.holding_id}: {result.items} scans, {h.level} "
+            f"'{h.marking}', REL TO {h.rel_to}, {h.handling}, discovery {h.discovery}"
+        )
+
+
+def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
+    _fresh_data_folder(settings)
+    node = open_node(settings)
+    echo(f"Seeding {settings.data_dir} with synthetic holdings of {', '.join(ADMINISTRATIONS)}:")
+    _seed(node, settings.data_dir / "sources", echo)
+    for name in ("nld-analyst", "gbr-analyst"):
+        principal = node.directory.user(name).principal()
+        with node.sessions() as session:
+            rows = who_has(session, principal)
+        echo("")
+        echo(who_has_table(rows, principal))
+    echo("\nNLD does not see the USA reefer holding at all (discovery: releasable, REL TO GBR);")
+    echo("GBR does. Counts under 10 of R2+ holdings show as <10.")
+    echo("\nTry it:  export CLEARANCE_DATA=" + str(settings.data_dir))
+    echo("         TOKEN=$(.venv/bin/clearance token nld-analyst)")
+    echo('         curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/collections')
+    return node

@@ -1,0 +1,83 @@
+"""Domain errors to HTTP responses, in one table.
+
+A 4xx carries the error's own (caller-safe) message and machine-readable code. A 5xx never carries
+internal text: the detail goes to the log with an incident id, the caller gets only the id.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import access.errors as access_errors
+import catalog.errors as catalog_errors
+
+__all__ = ["STATUS", "install_error_handlers"]
+
+log = logging.getLogger("clearance.errors")
+
+#: Most specific first; the first matching class decides the status.
+STATUS: list[tuple[type[Exception], int]] = [
+    (access_errors.AuthenticationError, 401),
+    (access_errors.PermissionDenied, 403),
+    (access_errors.NotFound, 404),
+    (access_errors.Conflict, 409),
+    (access_errors.InvalidInput, 400),
+    (catalog_errors.NotFound, 404),
+    (catalog_errors.InvalidQuery, 400),
+    (catalog_errors.PublishError, 422),
+    (catalog_errors.Conflict, 409),
+]
+
+
+def _status_of(exc: Exception) -> int:
+    for kind, status in STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def _body(code: str, description: str) -> dict[str, str]:
+    return {"code": code, "description": description}
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    status = _status_of(exc)
+    if status == 500:
+        return await _internal_error(request, exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    code = getattr(exc, "code", "error")
+    return JSONResponse(_body(code, str(exc)), status_code=status, headers=headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    incident = secrets.token_hex(8)
+    log.error("incident %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+    return JSONResponse(_body("internal-error", f"internal error (incident {incident})"), 500)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return JSONResponse(_body("invalid-input", f"{where}: {first.get('msg', 'invalid')}"), 400)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = "not-found" if exc.status_code == 404 else "http-error"
+    detail = "not found" if exc.status_code == 404 else str(exc.detail)
+    return JSONResponse(_body(code, detail), exc.status_code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(access_errors.AccessError, _domain_error)
+    app.add_exception_handler(catalog_errors.CatalogError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
