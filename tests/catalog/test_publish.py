@@ -1,0 +1,163 @@
+"""Publishing: valid STAC, atomic on failure, re-runnable, R4 kept as a reference record only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from access.levels import Level, Role
+from catalog.errors import Conflict, PublishError
+from catalog.stac import blob_key
+from catalog.synth import generate_holding
+from catalog.tables import CollectionRow, ItemRow
+from catalog.validation import validate_collection, validate_item
+from clearance.app import Node
+from clearance.publishing import publish_folder
+
+
+def _setup(node: Node) -> None:
+    node.directory.add_administration("NLD", "Douane")
+    node.directory.add_administration("GBR", "Border Force")
+    node.directory.add_user("ann", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R2)
+
+
+def _publish(node: Node, folder: Path, holding: str = "H1", admin: str = "NLD", level: str = "R2") -> object:
+    return publish_folder(
+        node, folder, admin=admin, holding_id=holding, title="Test holding", description="",
+        level=level, marking="Dep. Vertrouwelijk", rel_to="GBR", handling="download",
+        discovery="partners",
+    )  # fmt: skip
+
+
+def _counts(node: Node) -> tuple[int, int]:
+    with node.sessions() as session:
+        collections = session.scalar(select(func.count()).select_from(CollectionRow))
+        items = session.scalar(select(func.count()).select_from(ItemRow))
+    return int(collections or 0), int(items or 0)
+
+
+@pytest.fixture
+def holding(tmp_path: Path) -> Path:
+    folder = tmp_path / "holding"
+    generate_holding(folder, kind="parcel", count=5, seed=7, admin="NLD")
+    return folder
+
+
+def test_every_published_document_validates_offline(node: Node, tmp_path: Path) -> None:
+    _setup(node)
+    cargo, parcel = tmp_path / "cargo", tmp_path / "parcel"
+    generate_holding(cargo, kind="cargo", count=3, seed=1, admin="NLD")
+    generate_holding(parcel, kind="parcel", count=4, seed=2, admin="NLD")
+    _publish(node, cargo, "C1")
+    _publish(node, parcel, "P1")
+    with node.sessions() as session:
+        collections = list(session.scalars(select(CollectionRow.document)))
+        items = list(session.scalars(select(ItemRow.document)))
+    assert len(collections) == 2 and len(items) == 7
+    for document in collections:
+        validate_collection(document)
+        assert document["sec:national_marking"] == "Dep. Vertrouwelijk"
+    for document in items:
+        validate_item(document)
+        assert document["geometry"] is None
+
+
+def test_assets_land_in_the_blob_store_with_their_checksums(node: Node, holding: Path) -> None:
+    _setup(node)
+    _publish(node, holding)
+    with node.sessions() as session:
+        items = list(session.scalars(select(ItemRow.document)))
+    for item in items:
+        assert set(item["assets"]) >= {"high", "low", "annotations"}
+        for asset in item["assets"].values():
+            sha = asset["file:checksum"][4:]
+            with node.blobs.open(blob_key(sha)) as handle:
+                data = handle.read()
+            assert hashlib.sha256(data).hexdigest() == sha
+            assert len(data) == asset["file:size"]
+
+
+def test_bad_input_names_file_and_field_and_publishes_nothing(node: Node, holding: Path) -> None:
+    _setup(node)
+    coco_path = holding / "annotations.json"
+    coco = json.loads(coco_path.read_text())
+    coco["annotations"][0]["bbox"] = [100000, 5, 10, 10]
+    coco_path.write_text(json.dumps(coco))
+    with pytest.raises(PublishError) as caught:
+        _publish(node, holding)
+    assert "annotations.json" in str(caught.value)
+    assert "bbox" in str(caught.value)
+    assert _counts(node) == (0, 0)
+
+
+def test_truncated_image_is_refused_and_rerun_after_fix_publishes(
+    node: Node, holding: Path
+) -> None:
+    _setup(node)
+    image = sorted((holding / "scans").iterdir())[1] / "high.tiff"
+    original = image.read_bytes()
+    image.write_bytes(original[: len(original) // 2])
+    with pytest.raises(PublishError) as caught:
+        _publish(node, holding)
+    assert image.relative_to(holding).as_posix() in str(caught.value)
+    assert _counts(node) == (0, 0)
+    image.write_bytes(original)
+    _publish(node, holding)
+    assert _counts(node) == (1, 5)
+
+
+def test_republish_replaces_items_and_bumps_version(node: Node, holding: Path, tmp_path: Path) -> None:
+    _setup(node)
+    _publish(node, holding)
+    smaller = tmp_path / "smaller"
+    generate_holding(smaller, kind="parcel", count=2, seed=8, admin="NLD")
+    result = publish_folder(
+        node, smaller, admin="NLD", holding_id="H1", title="Test holding", description="",
+        level="R2", marking="m", rel_to="GBR", handling="download", discovery="partners",
+    )  # fmt: skip
+    assert result.version == 2
+    assert _counts(node) == (1, 2)
+
+
+def test_another_administrations_holding_id_is_refused(node: Node, holding: Path) -> None:
+    _setup(node)
+    _publish(node, holding)
+    with pytest.raises(Conflict):
+        _publish(node, holding, admin="GBR")
+    with node.sessions() as session:
+        assert session.scalar(select(CollectionRow.owner)) == "NLD"
+
+
+def test_r4_keeps_only_a_reference_record(node: Node, holding: Path) -> None:
+    _setup(node)
+    result = _publish(node, holding, level="R4")
+    assert _counts(node) == (1, 0)
+    assert list(node.blobs.keys()) == []
+    assert getattr(result, "assets") == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("holding_id", "../evil", "holding id"),
+        ("admin", "XXX", "no administration XXX"),
+        ("marking", "", "--marking"),
+        ("rel_to", "ALL,GBR", "mixes ALL"),
+        ("level", "R9", "unknown level"),
+    ],
+)
+def test_bad_publish_options(node: Node, holding: Path, field: str, value: str, message: str) -> None:
+    _setup(node)
+    options = dict(
+        admin="NLD", holding_id="H1", title="t", description="", level="R2", marking="m",
+        rel_to="GBR", handling="download", discovery="partners",
+    )  # fmt: skip
+    options[field] = value
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - the message is what is checked
+        publish_folder(node, holding, **options)
+    assert message in str(caught.value)
+    assert _counts(node) == (0, 0)

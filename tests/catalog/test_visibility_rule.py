@@ -1,0 +1,53 @@
+"""The SQL visibility filter agrees with ``access.policy.decide`` for every combination."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from access.levels import ALL_PARTNERS, Discovery, Handling, Level, Role
+from access.policy import Action, HoldingResource, Principal, decide
+from access.tables import AdministrationRow
+from catalog.tables import CollectionRow, RelToRow
+from catalog.visibility import visible_collection_ids
+from clearance.app import Node
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+ADMINS = ("AUS", "GBR", "NLD", "USA")
+REL_TOS = (frozenset({ALL_PARTNERS}), frozenset({"GBR"}), frozenset({"GBR", "USA"}))
+
+
+def test_sql_visibility_equals_decide(node: Node) -> None:
+    combos = list(itertools.product(ADMINS, Discovery, REL_TOS))
+    with node.sessions.begin() as session:
+        for code in ADMINS:
+            session.add(AdministrationRow(id=code, name=code, created_at=NOW))
+        session.flush()
+        for n, (owner, discovery, rel_to) in enumerate(combos):
+            session.add(
+                CollectionRow(
+                    id=f"h{n}", owner=owner, title="t", level=2, national_marking="m",
+                    handling="download", discovery=discovery.value, version=1, item_count=0,
+                    search_text="", document={}, published_at=NOW,
+                )
+            )  # fmt: skip
+            session.flush()
+            session.add_all(RelToRow(collection_id=f"h{n}", admin=a) for a in rel_to)
+    for viewer in ADMINS:
+        principal = Principal("u", viewer, frozenset({Role.RESEARCHER}), Level.R3)
+        with node.sessions() as session:
+            visible = set(session.scalars(select(visible_collection_ids(viewer).subquery().c.id)))
+        expected = {
+            f"h{n}"
+            for n, (owner, discovery, rel_to) in enumerate(combos)
+            if decide(
+                principal,
+                HoldingResource(owner, Level.R2, rel_to, Handling.DOWNLOAD, discovery),
+                Action.DISCOVER,
+                NOW,
+            ).allowed
+        }
+        assert visible == expected, viewer
+        assert 0 < len(visible) < len(combos)
