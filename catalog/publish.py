@@ -21,7 +21,13 @@ from catalog.errors import PublishError
 from catalog.ingest import IngestError, Scan, read_holding
 from catalog.stac import HoldingOptions, blob_key, build_holding, build_item
 from catalog.store import replace_holding
-from catalog.validation import StacValidationError, validate_collection, validate_item
+from catalog.validation import (
+    COLLECTION_EXTENSIONS,
+    ITEM_EXTENSIONS,
+    StacValidationError,
+    validate_collection,
+    validate_item,
+)
 from transfer.blobstore import BlobStore
 
 __all__ = ["HOLDING_ID", "PublishResult", "publish_holding"]
@@ -70,9 +76,9 @@ def publish_holding(
     items = [build_item(scan, holding, options) for scan in holding.scans]
     record = build_holding(holding, options, items)
     try:
-        validate_collection(record.document)
+        validate_collection(record.document, require=COLLECTION_EXTENSIONS)
         for item in items:
-            validate_item(item.document)
+            validate_item(item.document, require=ITEM_EXTENSIONS)
     except StacValidationError as exc:
         raise PublishError(str(exc)) from None
     stored = [] if options.level is Level.R4 else items

@@ -123,7 +123,14 @@ def build_item(scan: Scan, holding: Holding, options: HoldingOptions) -> ItemRec
             ),
         )
     document = item.to_dict(include_self_link=False, transform_hrefs=False)
-    document["links"] = []
+    # STAC 1.1 wants a "collection" link beside the field; responses replace links anyway.
+    document["links"] = [
+        {
+            "rel": "collection",
+            "href": f"/collections/{options.holding_id}",
+            "type": "application/json",
+        }
+    ]
     names = [holding.categories[a.category_id].name for a in scan.annotations]
     classes = _classes(scan, holding)
     text = " ".join([scan.id, scan.modality, scan.conveyance, scan.inspection_outcome,
