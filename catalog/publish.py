@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from access.levels import Level
 from catalog.errors import PublishError
-from catalog.ingest import IngestError, Scan, read_holding
+from catalog.ingest import Scan, read_holding
 from catalog.stac import HoldingOptions, blob_key, build_holding, build_item
 from catalog.store import replace_holding
 from catalog.validation import (
@@ -28,7 +28,7 @@ from catalog.validation import (
     validate_collection,
     validate_item,
 )
-from transfer.blobstore import BlobStore
+from transfer.blobstore import BlobStore, ChecksumMismatch
 
 __all__ = ["HOLDING_ID", "PublishResult", "publish_holding"]
 
@@ -53,7 +53,7 @@ def _store_assets(scans: Sequence[Scan], blobs: BlobStore) -> tuple[int, int]:
                 if asset.data is not None:
                     blobs.put_bytes(key, asset.data)
                 elif asset.path is not None:
-                    blobs.put_file(key, asset.path)
+                    blobs.put_file(key, asset.path, sha256=asset.sha256_hex)
             count += 1
             size += asset.size
     return count, size
@@ -69,10 +69,7 @@ def publish_holding(
 ) -> PublishResult:
     if not HOLDING_ID.fullmatch(options.holding_id):
         raise PublishError(f"holding id {options.holding_id!r} must be 1–128 of A-Z a-z 0-9 . _ -")
-    try:
-        holding = read_holding(folder)
-    except IngestError as exc:
-        raise PublishError(str(exc)) from None
+    holding = read_holding(folder)  # IngestError is a PublishError
     items = [build_item(scan, holding, options) for scan in holding.scans]
     record = build_holding(holding, options, items)
     try:
@@ -82,7 +79,10 @@ def publish_holding(
     except StacValidationError as exc:
         raise PublishError(str(exc)) from None
     stored = [] if options.level is Level.R4 else items
-    assets, size = (0, 0) if options.level is Level.R4 else _store_assets(holding.scans, blobs)
+    try:
+        assets, size = (0, 0) if options.level is Level.R4 else _store_assets(holding.scans, blobs)
+    except ChecksumMismatch as exc:
+        raise PublishError(f"{exc}; the holding folder must not change during a publish") from None
     with sessions.begin() as session:
         version = replace_holding(session, record, stored, now)
     return PublishResult(options.holding_id, version, len(stored), assets, size)

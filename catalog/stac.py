@@ -61,6 +61,10 @@ def _classes(scan: Scan, holding: Holding) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _taxonomy_codes(holding: Holding) -> list[str]:
+    return sorted({c.hs_code for c in holding.categories.values()})
+
+
 def _taxonomy(holding: Holding) -> str:
     editions = sorted({c.hs_edition for c in holding.categories.values()})
     return editions[0] if len(editions) == 1 else ",".join(editions)
@@ -88,7 +92,9 @@ def _properties(scan: Scan, holding: Holding, options: HoldingOptions) -> dict[s
         "label:description": _LABEL_DESCRIPTION,
         "label:tasks": ["detection"],
         "label:methods": ["manual"],
-        "label:classes": [{"name": "hs_code", "classes": list(classes)}],
+        # label:classes lists the values the label can take (the holding's taxonomy);
+        # label:overviews counts what this scan actually contains.
+        "label:classes": [{"name": "hs_code", "classes": _taxonomy_codes(holding)}],
         "label:overviews": [
             {
                 "property_key": "hs_code",
@@ -168,7 +174,7 @@ def _stats(holding: Holding, items: Sequence[ItemRecord]) -> tuple[ClassStat, ..
     )
 
 
-def _summaries(items: Sequence[ItemRecord]) -> dict[str, Any]:
+def _summaries(holding: Holding, items: Sequence[ItemRecord]) -> dict[str, Any]:
     def distinct(key: str) -> list[Any]:
         return sorted({i.document["properties"][key] for i in items} - {None})
 
@@ -177,9 +183,7 @@ def _summaries(items: Sequence[ItemRecord]) -> dict[str, Any]:
         "xray:conveyance": distinct("xray:conveyance"),
         "xray:energy_profile": distinct("xray:energy_profile"),
         "xray:source_format": distinct("xray:source_format"),
-        "label:classes": [
-            {"name": "hs_code", "classes": sorted({c for i in items for c in i.classes})}
-        ],
+        "label:classes": [{"name": "hs_code", "classes": _taxonomy_codes(holding)}],
     }
 
 
@@ -216,7 +220,7 @@ def build_holding(
         keywords=["x-ray", "customs", "annotated", *sorted({i.conveyance for i in items})],
         providers=[pystac.Provider(options.admin_name, roles=[pystac.ProviderRole.PRODUCER,
                                                               pystac.ProviderRole.LICENSOR])],
-        summaries=pystac.Summaries(_summaries(items)),
+        summaries=pystac.Summaries(_summaries(holding, items)),
         extra_fields=_sec_fields(options),
         stac_extensions=list(COLLECTION_EXTENSIONS),
     )  # fmt: skip

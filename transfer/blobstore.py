@@ -7,21 +7,25 @@ never sees a partial blob and an interrupted write leaves only a temporary file,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["BlobNotFound", "BlobStore", "LocalBlobStore", "check_key"]
+__all__ = ["BlobNotFound", "BlobStore", "ChecksumMismatch", "LocalBlobStore", "check_key"]
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
 class BlobNotFound(KeyError):
     pass
+
+
+class ChecksumMismatch(ValueError):
+    """The bytes written are not the bytes expected (the source changed under us)."""
 
 
 def check_key(key: str) -> str:
@@ -32,7 +36,7 @@ def check_key(key: str) -> str:
 
 
 class BlobStore(Protocol):
-    def put_file(self, key: str, source: Path) -> None: ...
+    def put_file(self, key: str, source: Path, *, sha256: str | None = None) -> None: ...
     def put_bytes(self, key: str, data: bytes) -> None: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...
@@ -64,10 +68,17 @@ class LocalBlobStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def put_file(self, key: str, source: Path) -> None:
+    def put_file(self, key: str, source: Path, *, sha256: str | None = None) -> None:
+        """Copy ``source`` in; with ``sha256``, refuse (and keep nothing) if the bytes differ."""
+
         def copy(handle: BinaryIO) -> None:
+            digest = hashlib.sha256()
             with source.open("rb") as src:
-                shutil.copyfileobj(src, handle, 1 << 20)
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    handle.write(chunk)
+            if sha256 is not None and digest.hexdigest() != sha256:
+                raise ChecksumMismatch(f"{source.name} changed while it was being stored")
 
         self._write(key, copy)
 

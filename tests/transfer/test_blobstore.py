@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
-from transfer.blobstore import BlobNotFound, LocalBlobStore, check_key
+from transfer.blobstore import BlobNotFound, ChecksumMismatch, LocalBlobStore, check_key
 
 
 def test_round_trip_and_listing(tmp_path: Path) -> None:
@@ -41,3 +42,14 @@ def test_failed_write_leaves_no_blob_and_no_temp_file(tmp_path: Path) -> None:
         store.put_file("objects/aa/a", missing)
     assert not store.exists("objects/aa/a")
     assert [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == []
+
+
+def test_put_file_refuses_bytes_that_do_not_match_the_expected_hash(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    source = tmp_path / "src.bin"
+    source.write_bytes(b"changed after hashing")
+    with pytest.raises(ChecksumMismatch):
+        store.put_file("objects/aa/a", source, sha256=hashlib.sha256(b"original").hexdigest())
+    assert not store.exists("objects/aa/a")
+    store.put_file("objects/aa/a", source, sha256=hashlib.sha256(source.read_bytes()).hexdigest())
+    assert store.exists("objects/aa/a")
