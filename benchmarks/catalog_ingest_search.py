@@ -51,18 +51,32 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 def _document(hid: str, iid: str, when: datetime, conv: str, objects: int) -> dict[str, object]:
     return {
-        "type": "Feature", "stac_version": "1.0.0", "id": iid, "collection": hid,
-        "geometry": None, "bbox": None, "links": [],
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": iid,
+        "collection": hid,
+        "geometry": None,
+        "bbox": None,
+        "links": [],
         "stac_extensions": ["https://stac-extensions.github.io/label/v1.0.1/schema.json"],
         "properties": {
-            "datetime": when.isoformat().replace("+00:00", "Z"), "xray:conveyance": conv,
-            "xray:modality": "transmission-dual-energy", "xray:object_count": objects,
-            "xray:scanner": "Acme Imaging LX-6", "sec:level": "R2",
+            "datetime": when.isoformat().replace("+00:00", "Z"),
+            "xray:conveyance": conv,
+            "xray:modality": "transmission-dual-energy",
+            "xray:object_count": objects,
+            "xray:scanner": "Acme Imaging LX-6",
+            "sec:level": "R2",
             "label:classes": [{"name": "hs_code", "classes": list(HS[:3])}],
         },
-        "assets": {k: {"href": f"/transfer/objects/{k}{iid}", "file:size": 6_000_000,
-                       "file:checksum": "1220" + "ab" * 32} for k in ("high", "low", "annotations")},
-    }  # fmt: skip
+        "assets": {
+            k: {
+                "href": f"/transfer/objects/{k}{iid}",
+                "file:size": 6_000_000,
+                "file:checksum": "1220" + "ab" * 32,
+            }
+            for k in ("high", "low", "annotations")
+        },
+    }
 
 
 def _items(hid: str, count: int, rng: random.Random) -> list[ItemRecord]:
@@ -74,14 +88,23 @@ def _items(hid: str, count: int, rng: random.Random) -> list[ItemRecord]:
         iid = f"{hid}-{n:07d}"
         out.append(
             ItemRecord(
-                id=iid, datetime=when, level=2, modality="transmission-dual-energy",
-                conveyance=conv, container_type="45G1" if conv == "sea-container" else None,
-                energy_profile="linac", scanner="Acme Imaging LX-6", source_format="TIFF16",
-                inspection_outcome=rng.choice(OUTCOMES), synthetic=True, object_count=objects,
-                search_text=f"{iid} {conv}".lower(), document=_document(hid, iid, when, conv, objects),
+                id=iid,
+                datetime=when,
+                level=2,
+                modality="transmission-dual-energy",
+                conveyance=conv,
+                container_type="45G1" if conv == "sea-container" else None,
+                energy_profile="linac",
+                scanner="Acme Imaging LX-6",
+                source_format="TIFF16",
+                inspection_outcome=rng.choice(OUTCOMES),
+                synthetic=True,
+                object_count=objects,
+                search_text=f"{iid} {conv}".lower(),
+                document=_document(hid, iid, when, conv, objects),
                 classes={rng.choice(HS): objects} if objects else {},
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -89,11 +112,18 @@ def _holding(n: int, owner: str) -> HoldingRecord:
     hid = f"H{n:02d}"
     discovery = "releasable" if n % 4 == 3 else "partners"  # a quarter hidden from NLD
     return HoldingRecord(
-        id=hid, owner=owner, title=hid, level=2, national_marking="OFFICIAL-SENSITIVE",
-        handling="download", discovery=discovery, releasable_to=frozenset({"GBR"}),
-        search_text=hid.lower(), document={"id": hid, "type": "Collection"},
+        id=hid,
+        owner=owner,
+        title=hid,
+        level=2,
+        national_marking="OFFICIAL-SENSITIVE",
+        handling="download",
+        discovery=discovery,
+        releasable_to=frozenset({"GBR"}),
+        search_text=hid.lower(),
+        document={"id": hid, "type": "Collection"},
         stats=(ClassStat("9302", "transmission-dual-energy", "Revolvers", 1, 1),),
-    )  # fmt: skip
+    )
 
 
 def ingest(settings: Settings, size: int) -> float:
@@ -120,12 +150,17 @@ def ingest(settings: Settings, size: int) -> float:
 @contextmanager
 def served(settings: Settings) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "CLEARANCE_DATA": str(settings.data_dir),
-           "CLEARANCE_DATABASE_URL": settings.database_url}  # fmt: skip
+    env = {
+        **os.environ,
+        "CLEARANCE_DATA": str(settings.data_dir),
+        "CLEARANCE_DATABASE_URL": settings.database_url,
+    }
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/clearance"), "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -148,7 +183,7 @@ def search_latency(settings: Settings, requests: int) -> tuple[float, float, int
         for n in range(requests + 20):
             conv, floor = rng.choice(CONVEYANCES), rng.randrange(1, 8)
             params = {
-                "filter": f"\"xray:conveyance\" = '{conv}' AND \"xray:object_count\" >= {floor}",
+                "filter": f'"xray:conveyance" = \'{conv}\' AND "xray:object_count" >= {floor}',
                 "sortby": "-datetime",
                 "limit": "10",
             }
@@ -201,15 +236,19 @@ def main() -> None:
             for backend in args.backends.split(","):
                 with tempfile.TemporaryDirectory(dir=ROOT / "var") as tmp:
                     url = (
-                        f"sqlite:///{tmp}/clearance.db" if backend == "sqlite"
+                        f"sqlite:///{tmp}/clearance.db"
+                        if backend == "sqlite"
                         else _pg_database(pg_base, f"bench_{size}")
-                    )  # fmt: skip
+                    )
                     settings = Settings(data_dir=Path(tmp), database_url=url)
                     rate = ingest(settings, size)
                     p50, p95, per_page = search_latency(settings, args.requests)
                     rows.append((backend, size, rate, p50, p95, per_page))
-                    print(f"{backend:<10} {size:>9,} items: ingest {rate:>8,.0f} items/s, "
-                          f"search p50 {p50:6.1f} ms p95 {p95:6.1f} ms ({per_page}/page)", flush=True)  # fmt: skip
+                    print(
+                        f"{backend:<10} {size:>9,} items: ingest {rate:>8,.0f} items/s, "
+                        f"search p50 {p50:6.1f} ms p95 {p95:6.1f} ms ({per_page}/page)",
+                        flush=True,
+                    )
     print("\n| backend | items | ingest items/s | /search p50 ms | /search p95 ms |")
     print("|---|---:|---:|---:|---:|")
     for backend, size, rate, p50, p95, _ in rows:

@@ -1,1 +1,1 @@
-"""Holdings as STAC collections and items: synthetic data, ingest, search, who-has-what aggregation."""
+"""Holdings as STAC collections and items: synthetic data, ingest, search, who-has-what."""

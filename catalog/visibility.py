@@ -15,7 +15,7 @@ from catalog.tables import CollectionRow, RelToRow
 __all__ = ["visible_collection_ids"]
 
 
-def visible_collection_ids(admin: str) -> Select[tuple[str]]:
+def visible_collection_ids(admin: str) -> Select[str]:
     """Ids of the holdings that users of ``admin`` may discover."""
     releasable = exists().where(
         RelToRow.collection_id == CollectionRow.id, RelToRow.admin.in_([admin, ALL_PARTNERS])

@@ -99,8 +99,8 @@ def user_add(
         clearance=Level.parse(clearance_),
         password=password,
     )
-    roles = ", ".join(info.roles)
-    click.echo(f"user {info.name} ({info.admin}, {roles}, clearance {info.clearance.name}) added")
+    shown = ", ".join(info.roles)
+    click.echo(f"user {info.name} ({info.admin}, {shown}, clearance {info.clearance.name}) added")
 
 
 @user.command("list")

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from access.levels import Level, Role
 from catalog.synth import generate_holding
@@ -33,7 +34,7 @@ class DemoHolding:
     admin: str
     holding_id: str
     title: str
-    kind: str
+    kind: Literal["cargo", "parcel"]
     count: int
     level: str
     marking: str
@@ -44,12 +45,12 @@ class DemoHolding:
 
 HOLDINGS = (
     DemoHolding("NLD", "NLD-rotterdam-cargo-2025", "Rotterdam container scans, annotated", "cargo",
-                12, "R2", "Dep. Vertrouwelijk", "GBR,USA,AUS", "download", "partners"),
+                30, "R2", "Dep. Vertrouwelijk", "GBR,USA,AUS", "download", "partners"),
     DemoHolding("GBR", "GBR-parcel-hub-2025", "Parcel hub scans, undervaluation cases", "parcel",
                 24, "R1", "OFFICIAL", "ALL", "download", "partners"),
     DemoHolding("USA", "USA-reefer-anomalies", "Reefer container anomalies (drug-associated)",
                 "cargo", 8, "R3", "LAW ENFORCEMENT SENSITIVE", "GBR", "enclave-only", "releasable"),
-    DemoHolding("AUS", "AUS-post-pills", "International mail, pills in post", "parcel", 16, "R2",
+    DemoHolding("AUS", "AUS-post-pills", "International mail, pills in post", "parcel", 40, "R2",
                 "OFFICIAL: Sensitive", "ALL", "enclave-only", "partners"),
 )  # fmt: skip
 
@@ -82,8 +83,7 @@ def _seed(node: Node, sources: Path, echo: Callable[[str], None]) -> None:
         node.directory.add_user(name, admin=code, roles=[role], clearance=level)
     for seed, h in enumerate(HOLDINGS, start=1):
         folder = sources / h.holding_id
-        kind = "cargo" if h.kind == "cargo" else "parcel"
-        generate_holding(folder, kind=kind, count=h.count, seed=seed, admin=h.admin)
+        generate_holding(folder, kind=h.kind, count=h.count, seed=seed, admin=h.admin)
         result = publish_folder(
             node, folder, admin=h.admin, holding_id=h.holding_id, title=h.title,
             description=h.title,

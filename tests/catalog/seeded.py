@@ -1,8 +1,8 @@
 """A node seeded with synthetic holdings of three administrations, shared by the catalogue tests.
 
-    NLD-cargo   NLD  R2  REL TO GBR,USA   download      partners     (everyone discovers it)
-    GBR-parcel  GBR  R1  ALL              download      partners
-    USA-reefer  USA  R3  REL TO GBR       enclave-only  releasable   (NLD must never learn of it)
+NLD-cargo   NLD  R2  REL TO GBR,USA   download      partners     (everyone discovers it)
+GBR-parcel  GBR  R1  ALL              download      partners
+USA-reefer  USA  R3  REL TO GBR       enclave-only  releasable   (NLD must never learn of it)
 """
 
 from __future__ import annotations

@@ -26,7 +26,9 @@ def test_round_trip_and_listing(tmp_path: Path) -> None:
         store.open("objects/ab/abc")
 
 
-@pytest.mark.parametrize("key", ["../x", "/etc/passwd", "a/../../b", "a//b", "", ".hidden", "a/./b"])
+@pytest.mark.parametrize(
+    "key", ["../x", "/etc/passwd", "a/../../b", "a//b", "", ".hidden", "a/./b"]
+)
 def test_keys_cannot_escape(tmp_path: Path, key: str) -> None:
     store = LocalBlobStore(tmp_path)
     with pytest.raises(ValueError, match="invalid blob key"):
