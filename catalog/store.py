@@ -7,6 +7,7 @@ so ingest speed does not depend on per-row round trips.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -143,8 +144,30 @@ def replace_holding(
         RelToRow(collection_id=holding.id, admin=a) for a in sorted(holding.releasable_to)
     )
     session.add_all(ClassStatRow(collection_id=holding.id, **vars(stat)) for stat in holding.stats)
-    for batch in _batches(_item_rows(holding.id, items)):
-        session.execute(insert(ItemRow), batch)
-    for batch in _batches(_class_rows(holding.id, items)):
-        session.execute(insert(ItemClassRow), batch)
+    _bulk_insert(session, ItemRow, _item_rows(holding.id, items))
+    _bulk_insert(session, ItemClassRow, _class_rows(holding.id, items))
     return version
+
+
+def _bulk_insert(
+    session: Session, table: type[ItemRow | ItemClassRow], rows: Iterable[dict[str, Any]]
+) -> None:
+    """PostgreSQL: COPY (several times faster than multi-row INSERT); elsewhere executemany."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        for batch in _batches(rows):
+            session.execute(insert(table), batch)
+        return
+    columns = [c.name for c in table.__table__.columns]
+    json_columns = {c.name for c in table.__table__.columns if c.name == "document"}
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {table.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    json.dumps(row[c], separators=(",", ":")) if c in json_columns else row[c]
+                    for c in columns
+                ]
+            )
