@@ -126,3 +126,25 @@ def test_edit_list_writer(edits: list[int], chunks: list[bytes], expected: bytes
         writer.write(memoryview(chunk))
     assert out.getvalue() == expected
     assert writer.written == len(expected)
+
+
+def test_background_pipeline_errors_propagate() -> None:
+    import threading
+
+    data = random_bytes(9 * SEG)
+    key = c4.generate_data_key()
+    body = io.BytesIO()
+    c4.encrypt_body(io.BytesIO(data), body, key, chunk_segments=2)
+    tampered = bytearray(body.getvalue())
+    tampered[5 * c4.CIPHER_SEGMENT_SIZE + 100] ^= 0x10
+    with pytest.raises(c4.SegmentAuthError) as info:
+        c4.decrypt_body(io.BytesIO(bytes(tampered)), io.BytesIO(), [key], chunk_segments=2)
+    assert info.value.segment_index == 5
+
+    class Full(io.BytesIO):
+        def write(self, data: object) -> int:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        c4.encrypt_body(io.BytesIO(data), Full(), key, chunk_segments=2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("crypt4gh-write")]

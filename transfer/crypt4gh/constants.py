@@ -1,0 +1,45 @@
+"""Wire-format constants of Crypt4GH version 1 (GA4GH standard)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "CIPHER_DIFF",
+    "CIPHER_SEGMENT_SIZE",
+    "DATA_METHOD_CHACHA20_POLY1305",
+    "HEADER_METHOD_X25519_CHACHA20_POLY1305",
+    "KEY_SIZE",
+    "MAGIC",
+    "MAX_HEADER_PACKETS",
+    "MAX_HEADER_SIZE",
+    "MAX_PACKET_SIZE",
+    "NONCE_SIZE",
+    "PACKET_TYPE_DATA_ENC",
+    "PACKET_TYPE_EDIT_LIST",
+    "PREAMBLE_SIZE",
+    "SEGMENT_SIZE",
+    "TAG_SIZE",
+    "VERSION",
+]
+
+MAGIC = b"crypt4gh"
+VERSION = 1
+PREAMBLE_SIZE = 16  # magic (8) + version (4) + packet count (4)
+
+KEY_SIZE = 32
+NONCE_SIZE = 12
+TAG_SIZE = 16
+
+SEGMENT_SIZE = 65536
+CIPHER_DIFF = NONCE_SIZE + TAG_SIZE
+CIPHER_SEGMENT_SIZE = SEGMENT_SIZE + CIPHER_DIFF
+
+HEADER_METHOD_X25519_CHACHA20_POLY1305 = 0
+DATA_METHOD_CHACHA20_POLY1305 = 0
+
+PACKET_TYPE_DATA_ENC = 0
+PACKET_TYPE_EDIT_LIST = 1
+
+# Defensive limits when parsing untrusted headers (the standard sets none).
+MAX_HEADER_PACKETS = 4096
+MAX_PACKET_SIZE = 1 << 20
+MAX_HEADER_SIZE = 8 << 20
