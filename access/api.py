@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from access.directory import Directory
-from access.errors import InvalidInput
+from access.errors import InvalidInput, NotFound
 from access.http import public, requires
 from access.levels import parse_admin_code
 from access.policy import Action, Principal
@@ -48,7 +48,10 @@ def admin_jwks(request: Request, admin: str) -> dict[str, Any]:
         code = parse_admin_code(admin)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-    return _directory(request).jwks(code)
+    keys = _directory(request).jwks(code)
+    if not keys["keys"]:
+        raise NotFound(f"no administration {code}")
+    return keys
 
 
 @router.get("/auth/whoami")

@@ -7,13 +7,13 @@ decision to ``access.policy`` and every token rule to ``access.tokens``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +36,7 @@ __all__ = ["Directory", "UserInfo"]
 
 _USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 DEFAULT_TOKEN_TTL = timedelta(hours=8)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,13 @@ def _user_info(row: UserRow) -> UserInfo:
     return UserInfo(row.name, row.admin_id, roles, Level(row.clearance))
 
 
+def _checked(parse: Callable[[str], T], value: str) -> T:
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
 class Directory:
     def __init__(self, sessions: sessionmaker[Session], keys_dir: Path, clock: Clock) -> None:
         self._sessions = sessions
@@ -63,7 +71,7 @@ class Directory:
     # administrations and keys -------------------------------------------------------------
     def add_administration(self, code: str, name: str) -> str:
         """Register an administration and give it a fresh signing key; returns the key id."""
-        code = parse_admin_code(code)
+        code = _checked(parse_admin_code, code)
         if not name.strip() or len(name) > 200:
             raise InvalidInput("administration name must be 1–200 characters")
         with self._sessions.begin() as session:
@@ -88,6 +96,13 @@ class Directory:
 
     def _add_key(self, session: Session, admin: str) -> str:
         key = generate_signing_key()
+        # The newest key signs: make "newest" strict even if the clock stands still.
+        newest = session.scalar(
+            select(func.max(SigningKeyRow.created_at)).where(SigningKeyRow.admin_id == admin)
+        )
+        created = self._clock.now()
+        if newest is not None and created <= newest:
+            created = newest + timedelta(microseconds=1)
         path = save_signing_key(key, self._keys_dir / admin)
         try:
             session.add(
@@ -97,7 +112,7 @@ class Directory:
                     alg=key.alg,
                     public_jwk=key.public_jwk(),
                     status="active",
-                    created_at=self._clock.now(),
+                    created_at=created,
                 )
             )
             session.flush()
@@ -160,12 +175,12 @@ class Directory:
             raise InvalidInput(
                 f"user name {name!r} must be 1–64 of a-z 0-9 . _ - starting with a letter or digit"
             )
-        role_set = sorted({Role(r) for r in roles})
+        role_set = sorted({_checked(Role, r) for r in roles})
         if not role_set:
             raise InvalidInput("a user needs at least one role")
         if clearance is Level.R4:
             raise InvalidInput("no user may hold R4 clearance: R4 content is never served")
-        hashed = hash_password(password) if password is not None else None
+        hashed = _checked(hash_password, password) if password is not None else None
         with self._sessions.begin() as session:
             self._require_admin(session, admin)
             if session.get(UserRow, name) is not None:

@@ -65,7 +65,7 @@ class Role(StrEnum):
 def parse_admin_code(text: str) -> str:
     """An administration id: ISO 3166-1 alpha-3, upper case."""
     code = text.strip()
-    if not _ADMIN_CODE.fullmatch(code):
+    if not code.isascii() or not _ADMIN_CODE.fullmatch(code):
         raise ValueError(
             f"administration code {text!r} is not three upper-case letters (ISO 3166-1)"
         )
@@ -74,6 +74,8 @@ def parse_admin_code(text: str) -> str:
 
 def parse_rel_to(text: str) -> frozenset[str]:
     """`USA,GBR` -> {"USA", "GBR"}; `ALL` -> {"ALL"} (every partner)."""
+    if not text.isascii():
+        raise ValueError("releasable-to list must be ISO alpha-3 codes or ALL")
     parts = [p.strip().upper() for p in text.split(",") if p.strip()]
     if not parts:
         raise ValueError("releasable-to list is empty: give ISO alpha-3 codes or ALL")

@@ -35,6 +35,6 @@ def verify_password(password: str, stored: str | None) -> bool:
             return False
         kdf = _kdf(base64.b64decode(salt), int(n), int(r), int(p))
         kdf.verify(password.encode("utf-8"), base64.b64decode(expected))
-    except (ValueError, InvalidKey):
+    except (ValueError, OverflowError, MemoryError, InvalidKey):
         return False
     return True

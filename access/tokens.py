@@ -100,7 +100,7 @@ def _header(token: str) -> dict[str, Any]:
 
 def _choose_key(header: Mapping[str, Any], keys: Mapping[str, TrustedKey]) -> TrustedKey:
     alg = header.get("alg")
-    if alg not in ALLOWED_ALGORITHMS:
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
         raise _fail("token-algorithm-not-allowed", f"token algorithm {alg!r} is not allowed")
     kid = header.get("kid")
     key = keys.get(kid) if isinstance(kid, str) else None
@@ -126,7 +126,7 @@ def _payload(token: str, key: TrustedKey) -> dict[str, Any]:
 
 def _time_claim(payload: Mapping[str, Any], name: str) -> datetime:
     value = payload.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**32:
         raise _fail("token-malformed", f"token claim {name!r} is missing or not an integer")
     return datetime.fromtimestamp(value, UTC)
 

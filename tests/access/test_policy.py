@@ -1,0 +1,382 @@
+"""``access.policy.decide`` against an independent statement of its rules, for every combination.
+
+The expected value below is written from ARCHITECTURE.md ("Restrictedness") and the policy's
+docstrings, as a flat list of guards checked in order; it does not call into ``access.policy``
+except for the types it has to construct. Hand-written spot checks pin a few reasons explicitly so
+that the table is not only a second copy of the same reading.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from access.levels import ALL_PARTNERS, Discovery, Handling, Level, Role
+from access.policy import (
+    NODE,
+    ROLE_ACTIONS,
+    Action,
+    Decision,
+    HoldingResource,
+    NodeResource,
+    Principal,
+    Reason,
+    decide,
+    may_discover,
+)
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+OWNER = "NLD"
+IN_REL_TO = "GBR"
+NOT_IN_REL_TO = "AUS"
+EXPLICIT_REL_TO = frozenset({"GBR", "USA"})  # names neither the owner nor AUS
+REL_TOS = (EXPLICIT_REL_TO, frozenset({ALL_PARTNERS}))
+CLEARANCES = (Level.R0, Level.R1, Level.R2, Level.R3)
+ROLE_SETS = tuple(
+    frozenset(c) for n in range(1, len(Role) + 1) for c in itertools.combinations(Role, n)
+)
+
+HOLDING_ACTIONS = (
+    Action.DISCOVER,
+    Action.PUBLISH,
+    Action.REQUEST_DOWNLOAD,
+    Action.REQUEST_EVALUATION,
+)
+
+
+# The role table for the holding and node actions, spelled out by action *value* so that a renamed
+# or re-mapped enum shows up. (Actions on requests and grants are decided by another branch of
+# ``decide`` and are not covered here; the table below is compared on these seven actions only.)
+BASE_ROLE_ACTIONS: dict[str, set[str]] = {
+    "researcher": {
+        "catalog:catalogue:read",
+        "catalog:holding:discover",
+        "access:holding:request-download",
+        "access:holding:request-evaluation",
+    },
+    "steward": {"catalog:catalogue:read", "catalog:holding:discover", "catalog:holding:publish"},
+    "operator": {
+        "catalog:catalogue:read",
+        "catalog:holding:discover",
+        "catalog:holding:publish",
+        "access:node:manage",
+    },
+    "auditor": {"catalog:catalogue:read", "catalog:holding:discover", "access:audit:read"},
+}
+BASE_ACTION_VALUES = set().union(*BASE_ROLE_ACTIONS.values())
+
+
+def _resource_kind(action: Action) -> str:
+    """Actions are named ``scope:resource:action``; the middle part says what they apply to."""
+    return action.value.split(":")[1]
+
+
+def _role_allows(roles: frozenset[Role], action: Action) -> bool:
+    return any(action in ROLE_ACTIONS[role] for role in roles)
+
+
+def _releasable(admin: str, owner: str, rel_to: frozenset[str]) -> bool:
+    return admin == owner or rel_to == {ALL_PARTNERS} or admin in rel_to
+
+
+def _discoverable(admin: str, owner: str, rel_to: frozenset[str], discovery: Discovery) -> bool:
+    if admin == owner:
+        return True  # the owner always sees its own holdings
+    if discovery.value == "partners":
+        return True  # every partner may learn that it exists
+    return _releasable(admin, owner, rel_to)  # "releasable": only the REL TO list
+
+
+def expected_on_holding(
+    admin: str,
+    roles: frozenset[Role],
+    clearance: Level,
+    owner: str,
+    level: Level,
+    rel_to: frozenset[str],
+    handling: Handling,
+    discovery: Discovery,
+    action: Action,
+) -> tuple[bool, str]:
+    """First failing guard wins; a holding the caller may not discover reveals nothing else."""
+    act = action.value
+    data_action = act in {"access:holding:request-download", "access:holding:request-evaluation"}
+    if act == "access:holding:request-download":
+        modes = {"download"}
+    else:
+        modes = {"download", "enclave-only"}
+    guards: list[tuple[bool, str]] = [
+        (_role_allows(roles, action), "role-lacks-action"),
+        (_resource_kind(action) == "holding", "action-not-applicable"),
+        (_discoverable(admin, owner, rel_to, discovery), "not-discoverable"),
+        (act != "catalog:holding:publish" or admin == owner, "not-owner"),
+        (not data_action or level.value <= 3, "level-r4-never-served"),
+        (not data_action or _releasable(admin, owner, rel_to), "not-releasable"),
+        (not data_action or clearance.value >= level.value, "clearance-below-level"),
+        (not data_action or handling.value in modes, "handling-forbids-mode"),
+    ]
+    for ok, reason in guards:
+        if not ok:
+            return False, reason
+    return True, "allowed"
+
+
+def expected_on_node(roles: frozenset[Role], action: Action) -> tuple[bool, str]:
+    if not _role_allows(roles, action):
+        return False, "role-lacks-action"
+    if _resource_kind(action) in {"holding", "request", "grant"}:
+        return False, "action-not-applicable"  # they need a holding, request or grant
+    return True, "allowed"
+
+
+def test_role_table_is_the_documented_one() -> None:
+    assert {a.value for a in Action} >= BASE_ACTION_VALUES
+    pinned = {
+        r.value: {a.value for a in acts if a.value in BASE_ACTION_VALUES}
+        for r, acts in ROLE_ACTIONS.items()
+    }
+    assert pinned == BASE_ROLE_ACTIONS
+    assert set(ROLE_ACTIONS) == set(Role)
+    # the sensitive ones, in words: only operators manage the node, only auditors read the audit
+    # log, only researchers ask for data
+    assert {r for r, a in ROLE_ACTIONS.items() if Action.ADMIN_MANAGE in a} == {Role.OPERATOR}
+    assert {r for r, a in ROLE_ACTIONS.items() if Action.AUDIT_READ in a} == {Role.AUDITOR}
+    assert {r for r, a in ROLE_ACTIONS.items() if Action.REQUEST_DOWNLOAD in a} == {Role.RESEARCHER}
+
+
+def test_decide_on_holdings_matches_the_rules_for_every_combination() -> None:
+    seen: Counter[str] = Counter()
+    checked = 0
+    for admin, roles, clearance, level, handling, discovery, rel_to, action in itertools.product(
+        (OWNER, IN_REL_TO, NOT_IN_REL_TO),
+        ROLE_SETS,
+        CLEARANCES,
+        Level,
+        Handling,
+        Discovery,
+        REL_TOS,
+        Action,
+    ):
+        principal = Principal("u", admin, roles, clearance)
+        holding = HoldingResource(OWNER, level, rel_to, handling, discovery)
+        got = decide(principal, holding, action, NOW)
+        want = expected_on_holding(
+            admin, roles, clearance, OWNER, level, rel_to, handling, discovery, action
+        )
+        assert (got.allowed, got.reason.value) == want, (principal, holding, action)
+        assert isinstance(got, Decision)
+        assert bool(got) is got.allowed
+        seen[want[1]] += 1
+        checked += 1
+    assert checked == 3 * 15 * 4 * 5 * 3 * 2 * 2 * len(Action)
+    # the table reaches every reason a holding can produce (so no branch is untested)
+    assert set(seen) == {
+        "allowed",
+        "role-lacks-action",
+        "action-not-applicable",
+        "not-discoverable",
+        "not-owner",
+        "level-r4-never-served",
+        "not-releasable",
+        "clearance-below-level",
+        "handling-forbids-mode",
+    }
+    assert set(seen) <= {r.value for r in Reason}
+
+
+def test_decide_on_the_node_matches_the_rules() -> None:
+    for admin, roles, clearance, action in itertools.product(
+        (OWNER, NOT_IN_REL_TO), ROLE_SETS, CLEARANCES, Action
+    ):
+        got = decide(Principal("u", admin, roles, clearance), NODE, action, NOW)
+        assert (got.allowed, got.reason.value) == expected_on_node(roles, action), (roles, action)
+    assert NodeResource() == NODE
+
+
+def test_decide_does_not_depend_on_the_clock() -> None:
+    principal = Principal("u", IN_REL_TO, frozenset({Role.RESEARCHER}), Level.R2)
+    holding = HoldingResource(
+        OWNER, Level.R2, EXPLICIT_REL_TO, Handling.DOWNLOAD, Discovery.PARTNERS
+    )
+    for action in Action:
+        results = {
+            decide(principal, holding, action, NOW + timedelta(days=d)) for d in (-400, 0, 400)
+        }
+        assert len(results) == 1
+
+
+def test_may_discover_is_the_discover_rule() -> None:
+    for admin, level, handling, discovery, rel_to in itertools.product(
+        (OWNER, IN_REL_TO, NOT_IN_REL_TO), Level, Handling, Discovery, REL_TOS
+    ):
+        holding = HoldingResource(OWNER, level, rel_to, handling, discovery)
+        want = _discoverable(admin, OWNER, rel_to, discovery)
+        assert may_discover(admin, holding) is want
+        # a role allowed to DISCOVER gets exactly that answer
+        auditor = Principal("u", admin, frozenset({Role.AUDITOR}), Level.R0)
+        assert decide(auditor, holding, Action.DISCOVER, NOW).allowed is want
+
+
+def test_undiscoverable_holding_gives_one_answer_whatever_its_other_attributes() -> None:
+    """Indistinguishable from absent: the reason never depends on level, handling or action."""
+    researcher = Principal("u", NOT_IN_REL_TO, frozenset(Role), Level.R3)
+    reasons = {
+        decide(
+            researcher,
+            HoldingResource(OWNER, lvl, EXPLICIT_REL_TO, h, Discovery.RELEASABLE),
+            a,
+            NOW,
+        )
+        for lvl, h, a in itertools.product(Level, Handling, HOLDING_ACTIONS)
+    }
+    assert reasons == {Decision(False, Reason.NOT_DISCOVERABLE)}
+
+
+def _p(admin: str, *roles: Role, clearance: Level = Level.R3) -> Principal:
+    return Principal("someone", admin, frozenset(roles), clearance)
+
+
+def _h(
+    level: Level = Level.R2,
+    rel_to: frozenset[str] = EXPLICIT_REL_TO,
+    handling: Handling = Handling.DOWNLOAD,
+    discovery: Discovery = Discovery.PARTNERS,
+) -> HoldingResource:
+    return HoldingResource(OWNER, level, rel_to, handling, discovery)
+
+
+R = Role.RESEARCHER
+S = Role.STEWARD
+O = Role.OPERATOR  # noqa: E741
+A = Role.AUDITOR
+
+
+@pytest.mark.parametrize(
+    ("principal", "resource", "action", "allowed", "reason"),
+    [
+        # a GBR researcher cleared R2 may ask to download an R2 download holding released to GBR
+        (_p("GBR", R, clearance=Level.R2), _h(), Action.REQUEST_DOWNLOAD, True, "allowed"),
+        # ... but not an R3 one
+        (
+            _p("GBR", R, clearance=Level.R2),
+            _h(Level.R3),
+            Action.REQUEST_DOWNLOAD,
+            False,
+            "clearance-below-level",
+        ),
+        # R4 is never served, not even to its owner with every role
+        (
+            _p("NLD", R, S, O, A),
+            _h(Level.R4),
+            Action.REQUEST_EVALUATION,
+            False,
+            "level-r4-never-served",
+        ),
+        # ... though a reference record of it can be discovered
+        (_p("NLD", R), _h(Level.R4), Action.DISCOVER, True, "allowed"),
+        # AUS sees a "partners" holding but it is not released to AUS
+        (_p("AUS", R), _h(), Action.REQUEST_DOWNLOAD, False, "not-releasable"),
+        (_p("AUS", R), _h(), Action.DISCOVER, True, "allowed"),
+        # with discovery "releasable", AUS may not even learn it exists
+        (
+            _p("AUS", R),
+            _h(discovery=Discovery.RELEASABLE),
+            Action.DISCOVER,
+            False,
+            "not-discoverable",
+        ),
+        (
+            _p("AUS", R),
+            _h(discovery=Discovery.RELEASABLE),
+            Action.REQUEST_DOWNLOAD,
+            False,
+            "not-discoverable",
+        ),
+        # the owner is not in its own REL TO list and still discovers and receives it
+        (
+            _p("NLD", R),
+            _h(discovery=Discovery.RELEASABLE),
+            Action.REQUEST_DOWNLOAD,
+            True,
+            "allowed",
+        ),
+        # REL TO ALL releases to every partner
+        (_p("AUS", R), _h(rel_to=frozenset({"ALL"})), Action.REQUEST_DOWNLOAD, True, "allowed"),
+        # enclave-only: evaluation yes, download no; metadata-only: neither
+        (
+            _p("GBR", R),
+            _h(handling=Handling.ENCLAVE_ONLY),
+            Action.REQUEST_EVALUATION,
+            True,
+            "allowed",
+        ),
+        (
+            _p("GBR", R),
+            _h(handling=Handling.ENCLAVE_ONLY),
+            Action.REQUEST_DOWNLOAD,
+            False,
+            "handling-forbids-mode",
+        ),
+        (
+            _p("GBR", R),
+            _h(handling=Handling.METADATA_ONLY),
+            Action.REQUEST_EVALUATION,
+            False,
+            "handling-forbids-mode",
+        ),
+        (_p("GBR", R), _h(handling=Handling.DOWNLOAD), Action.REQUEST_EVALUATION, True, "allowed"),
+        # only the owner publishes; a steward of a partner may not
+        (_p("NLD", S), _h(), Action.PUBLISH, True, "allowed"),
+        (_p("GBR", S), _h(), Action.PUBLISH, False, "not-owner"),
+        # roles: a steward may not request data, a researcher may not publish or manage
+        (_p("NLD", S), _h(), Action.REQUEST_DOWNLOAD, False, "role-lacks-action"),
+        (_p("NLD", R), _h(), Action.PUBLISH, False, "role-lacks-action"),
+        (_p("NLD", R), NODE, Action.ADMIN_MANAGE, False, "role-lacks-action"),
+        (_p("NLD", O), NODE, Action.ADMIN_MANAGE, True, "allowed"),
+        (_p("NLD", A), NODE, Action.AUDIT_READ, True, "allowed"),
+        (_p("NLD", O), NODE, Action.AUDIT_READ, False, "role-lacks-action"),
+        # holding actions make no sense on the node, node actions none on a holding
+        (_p("NLD", R), NODE, Action.DISCOVER, False, "action-not-applicable"),
+        (_p("NLD", O), _h(), Action.ADMIN_MANAGE, False, "action-not-applicable"),
+        (_p("NLD", R), _h(), Action.CATALOG_READ, False, "action-not-applicable"),
+        # every role may read the catalogue
+        *[(_p("AUS", role), NODE, Action.CATALOG_READ, True, "allowed") for role in Role],
+    ],
+)
+def test_spot_checks(
+    principal: Principal, resource: object, action: Action, allowed: bool, reason: str
+) -> None:
+    decision = decide(principal, resource, action, NOW)  # type: ignore[arg-type]
+    assert decision == Decision(allowed, Reason(reason))
+
+
+def test_principal_refuses_r4_clearance_and_empty_roles() -> None:
+    with pytest.raises(ValueError, match="R4"):
+        Principal("u", "NLD", frozenset({Role.RESEARCHER}), Level.R4)
+    with pytest.raises(ValueError, match="role"):
+        Principal("u", "NLD", frozenset(), Level.R1)
+    Principal("u", "NLD", frozenset({Role.RESEARCHER}), Level.R3)  # highest allowed
+
+
+def test_holding_refuses_empty_rel_to_and_all_mixed_with_codes() -> None:
+    with pytest.raises(ValueError, match="releasable_to"):
+        HoldingResource("NLD", Level.R1, frozenset(), Handling.DOWNLOAD, Discovery.PARTNERS)
+    with pytest.raises(ValueError, match="mixes ALL"):
+        HoldingResource(
+            "NLD", Level.R1, frozenset({"ALL", "GBR"}), Handling.DOWNLOAD, Discovery.PARTNERS
+        )
+    HoldingResource("NLD", Level.R1, frozenset({"ALL"}), Handling.DOWNLOAD, Discovery.PARTNERS)
+
+
+def test_releasable_to_admin() -> None:
+    holding = _h()
+    assert holding.releasable_to_admin("NLD")  # owner, though not listed
+    assert holding.releasable_to_admin("GBR")
+    assert holding.releasable_to_admin("USA")
+    assert not holding.releasable_to_admin("AUS")
+    assert not holding.releasable_to_admin("ALL")  # "ALL" is not an administration
+    everyone = _h(rel_to=frozenset({"ALL"}))
+    assert all(everyone.releasable_to_admin(a) for a in ("AUS", "CAN", "NZL"))
