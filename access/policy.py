@@ -23,6 +23,7 @@ __all__ = [
     "NodeResource",
     "Principal",
     "Reason",
+    "RequestResource",
     "Resource",
     "decide",
     "may_discover",
@@ -39,22 +40,49 @@ class Action(StrEnum):
     REQUEST_EVALUATION = "access:holding:request-evaluation"
     ADMIN_MANAGE = "access:node:manage"  # administrations, users, keys
     AUDIT_READ = "access:audit:read"
+    REQUEST_READ = "access:request:read"  # see one request (own, or as its reviewer)
+    REQUEST_WITHDRAW = "access:request:withdraw"
+    REVIEW = "access:request:review"  # approve or refuse
+    GRANT_REVOKE = "access:grant:revoke"
+    KEYS_REGISTER = "access:keys:register"  # a researcher's Crypt4GH public key
 
 
 #: What each role may do at all; resource rules below narrow it further.
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.RESEARCHER: frozenset(
-        {Action.CATALOG_READ, Action.DISCOVER, Action.REQUEST_DOWNLOAD, Action.REQUEST_EVALUATION}
+        {
+            Action.CATALOG_READ,
+            Action.DISCOVER,
+            Action.REQUEST_DOWNLOAD,
+            Action.REQUEST_EVALUATION,
+            Action.REQUEST_READ,
+            Action.REQUEST_WITHDRAW,
+            Action.KEYS_REGISTER,
+        }
     ),
-    Role.STEWARD: frozenset({Action.CATALOG_READ, Action.DISCOVER, Action.PUBLISH}),
+    Role.STEWARD: frozenset(
+        {
+            Action.CATALOG_READ,
+            Action.DISCOVER,
+            Action.PUBLISH,
+            Action.REQUEST_READ,
+            Action.REVIEW,
+            Action.GRANT_REVOKE,
+        }
+    ),
     Role.OPERATOR: frozenset(
         {Action.CATALOG_READ, Action.DISCOVER, Action.PUBLISH, Action.ADMIN_MANAGE}
     ),
-    Role.AUDITOR: frozenset({Action.CATALOG_READ, Action.DISCOVER, Action.AUDIT_READ}),
+    Role.AUDITOR: frozenset(
+        {Action.CATALOG_READ, Action.DISCOVER, Action.AUDIT_READ, Action.REQUEST_READ}
+    ),
 }
 
 _HOLDING_ACTIONS = frozenset(
     {Action.DISCOVER, Action.PUBLISH, Action.REQUEST_DOWNLOAD, Action.REQUEST_EVALUATION}
+)
+_REQUEST_ACTIONS = frozenset(
+    {Action.REQUEST_READ, Action.REQUEST_WITHDRAW, Action.REVIEW, Action.GRANT_REVOKE}
 )
 
 
@@ -68,6 +96,8 @@ class Reason(StrEnum):
     LEVEL_R4_NEVER_SERVED = "level-r4-never-served"
     HANDLING_FORBIDS_MODE = "handling-forbids-mode"
     ACTION_NOT_APPLICABLE = "action-not-applicable"
+    OWN_REQUEST = "own-request"
+    NOT_REQUESTER = "not-requester"
 
 
 @dataclass(frozen=True)
@@ -114,7 +144,16 @@ class HoldingResource:
         return admin == self.owner or bool({ALL_PARTNERS, admin} & self.releasable_to)
 
 
-Resource = NodeResource | HoldingResource
+@dataclass(frozen=True)
+class RequestResource:
+    """An access request (and the grant it led to): who asked, and whose holding it is."""
+
+    owner: str
+    requester: str
+    requester_admin: str
+
+
+Resource = NodeResource | HoldingResource | RequestResource
 
 
 @dataclass(frozen=True)
@@ -146,7 +185,10 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
     if not any(action in ROLE_ACTIONS[role] for role in principal.roles):
         return _deny(Reason.ROLE_LACKS_ACTION)
     if isinstance(resource, NodeResource):
-        return _ALLOW if action not in _HOLDING_ACTIONS else _deny(Reason.ACTION_NOT_APPLICABLE)
+        node_only = action not in _HOLDING_ACTIONS and action not in _REQUEST_ACTIONS
+        return _ALLOW if node_only else _deny(Reason.ACTION_NOT_APPLICABLE)
+    if isinstance(resource, RequestResource):
+        return _decide_request(principal, resource, action)
     if action not in _HOLDING_ACTIONS:
         return _deny(Reason.ACTION_NOT_APPLICABLE)
     if not may_discover(principal.admin, resource):
@@ -156,6 +198,23 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
     if action is Action.PUBLISH:
         return _ALLOW if principal.admin == resource.owner else _deny(Reason.NOT_OWNER)
     return _decide_data_access(principal, resource, action)
+
+
+def _decide_request(principal: Principal, request: RequestResource, action: Action) -> Decision:
+    """Requesters see and withdraw their own; the owner's stewards review, never their own;
+    the owner's auditors may read."""
+    if action not in _REQUEST_ACTIONS:
+        return _deny(Reason.ACTION_NOT_APPLICABLE)
+    is_requester = principal.user == request.requester
+    if action is Action.REQUEST_WITHDRAW:
+        return _ALLOW if is_requester else _deny(Reason.NOT_REQUESTER)
+    if action is Action.REQUEST_READ and is_requester:
+        return _ALLOW
+    if principal.admin != request.owner:
+        return _deny(Reason.NOT_OWNER)
+    if action in (Action.REVIEW, Action.GRANT_REVOKE) and is_requester:
+        return _deny(Reason.OWN_REQUEST)
+    return _ALLOW
 
 
 def _decide_data_access(principal: Principal, holding: HoldingResource, action: Action) -> Decision:
