@@ -20,7 +20,7 @@ from access.levels import Level
 from catalog.errors import PublishError
 from catalog.ingest import Scan, read_holding
 from catalog.stac import HoldingOptions, blob_key, build_holding, build_item
-from catalog.store import replace_holding
+from catalog.store import refresh_statistics, replace_holding
 from catalog.validation import (
     COLLECTION_EXTENSIONS,
     ITEM_EXTENSIONS,
@@ -85,4 +85,6 @@ def publish_holding(
         raise PublishError(f"{exc}; the holding folder must not change during a publish") from None
     with sessions.begin() as session:
         version = replace_holding(session, record, stored, now)
+    with sessions.begin() as session:
+        refresh_statistics(session)
     return PublishResult(options.holding_id, version, len(stored), assets, size)

@@ -107,10 +107,14 @@ def build_query(request: SearchRequest, principal: Principal) -> Select[tuple[di
         SORTABLES[k.field].desc() if k.descending else SORTABLES[k.field].asc()
         for k in request.sortby
     ]
+    descending = request.sortby[0].descending if request.sortby else True
     if not order:
         order = [ItemRow.datetime.desc()]
-    # A total order, so that offset paging neither repeats nor skips items.
-    order += [ItemRow.collection_id.asc(), ItemRow.id.asc()]
+    # A total order, so that offset paging neither repeats nor skips items. The tie-breakers
+    # run in the first key's direction so that one index (datetime, collection_id, id) can be
+    # walked in order, forwards or backwards, instead of sorting every match.
+    tie = [ItemRow.collection_id, ItemRow.id]
+    order += [c.desc() if descending else c.asc() for c in tie]
     return query.order_by(*order).offset(request.offset).limit(request.limit + 1)
 
 

