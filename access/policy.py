@@ -118,7 +118,8 @@ class Principal:
 
 @dataclass(frozen=True)
 class NodeResource:
-    """The node as a whole, for actions that concern no particular holding."""
+    """The node as a whole: asked by every route before it runs ("may this role do this kind
+    of thing at all?"); holding and request checks follow in the services."""
 
 
 NODE = NodeResource()
@@ -185,8 +186,9 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
     if not any(action in ROLE_ACTIONS[role] for role in principal.roles):
         return _deny(Reason.ROLE_LACKS_ACTION)
     if isinstance(resource, NodeResource):
-        node_only = action not in _HOLDING_ACTIONS and action not in _REQUEST_ACTIONS
-        return _ALLOW if node_only else _deny(Reason.ACTION_NOT_APPLICABLE)
+        # The route gate: the role may do this kind of thing at all. The service then asks
+        # again about the particular holding or request.
+        return _ALLOW
     if isinstance(resource, RequestResource):
         return _decide_request(principal, resource, action)
     if action not in _HOLDING_ACTIONS:
@@ -212,7 +214,10 @@ def _decide_request(principal: Principal, request: RequestResource, action: Acti
         return _ALLOW
     if principal.admin != request.owner:
         return _deny(Reason.NOT_OWNER)
-    if action in (Action.REVIEW, Action.GRANT_REVOKE) and is_requester:
+    if action is Action.REQUEST_READ:
+        reviewers = {Role.STEWARD, Role.AUDITOR}
+        return _ALLOW if principal.roles & reviewers else _deny(Reason.NOT_REQUESTER)
+    if is_requester:
         return _deny(Reason.OWN_REQUEST)
     return _ALLOW
 

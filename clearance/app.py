@@ -9,9 +9,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import access.api
+import access.workflow_api
 import catalog.api
+from access.audit import AuditLog
 from access.clock import Clock, SystemClock
 from access.directory import Directory
+from access.workflow import Workflow
+from catalog.holdings import CatalogHoldings
 from clearance.database import open_database
 from clearance.errors import install_error_handlers
 from clearance.settings import Settings
@@ -30,19 +34,25 @@ class Node:
     directory: Directory
     blobs: LocalBlobStore
     clock: Clock
+    audit: AuditLog
+    workflow: Workflow
 
 
 def open_node(settings: Settings, clock: Clock | None = None) -> Node:
     settings.prepare()
     engine, sessions = open_database(settings.database_url)
     clock = clock or SystemClock()
+    directory = Directory(sessions, settings.keys_dir, clock)
+    audit = AuditLog(sessions, settings.keys_dir, clock)
     return Node(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        directory=Directory(sessions, settings.keys_dir, clock),
+        directory=directory,
         blobs=LocalBlobStore(settings.blob_dir),
         clock=clock,
+        audit=audit,
+        workflow=Workflow(sessions, directory, CatalogHoldings(sessions), audit, clock),
     )
 
 
@@ -60,7 +70,9 @@ def create_app(node: Node) -> FastAPI:
     app.state.directory = node.directory
     app.state.clock = node.clock
     app.state.blobs = node.blobs
+    app.state.workflow = node.workflow
     install_error_handlers(app)
     app.include_router(catalog.api.router)
     app.include_router(access.api.router)
+    app.include_router(access.workflow_api.router)
     return app

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 import click
 
+from access.audit import AuditLog, read_public_jwk
 from access.errors import AccessError
 from access.levels import Discovery, Handling, Level, Role, parse_admin_code
 from catalog.errors import CatalogError
@@ -215,6 +217,74 @@ def demo(no_serve: bool, port: int) -> None:
 
         click.echo(f"\nserving the STAC API at http://127.0.0.1:{port}/  (Ctrl-C to stop)")
         uvicorn.run(create_app(node), host="127.0.0.1", port=port, log_level="warning")
+
+
+# audit -----------------------------------------------------------------------------------------
+
+
+def audit_log(node: Node) -> AuditLog:
+    """The node's audit log (until ``Node`` carries one itself)."""
+    return AuditLog(node.sessions, node.settings.keys_dir, node.clock)
+
+
+@cli.group()
+def audit() -> None:
+    """The append-only, hash-chained audit log and its signed checkpoints."""
+
+
+@audit.command("verify")
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Check signatures against this pinned audit public JWK, not the node's key file.",
+)
+def audit_verify(public_key_file: Path | None) -> None:
+    """Check every entry, link, checkpoint and the head; exit 1 on any problem."""
+    pinned = read_public_jwk(public_key_file) if public_key_file is not None else None
+    report = audit_log(_node()).verify(public_key=pinned)
+    if report.ok:
+        click.echo(
+            f"audit log OK: {report.entries} entries, {report.checkpoints} checkpoints, "
+            f"head seq {report.head_seq}"
+        )
+        return
+    for problem in report.problems:
+        click.echo(str(problem))
+    click.echo(f"audit log FAILED: {len(report.problems)} problem(s)", err=True)
+    sys.exit(1)
+
+
+@audit.command("export")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--checkpoints", is_flag=True, help="Export the signed checkpoints instead.")
+def audit_export(out_file: Path | None, checkpoints: bool) -> None:
+    """Write the entries (or checkpoints) as JSON lines to standard output or --out (0600)."""
+    log = audit_log(_node())
+    write = log.export_checkpoints if checkpoints else log.export
+    if out_file is None:
+        write(sys.stdout)
+        return
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file existed already with a wider mode
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        count = write(handle)
+    click.echo(f"{count} {'checkpoints' if checkpoints else 'entries'} written to {out_file}")
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint at the current head now."""
+    node = _node()
+    with node.sessions.begin() as session:
+        seq = audit_log(node).checkpoint(session)
+    click.echo(f"checkpoint signed at seq {seq}")
+
+
+@audit.command("public-key")
+def audit_public_key() -> None:
+    """Print the node's audit public key (JWK) for pinning elsewhere."""
+    click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
 def main() -> None:

@@ -72,3 +72,16 @@ def node(request: pytest.FixtureRequest, tmp_path: Path, pg_url_factory: object)
     created = make_node(request.param, tmp_path / "data", pg_url_factory)
     yield created
     created.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_url_factory: object
+) -> Iterator[object]:
+    """A node with three administrations' published synthetic holdings (tests/catalog/seeded)."""
+    from tests.catalog.seeded import seed
+
+    root = tmp_path_factory.mktemp(f"seeded-{request.param}")
+    node = make_node(request.param, root / "data", pg_url_factory)
+    yield seed(node, root / "sources")
+    node.engine.dispose()

@@ -1,0 +1,277 @@
+"""Client commands: talk to a node over HTTP as the token's user.
+
+    clearance request create|list|show|withdraw
+    clearance review list|approve|refuse
+    clearance grant list|show|revoke
+    clearance keys register
+
+Tables by default, JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from clearance.client import ClientError, NodeClient
+from clearance.tables_text import render_table
+
+__all__ = ["grant", "keys", "request", "review"]
+
+_url = click.option("--url", envvar="CLEARANCE_URL", required=True, help="Node URL.")
+_token = click.option("--token", envvar="CLEARANCE_TOKEN", required=True, help="Bearer token.")
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def _client(url: str, token: str) -> NodeClient:
+    return NodeClient(url, token)
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _requests_table(rows: Sequence[dict[str, Any]]) -> str:
+    headers = ("id", "holding", "owner", "requester", "mode", "state", "approvals", "reason")
+    body = [
+        (
+            r["id"],
+            r["holding"],
+            r["owner"],
+            r["requester"],
+            r["mode"],
+            r["state"],
+            ",".join(r["approvals"]) or "-",
+            r["reason"] or "",
+        )
+        for r in rows
+    ]
+    return render_table(headers, body)
+
+
+def _show(data: Any, as_json: bool, table: Callable[[Any], str]) -> None:
+    click.echo(json.dumps(data, indent=2) if as_json else table(data))
+
+
+def _detail(r: dict[str, Any]) -> str:
+    lines = [f"{k:<14} {v}" for k, v in r.items() if k not in ("purpose",)]
+    lines.append(f"{'purpose':<14} {r['purpose']}")
+    return "\n".join(lines)
+
+
+@click.group()
+def request() -> None:
+    """Access requests (as a researcher)."""
+
+
+@request.command("create")
+@_url
+@_token
+@_json
+@click.option("--holding", required=True)
+@click.option("--purpose", required=True, help="Free text: what the data is for.")
+@click.option(
+    "--purpose-code",
+    required=True,
+    type=click.Choice(
+        ["model-training", "model-evaluation", "vendor-algorithm-validation", "research"]
+    ),
+)
+@click.option("--mode", required=True, type=click.Choice(["download", "evaluation"]))
+@click.option("--days", "duration_days", required=True, type=click.IntRange(1, 365))
+@click.option("--filter", "item_filter", help="Optional CQL2 text filter selecting items.")
+def request_create(
+    url: str,
+    token: str,
+    as_json: bool,
+    holding: str,
+    purpose: str,
+    purpose_code: str,
+    mode: str,
+    duration_days: int,
+    item_filter: str | None,
+) -> None:
+    body = {
+        "holding": holding,
+        "purpose": purpose,
+        "purpose_code": purpose_code,
+        "mode": mode,
+        "duration_days": duration_days,
+    }
+    if item_filter:
+        body["item_filter"] = item_filter
+    data = _run(lambda: _client(url, token).call("POST", "/access/requests", body))
+    _show(data, as_json, _detail)
+
+
+@request.command("list")
+@_url
+@_token
+@_json
+def request_list(url: str, token: str, as_json: bool) -> None:
+    data = _run(lambda: _client(url, token).call("GET", "/access/requests"))
+    _show(data, as_json, lambda d: _requests_table(d["requests"]))
+
+
+@request.command("show")
+@_url
+@_token
+@_json
+@click.argument("request_id")
+def request_show(url: str, token: str, as_json: bool, request_id: str) -> None:
+    data = _run(lambda: _client(url, token).call("GET", f"/access/requests/{request_id}"))
+    _show(data, as_json, _detail)
+
+
+@request.command("withdraw")
+@_url
+@_token
+@_json
+@click.argument("request_id")
+def request_withdraw(url: str, token: str, as_json: bool, request_id: str) -> None:
+    path = f"/access/requests/{request_id}/withdraw"
+    _show(_run(lambda: _client(url, token).call("POST", path)), as_json, _detail)
+
+
+@click.group()
+def review() -> None:
+    """The steward's review queue."""
+
+
+@review.command("list")
+@_url
+@_token
+@_json
+def review_list(url: str, token: str, as_json: bool) -> None:
+    data = _run(lambda: _client(url, token).call("GET", "/access/review"))
+    _show(data, as_json, lambda d: f"{d['pending']} pending\n" + _requests_table(d["requests"]))
+
+
+@review.command("approve")
+@_url
+@_token
+@_json
+@click.argument("request_id")
+@click.option("--reason", default="")
+@click.option("--max-days", type=click.IntRange(1, 365), help="Condition: a shorter expiry.")
+@click.option("--items", "item_filter", help="Condition: CQL2 text filter, an item subset.")
+@click.option("--evaluation-only", is_flag=True, help="Condition: evaluation only.")
+def review_approve(
+    url: str,
+    token: str,
+    as_json: bool,
+    request_id: str,
+    reason: str,
+    max_days: int | None,
+    item_filter: str | None,
+    evaluation_only: bool,
+) -> None:
+    conditions = {
+        "max_days": max_days,
+        "item_filter": item_filter,
+        "evaluation_only": evaluation_only,
+    }
+    body = {"reason": reason, "conditions": conditions}
+    path = f"/access/requests/{request_id}/approve"
+    _show(_run(lambda: _client(url, token).call("POST", path, body)), as_json, _detail)
+
+
+@review.command("refuse")
+@_url
+@_token
+@_json
+@click.argument("request_id")
+@click.option("--reason", required=True)
+def review_refuse(url: str, token: str, as_json: bool, request_id: str, reason: str) -> None:
+    path = f"/access/requests/{request_id}/refuse"
+    data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
+    _show(data, as_json, _detail)
+
+
+@click.group()
+def grant() -> None:
+    """Signed grants."""
+
+
+def _grants_table(data: dict[str, Any]) -> str:
+    headers = ("jti", "holding", "owner", "subject", "operations", "expires", "status")
+    body = [
+        (
+            g["jti"],
+            g["holding"],
+            g["owner"],
+            g["subject"],
+            g["operations"],
+            g["expires_at"],
+            g["status"],
+        )
+        for g in data["grants"]
+    ]
+    return render_table(headers, body)
+
+
+@grant.command("list")
+@_url
+@_token
+@_json
+def grant_list(url: str, token: str, as_json: bool) -> None:
+    _show(_run(lambda: _client(url, token).call("GET", "/access/grants")), as_json, _grants_table)
+
+
+@grant.command("show")
+@_url
+@_token
+@_json
+@click.argument("jti")
+@click.option("--save", type=click.Path(path_type=Path), help="Also write the grant token here.")
+def grant_show(url: str, token: str, as_json: bool, jti: str, save: Path | None) -> None:
+    """Fetch a grant, verify it against the owner's published keys, and print it decoded."""
+    from clearance.grant_display import fetch_and_verify
+
+    data = _run(lambda: fetch_and_verify(_client(url, token), jti, datetime.now(UTC)))
+    if save is not None:
+        save.write_text(data["token"] + "\n")
+        save.chmod(0o600)
+    shown = {k: v for k, v in data.items() if k != "token"}
+    _show(shown, as_json, lambda d: "\n".join(f"{k:<16} {v}" for k, v in d.items()))
+
+
+@grant.command("revoke")
+@_url
+@_token
+@_json
+@click.argument("jti")
+@click.option("--reason", default="")
+def grant_revoke(url: str, token: str, as_json: bool, jti: str, reason: str) -> None:
+    path = f"/access/grants/{jti}/revoke"
+    data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
+    _show(data, as_json, _detail)
+
+
+@click.group()
+def keys() -> None:
+    """Your Crypt4GH key: data granted to you is only ever encrypted to it."""
+
+
+@keys.command("register")
+@_url
+@_token
+@click.argument("public_key_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def keys_register(url: str, token: str, public_key_file: Path) -> None:
+    """Register the Crypt4GH public key in PUBLIC_KEY_FILE (as written by crypt4gh-keygen)."""
+    import base64
+
+    from transfer.crypt4gh import load_public_key
+
+    raw = load_public_key(public_key_file)
+    encoded = base64.b64encode(bytes(raw)).decode()
+    _run(lambda: _client(url, token).call("PUT", "/access/keys/c4gh", {"public_key": encoded}))
+    click.echo(f"registered Crypt4GH public key {encoded}")
