@@ -182,7 +182,7 @@ def test_conditions_refusal_withdrawal_and_revocation(world: tuple) -> None:  # 
 
 
 def test_request_without_a_registered_key_is_refused_clearly(world: tuple) -> None:  # type: ignore[type-arg]
-    seeded, client, h = world
+    seeded, client, _ = world
     seeded.node.directory.add_user(
         "nokey", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R2
     )
@@ -201,7 +201,7 @@ def test_request_without_a_registered_key_is_refused_clearly(world: tuple) -> No
 
 
 def test_concurrent_approvals_give_one_grant(world: tuple) -> None:  # type: ignore[type-arg]
-    seeded, client, h = world
+    _, client, h = world
     created = _request(client, h["gbr"], HIDDEN, mode="evaluation")
     path = f"/access/requests/{created['id']}/approve"
     results: list[dict] = []  # type: ignore[type-arg]
