@@ -177,21 +177,23 @@ class AuditLog:
             .execution_options(populate_existing=True)
         )
         row = session.scalars(query).first()
-        if row is not None:
-            return row
-        if session.scalar(select(AuditEntryRow.seq).limit(1)) is not None:
+        if row is None:
+            # Two first appends race here: one insert wins, the other re-reads the winner's
+            # committed head (each statement sees the newest commit under READ COMMITTED).
+            try:
+                with session.begin_nested():
+                    signature = sign_point(
+                        key, typ=HEAD_TYP, seq=0, hash=GENESIS_HASH, now=self._clock.now()
+                    )
+                    session.add(
+                        AuditHeadRow(id=_HEAD_ID, seq=0, hash=GENESIS_HASH, signature=signature)
+                    )
+            except IntegrityError:
+                pass
+            row = session.scalars(query).one()
+        if row.seq == 0 and session.scalar(select(AuditEntryRow.seq).limit(1)) is not None:
             raise AuditError("audit head row is missing while entries exist; run `audit verify`")
-        try:
-            with session.begin_nested():  # two first appends race here: one insert wins
-                signature = sign_point(
-                    key, typ=HEAD_TYP, seq=0, hash=GENESIS_HASH, now=self._clock.now()
-                )
-                session.add(
-                    AuditHeadRow(id=_HEAD_ID, seq=0, hash=GENESIS_HASH, signature=signature)
-                )
-        except IntegrityError:
-            pass
-        return session.scalars(query).one()
+        return row
 
     def _check_head(self, session: Session, key: SigningKey, head: AuditHeadRow) -> None:
         signed = verify_point(head.signature, typ=HEAD_TYP, key=key.private_key.public_key())

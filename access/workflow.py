@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -131,8 +132,17 @@ class Workflow:
         decision = decide(who, _resource(row), action, now)
         if decision.allowed:
             return
-        self._denied(who, audit_action, f"request:{row.id}", decision)
-        raise PermissionDenied(f"not allowed: {decision.reason}", code=decision.reason.value)
+        raise _Denial(who, audit_action, f"request:{row.id}", decision)
+
+    @contextmanager
+    def _audit_denials(self) -> Iterator[None]:
+        """Denials are audited after the caller's transaction has rolled back, in their own
+        (appending inside it could wait on the audit head that transaction might hold)."""
+        try:
+            yield
+        except _Denial as denial:
+            self._denied(denial.who, denial.audit_action, denial.resource, denial.decision)
+            raise
 
     # researcher side ----------------------------------------------------------------------------
     def register_key(self, who: Principal, public_key_b64: str) -> None:
@@ -214,7 +224,7 @@ class Workflow:
         )
 
     def withdraw(self, who: Principal, request_id: str) -> RequestView:
-        with self._sessions.begin() as session:
+        with self._audit_denials(), self._sessions.begin() as session:
             row = self._locked(session, request_id)
             self._require(who, row, Action.REQUEST_WITHDRAW, "request.withdraw")
             if row.state != State.WITHDRAWN:
@@ -223,7 +233,7 @@ class Workflow:
 
     # reading ------------------------------------------------------------------------------------
     def get(self, who: Principal, request_id: str) -> RequestView:
-        with self._sessions.begin() as session:
+        with self._audit_denials(), self._sessions.begin() as session:
             row = session.get(AccessRequestRow, request_id)
             if row is None:
                 raise _not_found(request_id)
@@ -266,7 +276,7 @@ class Workflow:
     def _approve(
         self, who: Principal, request_id: str, conditions: Conditions, reason: str
     ) -> RequestView:
-        with self._sessions.begin() as session:
+        with self._audit_denials(), self._sessions.begin() as session:
             row = self._locked(session, request_id)
             self._require(who, row, Action.REVIEW, "request.approve")
             if row.state not in PENDING or self._decided_by(session, row, who.user):
@@ -288,7 +298,7 @@ class Workflow:
         return _retrying(lambda: self._refuse(who, request_id, reason))
 
     def _refuse(self, who: Principal, request_id: str, reason: str) -> RequestView:
-        with self._sessions.begin() as session:
+        with self._audit_denials(), self._sessions.begin() as session:
             row = self._locked(session, request_id)
             self._require(who, row, Action.REVIEW, "request.refuse")
             if row.state not in PENDING or self._decided_by(session, row, who.user):
@@ -299,7 +309,7 @@ class Workflow:
             return self._view(session, row)
 
     def revoke(self, who: Principal, jti: str, reason: str) -> RequestView:
-        with self._sessions.begin() as session:
+        with self._audit_denials(), self._sessions.begin() as session:
             grant = session.get(GrantRow, jti)
             row = None if grant is None else self._locked(session, grant.request_id)
             if grant is None or row is None:
@@ -537,6 +547,17 @@ class Workflow:
             "expires_at": grant.expires_at.isoformat().replace("+00:00", "Z"),
             "status": status,
         }
+
+
+class _Denial(PermissionDenied):
+    def __init__(self, who: Principal, audit_action: str, resource: str, decision: Decision):
+        super().__init__(f"not allowed: {decision.reason}", code=decision.reason.value)
+        self.who, self.audit_action, self.resource, self.decision = (
+            who,
+            audit_action,
+            resource,
+            decision,
+        )
 
 
 def _retrying(step: Callable[[], RequestView], attempts: int = 5) -> RequestView:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from access.audit import AuditLog
 from access.levels import Level
 from catalog.errors import PublishError
 from catalog.ingest import Scan, read_holding
@@ -66,6 +67,8 @@ def publish_holding(
     sessions: sessionmaker[Session],
     blobs: BlobStore,
     now: datetime,
+    audit: AuditLog,
+    actor: str,
 ) -> PublishResult:
     if not HOLDING_ID.fullmatch(options.holding_id):
         raise PublishError(f"holding id {options.holding_id!r} must be 1–128 of A-Z a-z 0-9 . _ -")
@@ -85,6 +88,23 @@ def publish_holding(
         raise PublishError(f"{exc}; the holding folder must not change during a publish") from None
     with sessions.begin() as session:
         version = replace_holding(session, record, stored, now)
+        audit.append(
+            session,
+            actor=actor,
+            admin=options.admin,
+            action="holding.publish",
+            resource=f"holding:{options.holding_id}",
+            decision="allow",
+            reason="",
+            details={
+                "version": version,
+                "items": len(stored),
+                "level": options.level.name,
+                "rel_to": sorted(options.releasable_to),
+                "handling": options.handling.value,
+                "discovery": options.discovery.value,
+            },
+        )
     with sessions.begin() as session:
         refresh_statistics(session)
     return PublishResult(options.holding_id, version, len(stored), assets, size)

@@ -15,6 +15,7 @@ from access.errors import AccessError
 from access.levels import Discovery, Handling, Level, Role, parse_admin_code
 from catalog.errors import CatalogError
 from clearance.app import Node, create_app, open_node
+from clearance.client_cli import grant, keys, request, review
 from clearance.settings import Settings
 
 __all__ = ["main"]
@@ -223,8 +224,7 @@ def demo(no_serve: bool, port: int) -> None:
 
 
 def audit_log(node: Node) -> AuditLog:
-    """The node's audit log (until ``Node`` carries one itself)."""
-    return AuditLog(node.sessions, node.settings.keys_dir, node.clock)
+    return node.audit
 
 
 @cli.group()
@@ -285,6 +285,10 @@ def audit_checkpoint() -> None:
 def audit_public_key() -> None:
     """Print the node's audit public key (JWK) for pinning elsewhere."""
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
+
+
+for _group in (request, review, grant, keys):
+    cli.add_command(_group)
 
 
 def main() -> None:

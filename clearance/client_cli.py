@@ -275,3 +275,19 @@ def keys_register(url: str, token: str, public_key_file: Path) -> None:
     encoded = base64.b64encode(bytes(raw)).decode()
     _run(lambda: _client(url, token).call("PUT", "/access/keys/c4gh", {"public_key": encoded}))
     click.echo(f"registered Crypt4GH public key {encoded}")
+
+
+@keys.command("generate")
+@click.argument("prefix", type=click.Path(path_type=Path))
+def keys_generate(prefix: Path) -> None:
+    """Write PREFIX.sec (0600, locked with $C4GH_PASSPHRASE) and PREFIX.pub, Crypt4GH format."""
+    import os
+
+    from transfer.crypt4gh import generate_keypair
+
+    passphrase = os.environ.get("C4GH_PASSPHRASE")
+    if not passphrase:
+        raise click.ClickException("set C4GH_PASSPHRASE: the private key file is locked with it")
+    secret, public = prefix.with_suffix(".sec"), prefix.with_suffix(".pub")
+    generate_keypair(secret, public, passphrase)
+    click.echo(f"wrote {secret} (0600) and {public}; register it with: clearance keys register")

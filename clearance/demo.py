@@ -3,19 +3,28 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+from access.audit import AuditLog
+from access.grants import transfer_audience, verify_grant
 from access.levels import Level, Role
+from access.requests import Conditions, Mode, NewRequest, PurposeCode
 from catalog.synth import generate_holding
 from catalog.whohas import who_has
 from clearance.app import Node, open_node
 from clearance.publishing import publish_folder
 from clearance.settings import Settings
 from clearance.tables_text import who_has_table
+from transfer.crypt4gh import generate_private_key, public_key_bytes
 
 __all__ = ["run_demo"]
 
@@ -44,15 +53,55 @@ class DemoHolding:
 
 
 HOLDINGS = (
-    DemoHolding("NLD", "NLD-rotterdam-cargo-2025", "Rotterdam container scans, annotated", "cargo",
-                30, "R2", "Dep. Vertrouwelijk", "GBR,USA,AUS", "download", "partners"),
-    DemoHolding("GBR", "GBR-parcel-hub-2025", "Parcel hub scans, undervaluation cases", "parcel",
-                24, "R1", "OFFICIAL", "ALL", "download", "partners"),
-    DemoHolding("USA", "USA-reefer-anomalies", "Reefer container anomalies (drug-associated)",
-                "cargo", 8, "R3", "LAW ENFORCEMENT SENSITIVE", "GBR", "enclave-only", "releasable"),
-    DemoHolding("AUS", "AUS-post-pills", "International mail, pills in post", "parcel", 40, "R2",
-                "OFFICIAL: Sensitive", "ALL", "enclave-only", "partners"),
-)  # fmt: skip
+    DemoHolding(
+        "NLD",
+        "NLD-rotterdam-cargo-2025",
+        "Rotterdam container scans, annotated",
+        "cargo",
+        30,
+        "R2",
+        "Dep. Vertrouwelijk",
+        "GBR,USA,AUS",
+        "download",
+        "partners",
+    ),
+    DemoHolding(
+        "GBR",
+        "GBR-parcel-hub-2025",
+        "Parcel hub scans, undervaluation cases",
+        "parcel",
+        24,
+        "R1",
+        "OFFICIAL",
+        "ALL",
+        "download",
+        "partners",
+    ),
+    DemoHolding(
+        "USA",
+        "USA-reefer-anomalies",
+        "Reefer container anomalies (drug-associated)",
+        "cargo",
+        8,
+        "R3",
+        "LAW ENFORCEMENT SENSITIVE",
+        "GBR",
+        "enclave-only",
+        "releasable",
+    ),
+    DemoHolding(
+        "AUS",
+        "AUS-post-pills",
+        "International mail, pills in post",
+        "parcel",
+        40,
+        "R2",
+        "OFFICIAL: Sensitive",
+        "GBR,NLD,NZL",
+        "enclave-only",
+        "partners",
+    ),
+)
 
 USERS = (
     ("nld-analyst", "NLD", Role.RESEARCHER, Level.R2),
@@ -85,11 +134,18 @@ def _seed(node: Node, sources: Path, echo: Callable[[str], None]) -> None:
         folder = sources / h.holding_id
         generate_holding(folder, kind=h.kind, count=h.count, seed=seed, admin=h.admin)
         result = publish_folder(
-            node, folder, admin=h.admin, holding_id=h.holding_id, title=h.title,
+            node,
+            folder,
+            admin=h.admin,
+            holding_id=h.holding_id,
+            title=h.title,
             description=h.title,
-            level=h.level, marking=h.marking, rel_to=h.rel_to, handling=h.handling,
+            level=h.level,
+            marking=h.marking,
+            rel_to=h.rel_to,
+            handling=h.handling,
             discovery=h.discovery,
-        )  # fmt: skip
+        )
         echo(
             f"  {h.admin} published {h.holding_id}: {result.items} scans, {h.level} "
             f"'{h.marking}', REL TO {h.rel_to}, {h.handling}, discovery {h.discovery}"
@@ -109,7 +165,91 @@ def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
         echo(who_has_table(rows, principal))
     echo("\nNLD does not see the USA reefer holding at all (discovery: releasable, REL TO GBR);")
     echo("GBR does. Counts under 10 of R2+ holdings show as <10.")
+    _access_walkthrough(node, echo)
+    _audit_walkthrough(node, settings, echo)
     echo("\nTry it:  export CLEARANCE_DATA=" + str(settings.data_dir))
     echo("         TOKEN=$(.venv/bin/clearance token nld-analyst)")
     echo('         curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/collections')
     return node
+
+
+def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> None:
+    directory, workflow = node.directory, node.workflow
+    nld = directory.user("nld-analyst").principal()
+    key = generate_private_key()
+    workflow.register_key(nld, base64.b64encode(public_key_bytes(key)).decode())
+    echo("\nAccess: nld-analyst registers a Crypt4GH key and asks GBR for its parcel holding.")
+    asked = workflow.create(
+        nld,
+        NewRequest(
+            holding_id="GBR-parcel-hub-2025",
+            purpose="Train an undervaluation detector",
+            purpose_code=PurposeCode.MODEL_TRAINING,
+            mode=Mode.DOWNLOAD,
+            duration_days=90,
+        ),
+    )
+    echo(f"  request {asked.id}: {asked.state}")
+    steward = directory.user("gbr-steward").principal()
+    approved = workflow.approve(steward, asked.id, Conditions(), "purpose fits our policy")
+    echo(f"  gbr-steward approves: {approved.state}, grant {approved.grant}")
+    assert approved.grant is not None
+    token = workflow.grant_token(nld, approved.grant)
+    grant = verify_grant(
+        token,
+        keys=directory.trusted_keys(),
+        audience=transfer_audience("GBR"),
+        now=node.clock.now(),
+        is_revoked=workflow.is_revoked,
+        holding="GBR-parcel-hub-2025",
+        operation="download",
+    )
+    echo("  the grant, verified (signature, issuer, audience, time, revocation) and decoded:")
+    for name, value in (
+        ("issuer", grant.issuer),
+        ("subject", grant.subject),
+        ("audience", grant.audience),
+        ("holding", f"{grant.holding} v{grant.holding_version}"),
+        ("items sha256", grant.items_sha256),
+        ("operations", ", ".join(grant.operations)),
+        ("expires", grant.expires_at.isoformat()),
+        ("recipient key", grant.recipient_key.hex()),
+    ):
+        echo(f"    {name:<14} {value}")
+    usa = directory.user("usa-analyst").principal()
+    workflow.register_key(usa, base64.b64encode(public_key_bytes(generate_private_key())).decode())
+    refused = workflow.create(
+        usa,
+        NewRequest(
+            holding_id="AUS-post-pills",
+            purpose="Evaluate a pill detector",
+            purpose_code=PurposeCode.MODEL_EVALUATION,
+            mode=Mode.EVALUATION,
+            duration_days=30,
+        ),
+    )
+    echo(
+        f"\nusa-analyst asks for AUS-post-pills (REL TO GBR,NLD,NZL): {refused.state}, "
+        f"reason {refused.reason}"
+    )
+
+
+def _audit_walkthrough(node: Node, settings: Settings, echo: Callable[[str], None]) -> None:
+    report = node.audit.verify()
+    echo(f"\nclearance audit verify: {'OK' if report.ok else 'FAILED'}, {report.entries} entries")
+    copy = settings.data_dir / "tampered-copy.db"
+    with node.engine.connect() as conn:  # the online backup API: includes what is in the WAL
+        source = conn.connection.driver_connection
+        assert isinstance(source, sqlite3.Connection)
+        target = sqlite3.connect(copy)
+        source.backup(target)
+        target.close()
+    engine = create_engine(f"sqlite:///{copy}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET reason = 'nothing to see' WHERE seq = 3"))
+    tampered = AuditLog(sessionmaker(engine), settings.keys_dir, node.clock).verify()
+    echo("after a hand edit of entry 3 in a copy of the database:")
+    for problem in tampered.problems:
+        echo(f"  FAILED: {problem}")
+    engine.dispose()
+    copy.unlink()

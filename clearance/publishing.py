@@ -49,5 +49,11 @@ def publish_folder(
         discovery=Discovery(discovery),
     )
     return publish_holding(
-        folder, options, sessions=node.sessions, blobs=node.blobs, now=node.clock.now()
+        folder,
+        options,
+        sessions=node.sessions,
+        blobs=node.blobs,
+        now=node.clock.now(),
+        audit=node.audit,
+        actor=f"operator:{code}",
     )
