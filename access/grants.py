@@ -9,8 +9,14 @@ A grant is a compact JWS (ES256, RFC 7515) over JWT claims (RFC 7519), GA4GH-vis
              "clearance_grant": {"type": "ControlledAccessGrants", "holding": <id>,
                                  "holding_version": <int>, "items_sha256": <64 hex>,
                                  "operations": ["download"] | ["evaluate"] | both,
-                                 "request": <request id>, "conditions": {...}},
+                                 "request": <request id>, "conditions": {...},
+                                 "manifest_sha256": <64 hex> (optional)},
              "cnf": {"c4gh_x25519": <base64 of the recipient's 32-byte Crypt4GH public key>}}
+
+``manifest_sha256``, when present, pins the signed manifest of that holding version (the SHA-256
+of its canonical payload, see :mod:`transfer.manifest`): a client refuses any other manifest. It is
+optional so that grants for holdings without a manifest (published before encryption at rest, or
+reference-only R4 records) stay valid; the issuer sets it whenever the version has one.
 
 ``cnf`` is an RFC 7800-style confirmation: data under a grant is only ever re-encrypted to that key,
 so a copied grant is useless without the recipient's private key.
@@ -146,6 +152,7 @@ _CLAIMS = frozenset({"iss", "sub", "aud", "jti", "iat", "nbf", "exp", "clearance
 _BODY = frozenset(
     {"type", "holding", "holding_version", "items_sha256", "operations", "request", "conditions"}
 )
+_OPTIONAL_BODY = frozenset({"manifest_sha256"})
 _HEADER = frozenset({"alg", "typ", "kid"})
 _MAX_TIME = 2**32
 _SIG_BYTES = 64  # P-256: r ‖ s, 32 bytes each
@@ -278,7 +285,7 @@ def _json_object(value: object, name: str) -> dict[str, Any]:
     return copy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
     """The claims of one grant. Constructing one checks every invariant (``ValueError``).
 
@@ -300,6 +307,7 @@ class Grant:
     request: str
     recipient_key: bytes = field(repr=False)
     conditions: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    manifest_sha256: str | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise in place, once
@@ -324,6 +332,11 @@ class Grant:
             raise ValueError("holding_version must be a non-negative integer")
         if not isinstance(self.items_sha256, str) or not _SHA256_HEX.fullmatch(self.items_sha256):
             raise ValueError("items_sha256 must be 64 lower-case hex digits")
+        manifest = self.manifest_sha256
+        if manifest is not None and (
+            not isinstance(manifest, str) or not _SHA256_HEX.fullmatch(manifest)
+        ):
+            raise ValueError("manifest_sha256 must be 64 lower-case hex digits")
         ops = self.operations
         if isinstance(ops, str) or not all(isinstance(op, str) for op in ops):
             raise ValueError("operations must be a sequence of operation names")
@@ -355,6 +368,17 @@ class Grant:
         return operation in self.operations
 
     def to_claims(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": GRANT_TYPE,
+            "holding": self.holding,
+            "holding_version": self.holding_version,
+            "items_sha256": self.items_sha256,
+            "operations": list(self.operations),
+            "request": self.request,
+            "conditions": _json_copy(self.conditions),
+        }
+        if self.manifest_sha256 is not None:
+            body["manifest_sha256"] = self.manifest_sha256
         return {
             "iss": self.issuer,
             "sub": self.subject,
@@ -363,15 +387,7 @@ class Grant:
             "iat": int(self.issued_at.timestamp()),
             "nbf": int(self.not_before.timestamp()),
             "exp": int(self.expires_at.timestamp()),
-            "clearance_grant": {
-                "type": GRANT_TYPE,
-                "holding": self.holding,
-                "holding_version": self.holding_version,
-                "items_sha256": self.items_sha256,
-                "operations": list(self.operations),
-                "request": self.request,
-                "conditions": _json_copy(self.conditions),
-            },
+            "clearance_grant": body,
             "cnf": {"c4gh_x25519": base64.b64encode(self.recipient_key).decode("ascii")},
         }
 
@@ -389,7 +405,7 @@ class Grant:
         body = claims["clearance_grant"]
         if not _is_object(body):
             raise ValueError("clearance_grant must be a JSON object")
-        _exactly(body, _BODY, "clearance_grant member")
+        _exactly(body, _BODY | (body.keys() & _OPTIONAL_BODY), "clearance_grant member")
         if body["type"] != GRANT_TYPE:
             raise ValueError(f"clearance_grant.type must be {GRANT_TYPE!r}")
         operations = body["operations"]
@@ -413,6 +429,7 @@ class Grant:
             request=body["request"],
             conditions=body["conditions"],
             recipient_key=_b64_key(cnf["c4gh_x25519"]),
+            manifest_sha256=body.get("manifest_sha256"),
         )
 
 

@@ -40,6 +40,7 @@ class HoldingCatalog(Protocol):
 
     def security(self, holding_id: str, viewer_admin: str) -> HoldingResource | None: ...
     def version(self, holding_id: str) -> int: ...
+    def manifest_sha256(self, holding_id: str, version: int) -> str | None: ...
     def check_filter(self, spec: dict[str, Any]) -> None: ...
     def resolve_items(self, holding_id: str, specs: Sequence[dict[str, Any]]) -> list[str]: ...
 
@@ -335,6 +336,19 @@ class Workflow:
             rows = session.scalars(query.order_by(GrantRow.issued_at.desc())).all()
             return [self._grant_json(g) for g in rows]
 
+    def granted_items(self, jti: str) -> list[str] | None:
+        """The item ids fixed when the grant's request was approved (None for an unknown grant).
+
+        For the transfer and enclave services, which hold a verified grant: its ``items_sha256``
+        must be the hash of this list.
+        """
+        with self._sessions() as session:
+            grant = session.get(GrantRow, jti)
+            row = None if grant is None else session.get(AccessRequestRow, grant.request_id)
+            if row is None or row.item_ids is None:
+                return None
+            return [str(item) for item in row.item_ids]
+
     def grant_token(self, who: Principal, jti: str) -> str:
         with self._sessions() as session:
             grant = session.get(GrantRow, jti)
@@ -459,6 +473,7 @@ class Workflow:
         evaluate = conditions.evaluation_only or row.mode == Mode.EVALUATION.value
         days = min(row.duration_days, conditions.max_days or row.duration_days)
         now = self._clock.now()
+        version = self._catalog.version(row.holding_id)
         grant = Grant(
             issuer_admin=row.owner,
             subject=row.requester,
@@ -468,12 +483,13 @@ class Workflow:
             not_before=now,
             expires_at=min(now + timedelta(days=days), now + self._cap),
             holding=row.holding_id,
-            holding_version=self._catalog.version(row.holding_id),
+            holding_version=version,
             items_sha256=item_set_hash(items),
             operations=("evaluate",) if evaluate else ("download",),
             request=row.id,
             conditions=conditions.as_json() if conditions.any else {},
             recipient_key=base64.b64decode(recipient.public_key),
+            manifest_sha256=self._catalog.manifest_sha256(row.holding_id, version),
         )
         token = sign_grant(grant, self._directory.signing_key(row.owner))
         session.add(

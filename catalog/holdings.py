@@ -1,5 +1,6 @@
-"""The catalogue as the access workflow sees it: a holding's security attributes, its version,
-and the exact item set a CQL2 filter selects (fixed when a request is approved)."""
+"""The catalogue as the access workflow and the transfer service see it: a holding's security
+attributes, its version and manifest hash, the exact item set a CQL2 filter selects (fixed when a
+request is approved), and the STAC documents of granted items."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from access.policy import HoldingResource, may_discover
 from catalog.cql2sql import FilterError, parse_filter, to_sql
 from catalog.queryables import ITEM_QUERYABLES
 from catalog.tables import CollectionRow, ItemRow, RelToRow
+from transfer.tables import ManifestRow
 
 __all__ = ["CatalogHoldings"]
 
@@ -48,6 +50,38 @@ class CatalogHoldings:
                 session.scalar(select(CollectionRow.version).where(CollectionRow.id == holding_id))
                 or 0
             )
+
+    def manifest_sha256(self, holding_id: str, version: int) -> str | None:
+        """The hash of the version's signed manifest (None: no manifest, e.g. an R4 record)."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(ManifestRow.sha256).where(
+                    ManifestRow.holding_id == holding_id, ManifestRow.version == version
+                )
+            )
+
+    def documents(
+        self, holding_id: str, item_ids: Sequence[str]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The stored collection document and those of ``item_ids`` (in id order), or None."""
+        with self._sessions() as session:
+            collection = session.scalar(
+                select(CollectionRow.document).where(CollectionRow.id == holding_id)
+            )
+            if collection is None:
+                return None
+            wanted = sorted(set(item_ids))
+            items: list[dict[str, Any]] = []
+            for start in range(0, len(wanted), 500):
+                items += session.scalars(
+                    select(ItemRow.document)
+                    .where(
+                        ItemRow.collection_id == holding_id,
+                        ItemRow.id.in_(wanted[start : start + 500]),
+                    )
+                    .order_by(ItemRow.id)
+                )
+            return dict(collection), [dict(item) for item in items]
 
     def check_filter(self, spec: dict[str, Any]) -> None:
         self._parse(spec)

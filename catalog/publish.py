@@ -1,26 +1,38 @@
-"""Publishing a holding folder: read and validate everything, store assets, then commit at once.
+"""Publishing a holding folder: read and validate everything, encrypt assets, then commit at once.
 
 Order matters for atomicity. Nothing becomes visible until the single database transaction at the
-end commits; assets are written to the blob store first under content-addressed keys, so a failed
-or interrupted publish leaves at most unreferenced blobs (invisible, and reused by the re-run).
+end commits; assets are encrypted on their way into the blob store first (``transfer.objects``:
+header and body stored apart, addressed to the node's storage key), so a failed or interrupted
+publish leaves at most unreferenced objects, invisible to everyone. The transaction replaces the
+catalogue rows, stores the holding version's manifest — signed with the owning administration's
+key, listing every object's sizes and digests as computed while encrypting — and appends the
+audit entry, all or nothing.
+
+A republish re-uses the encrypted objects of the previous version whose plaintext is unchanged
+(same SHA-256, same storage key, both parts still stored); everything else is encrypted afresh
+under new object ids, so the objects a published manifest names are never overwritten.
 R4 holdings are never stored: only the collection record and its label statistics are kept.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from access.audit import AuditLog
+from access.keys import SigningKey
 from access.levels import Level
 from catalog.errors import PublishError
-from catalog.ingest import Scan, read_holding
-from catalog.stac import HoldingOptions, blob_key, build_holding, build_item
+from catalog.ingest import AssetFile, Scan, read_holding
+from catalog.stac import HoldingOptions, build_holding, build_item
 from catalog.store import refresh_statistics, replace_holding
 from catalog.validation import (
     COLLECTION_EXTENSIONS,
@@ -29,7 +41,10 @@ from catalog.validation import (
     validate_collection,
     validate_item,
 )
-from transfer.blobstore import BlobStore, ChecksumMismatch
+from transfer.blobstore import ChecksumMismatch
+from transfer.manifest import Manifest, ManifestError, ManifestObject
+from transfer.manifests import ManifestStore
+from transfer.objects import EncryptedObjects, new_object_id
 
 __all__ = ["HOLDING_ID", "PublishResult", "publish_holding"]
 
@@ -43,21 +58,89 @@ class PublishResult:
     items: int
     assets: int
     bytes: int
+    encrypted: int = 0  # objects encrypted by this publish (the others were re-used)
+    manifest_sha256: str | None = None
 
 
-def _store_assets(scans: Sequence[Scan], blobs: BlobStore) -> tuple[int, int]:
-    count = size = 0
+@dataclass(frozen=True)
+class _Planned:
+    """One asset's object: a fresh id to encrypt to, or a re-used entry of the last version."""
+
+    scan: Scan
+    asset: AssetFile
+    object_id: str
+    reused: ManifestObject | None
+
+
+def _reusable(
+    holding_id: str, owner: str, objects: EncryptedObjects, manifests: ManifestStore
+) -> dict[str, ManifestObject]:
+    """Objects of the holding's newest manifest that can serve again, by plaintext SHA-256."""
+    try:
+        previous = manifests.latest(holding_id)
+    except ManifestError:  # signed with a key no longer trusted: encrypt everything afresh
+        return {}
+    if previous is None or previous.manifest.owner != owner:
+        return {}
+    writer = objects.storage.public_key
+    found: dict[str, ManifestObject] = {}
+    for entry in previous.manifest.objects:
+        if entry.writer_public_key == writer and entry.plaintext_sha256 not in found:
+            found[entry.plaintext_sha256] = entry
+    return found
+
+
+def _plan(
+    scans: Sequence[Scan], reusable: dict[str, ManifestObject], objects: EncryptedObjects
+) -> list[_Planned]:
+    planned, used = [], set()
     for scan in scans:
         for asset in scan.assets:
-            key = blob_key(asset.sha256_hex)
-            if not (blobs.exists(key) and blobs.size(key) == asset.size):
-                if asset.data is not None:
-                    blobs.put_bytes(key, asset.data)
-                elif asset.path is not None:
-                    blobs.put_file(key, asset.path, sha256=asset.sha256_hex)
-            count += 1
-            size += asset.size
-    return count, size
+            old = reusable.get(asset.sha256_hex)
+            if (
+                old is not None
+                and old.id not in used
+                and old.plaintext_size == asset.size
+                and objects.complete(old.id, old.body_size)
+            ):
+                used.add(old.id)
+                planned.append(_Planned(scan, asset, old.id, old))
+            else:
+                planned.append(_Planned(scan, asset, new_object_id(asset.sha256_hex), None))
+    return planned
+
+
+def _source(asset: AssetFile) -> BinaryIO:
+    if asset.data is not None:
+        return io.BytesIO(asset.data)
+    assert asset.path is not None
+    return asset.path.open("rb")
+
+
+def _store(
+    planned: Sequence[_Planned], objects: EncryptedObjects
+) -> tuple[list[ManifestObject], int]:
+    entries, encrypted = [], 0
+    for plan in planned:
+        asset = plan.asset
+        if plan.reused is not None:
+            entry = dataclasses.replace(
+                plan.reused, item=plan.scan.id, asset=asset.key, media_type=asset.media_type
+            )
+        else:
+            with _source(asset) as source:
+                entry = objects.put(
+                    plan.object_id,
+                    source,
+                    item=plan.scan.id,
+                    asset=asset.key,
+                    media_type=asset.media_type,
+                    expected_sha256=asset.sha256_hex,
+                    expected_size=asset.size,
+                )
+            encrypted += 1
+        entries.append(entry)
+    return entries, encrypted
 
 
 def publish_holding(
@@ -65,15 +148,27 @@ def publish_holding(
     options: HoldingOptions,
     *,
     sessions: sessionmaker[Session],
-    blobs: BlobStore,
+    objects: EncryptedObjects,
+    manifests: ManifestStore,
+    signing_key: Callable[[], SigningKey],
     now: datetime,
     audit: AuditLog,
     actor: str,
 ) -> PublishResult:
+    """Publish ``folder``; ``signing_key()`` gives the owner's key that signs the manifest."""
     if not HOLDING_ID.fullmatch(options.holding_id):
         raise PublishError(f"holding id {options.holding_id!r} must be 1–128 of A-Z a-z 0-9 . _ -")
     holding = read_holding(folder)  # IngestError is a PublishError
-    items = [build_item(scan, holding, options) for scan in holding.scans]
+    r4 = options.level is Level.R4
+    reusable = {} if r4 else _reusable(options.holding_id, options.admin, objects, manifests)
+    planned = [] if r4 else _plan(holding.scans, reusable, objects)
+    ids = {(p.scan.id, p.asset.key): p.object_id for p in planned}
+    items = [
+        build_item(
+            scan, holding, options, {a.key: ids.get((scan.id, a.key), "-") for a in scan.assets}
+        )
+        for scan in holding.scans
+    ]
     record = build_holding(holding, options, items)
     try:
         validate_collection(record.document, require=COLLECTION_EXTENSIONS)
@@ -81,13 +176,24 @@ def publish_holding(
             validate_item(item.document, require=ITEM_EXTENSIONS)
     except StacValidationError as exc:
         raise PublishError(str(exc)) from None
-    stored = [] if options.level is Level.R4 else items
+    stored = [] if r4 else items
+    key = None if r4 else signing_key()  # before any encryption: no key, nothing written
     try:
-        assets, size = (0, 0) if options.level is Level.R4 else _store_assets(holding.scans, blobs)
+        entries, encrypted = _store(planned, objects)
     except ChecksumMismatch as exc:
         raise PublishError(f"{exc}; the holding folder must not change during a publish") from None
+    manifest_sha256 = None
     with sessions.begin() as session:
         version = replace_holding(session, record, stored, now)
+        if key is not None:
+            manifest = Manifest(
+                holding=options.holding_id,
+                version=version,
+                owner=options.admin,
+                created=now,
+                objects=tuple(entries),
+            )
+            manifest_sha256 = ManifestStore.add(session, manifest, key, now).sha256
         audit.append(
             session,
             actor=actor,
@@ -103,8 +209,19 @@ def publish_holding(
                 "rel_to": sorted(options.releasable_to),
                 "handling": options.handling.value,
                 "discovery": options.discovery.value,
+                "objects": len(entries),
+                "encrypted": encrypted,
+                "manifest_sha256": manifest_sha256,
             },
         )
     with sessions.begin() as session:
         refresh_statistics(session)
-    return PublishResult(options.holding_id, version, len(stored), assets, size)
+    return PublishResult(
+        options.holding_id,
+        version,
+        len(stored),
+        len(entries),
+        sum(e.plaintext_size for e in entries),
+        encrypted,
+        manifest_sha256,
+    )

@@ -2,14 +2,14 @@
 ``file:`` fields), plus the promoted columns the store indexes.
 
 Pure: takes the validated ``Holding`` read by ``catalog.ingest`` and the publish options, returns
-documents. Asset hrefs name the blob by content; bytes are only ever served by the transfer
-service under a grant.
+documents. Asset hrefs point to the transfer route of each asset's encrypted object; bytes are
+only ever served by the transfer service, under a grant.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,8 +20,9 @@ from access.levels import ALL_PARTNERS, Discovery, Handling, Level
 from catalog.ingest import Holding, Scan
 from catalog.store import ClassStat, HoldingRecord, ItemRecord
 from catalog.validation import COLLECTION_EXTENSIONS, ITEM_EXTENSIONS
+from transfer.objects import object_href
 
-__all__ = ["HoldingOptions", "blob_key", "build_holding", "build_item"]
+__all__ = ["HoldingOptions", "build_holding", "build_item"]
 
 _LABEL_DESCRIPTION = "Objects annotated with bounding boxes, classed by HS code (COCO JSON asset)."
 _ROLES = {"high": ["data", "energy-high"], "low": ["data", "energy-low"],
@@ -40,10 +41,6 @@ class HoldingOptions:
     releasable_to: frozenset[str]
     handling: Handling
     discovery: Discovery
-
-
-def blob_key(sha256_hex: str) -> str:
-    return f"objects/{sha256_hex[:2]}/{sha256_hex}"
 
 
 def _checksum(sha256_hex: str) -> str:
@@ -105,7 +102,10 @@ def _properties(scan: Scan, holding: Holding, options: HoldingOptions) -> dict[s
     }
 
 
-def build_item(scan: Scan, holding: Holding, options: HoldingOptions) -> ItemRecord:
+def build_item(
+    scan: Scan, holding: Holding, options: HoldingOptions, object_ids: Mapping[str, str]
+) -> ItemRecord:
+    """The item of ``scan``; ``object_ids`` maps each asset key to its encrypted object's id."""
     item = pystac.Item(
         id=scan.id,
         geometry=None,
@@ -119,7 +119,7 @@ def build_item(scan: Scan, holding: Holding, options: HoldingOptions) -> ItemRec
         item.add_asset(
             asset.key,
             pystac.Asset(
-                href=f"/transfer/objects/{asset.sha256_hex}",
+                href=object_href(options.holding_id, object_ids[asset.key]),
                 media_type=asset.media_type,
                 roles=_ROLES[asset.key],
                 extra_fields={

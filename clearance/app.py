@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import access.api
 import access.workflow_api
 import catalog.api
+import transfer.api
 from access.audit import AuditLog
 from access.clock import Clock, SystemClock
 from access.directory import Directory
@@ -19,9 +20,14 @@ from catalog.holdings import CatalogHoldings
 from clearance.database import open_database
 from clearance.errors import install_error_handlers
 from clearance.settings import Settings
-from transfer.blobstore import LocalBlobStore
+from transfer.blobstore import BlobStore, LocalBlobStore
+from transfer.manifests import ManifestStore
+from transfer.objects import EncryptedObjects
+from transfer.s3store import S3BlobStore
+from transfer.service import TransferService
+from transfer.storage import StorageKey
 
-__all__ = ["Node", "create_app", "open_node"]
+__all__ = ["Node", "create_app", "open_blob_store", "open_node"]
 
 
 @dataclass
@@ -32,10 +38,29 @@ class Node:
     engine: Engine
     sessions: sessionmaker[Session]
     directory: Directory
-    blobs: LocalBlobStore
+    blobs: BlobStore
     clock: Clock
     audit: AuditLog
     workflow: Workflow
+    storage: StorageKey
+    objects: EncryptedObjects
+    manifests: ManifestStore
+    transfer: TransferService
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The local directory store in the data folder, or S3 when ``settings.s3`` is set."""
+    s3 = settings.s3
+    if s3 is None:
+        return LocalBlobStore(settings.blob_dir)
+    return S3BlobStore(
+        s3.bucket,
+        endpoint_url=s3.endpoint_url,
+        region=s3.region,
+        access_key=s3.access_key,
+        secret_key=s3.secret_key,
+        prefix=s3.prefix,
+    )
 
 
 def open_node(settings: Settings, clock: Clock | None = None) -> Node:
@@ -44,15 +69,35 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
     clock = clock or SystemClock()
     directory = Directory(sessions, settings.keys_dir, clock)
     audit = AuditLog(sessions, settings.keys_dir, clock)
+    holdings = CatalogHoldings(sessions)
+    workflow = Workflow(sessions, directory, holdings, audit, clock)
+    blobs = open_blob_store(settings)
+    storage = StorageKey(settings.keys_dir, settings.storage_passphrase)
+    objects = EncryptedObjects(blobs, storage)
+    manifests = ManifestStore(sessions, directory.trusted_keys)
+    transfer_service = TransferService(
+        sessions=sessions,
+        objects=objects,
+        manifests=manifests,
+        directory=directory,
+        workflow=workflow,
+        documents=holdings,
+        audit=audit,
+        clock=clock,
+    )
     return Node(
         settings=settings,
         engine=engine,
         sessions=sessions,
         directory=directory,
-        blobs=LocalBlobStore(settings.blob_dir),
+        blobs=blobs,
         clock=clock,
         audit=audit,
-        workflow=Workflow(sessions, directory, CatalogHoldings(sessions), audit, clock),
+        workflow=workflow,
+        storage=storage,
+        objects=objects,
+        manifests=manifests,
+        transfer=transfer_service,
     )
 
 
@@ -71,8 +116,10 @@ def create_app(node: Node) -> FastAPI:
     app.state.clock = node.clock
     app.state.blobs = node.blobs
     app.state.workflow = node.workflow
+    app.state.transfer = node.transfer
     install_error_handlers(app)
     app.include_router(catalog.api.router)
     app.include_router(access.api.router)
     app.include_router(access.workflow_api.router)
+    app.include_router(transfer.api.router)
     return app

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from access.audit import AuditLog, read_public_jwk
 from access.errors import AccessError
@@ -17,6 +18,7 @@ from catalog.errors import CatalogError
 from clearance.app import Node, create_app, open_node
 from clearance.client_cli import grant, keys, request, review
 from clearance.settings import Settings
+from transfer.crypt4gh import Crypt4GHError
 
 __all__ = ["main"]
 
@@ -31,7 +33,7 @@ class _Cli(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (AccessError, CatalogError, ValueError, PermissionError) as exc:
+        except (AccessError, CatalogError, Crypt4GHError, ValueError, PermissionError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 
@@ -218,6 +220,125 @@ def demo(no_serve: bool, port: int) -> None:
 
         click.echo(f"\nserving the STAC API at http://127.0.0.1:{port}/  (Ctrl-C to stop)")
         uvicorn.run(create_app(node), host="127.0.0.1", port=port, log_level="warning")
+
+
+# transfer (researcher side) --------------------------------------------------------------------
+
+
+def _rate(value: str | None) -> int | None:
+    if value is None:
+        return None
+    units = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3}
+    text = value.strip().lower().removesuffix("b")
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "")
+    try:
+        rate = int(float(number) * units[unit])
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a rate such as 500k or 4M") from None
+    if rate <= 0:
+        raise click.BadParameter("the rate must be positive")
+    return rate
+
+
+def _secret_key(path: Path) -> X25519PrivateKey:
+    from transfer.crypt4gh import load_private_key
+
+    def passphrase() -> str:
+        value = os.environ.get("C4GH_PASSPHRASE")
+        if not value:
+            raise click.ClickException(f"{path} is locked: set C4GH_PASSPHRASE to its passphrase")
+        return value
+
+    return load_private_key(path, passphrase)
+
+
+_SECRET_KEY_OPTION = click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Your Crypt4GH private key file (passphrase from C4GH_PASSPHRASE).",
+)
+
+
+@cli.command()
+@click.argument("grant")
+@click.option("--url", envvar="CLEARANCE_URL", required=True, help="URL of the owner's node.")
+@_SECRET_KEY_OPTION
+@click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 32))
+@click.option("--keep-encrypted", is_flag=True, help="Also keep each Crypt4GH file as received.")
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Pinned JWKS of the owner to verify grant and manifest (default: fetched from the node).",
+)
+@click.option("--limit-rate", help="Cap the download rate, e.g. 500k or 20M (bytes/s).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def pull(
+    grant: str, url: str, key_file: Path, out: Path, workers: int, keep_encrypted: bool,
+    jwks_file: Path | None, limit_rate: str | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Download the holding GRANT (a grant token, or a file holding one) covers: verify it,
+    decrypt it and write it to OUT as a local STAC catalogue. Run it again after any
+    interruption: it resumes without downloading verified bytes again."""
+    from clearance.pull import PullError, PullOptions, read_grant
+    from clearance.pull import pull as run_pull
+
+    options = PullOptions(
+        url=url,
+        grant=read_grant(grant),
+        key=_secret_key(key_file),
+        out=out,
+        workers=workers,
+        keep_encrypted=keep_encrypted,
+        jwks=json.loads(jwks_file.read_text()) if jwks_file is not None else None,
+        limit_rate=_rate(limit_rate),
+        progress=not quiet,
+    )
+    try:
+        result = run_pull(options)
+    except PullError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"{result.holding} v{result.version}: {result.objects} objects verified and decrypted "
+        f"({result.skipped} already there, {result.body_bytes_fetched:,} bytes fetched); "
+        f"catalogue {result.catalog}"
+    )
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@_SECRET_KEY_OPTION
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+def decrypt(file: Path, key_file: Path, out: Path) -> None:
+    """Decrypt one Crypt4GH FILE (e.g. kept by `pull --keep-encrypted`) to OUT.
+
+    OUT appears only when every segment authenticated. This checks Crypt4GH integrity only: the
+    manifest's size and digests were checked when the file was pulled."""
+    import tempfile
+
+    from transfer.crypt4gh import Crypt4GHError
+    from transfer.crypt4gh import decrypt as c4gh_decrypt
+
+    sk = _secret_key(key_file)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.partial-", dir=out.parent)
+    try:
+        with open(file, "rb") as src, os.fdopen(fd, "wb") as dst:
+            stats = c4gh_decrypt(src, dst, reader_sk=sk)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, out)
+    except Crypt4GHError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        click.echo(f"error: {file} does not decrypt: {exc}", err=True)
+        sys.exit(1)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"{out}: {stats.plaintext_bytes:,} bytes")
 
 
 # audit -----------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import access.errors as access_errors
 import catalog.errors as catalog_errors
+import transfer.blobstore as blob_errors
+import transfer.errors as transfer_errors
 
 __all__ = ["STATUS", "install_error_handlers"]
 
@@ -32,6 +34,13 @@ STATUS: list[tuple[type[Exception], int]] = [
     (catalog_errors.InvalidQuery, 400),
     (catalog_errors.PublishError, 422),
     (catalog_errors.Conflict, 409),
+    (transfer_errors.ObjectNotFound, 404),
+    (transfer_errors.StaleGrant, 409),
+    (transfer_errors.InvalidRange, 400),
+    (transfer_errors.RangeNotSatisfiable, 416),
+    (blob_errors.BlobNotFound, 404),
+    (blob_errors.BlobRangeError, 416),
+    # any other BlobStoreError (the store failed) is a 500 with an incident id only
 ]
 
 
@@ -51,8 +60,17 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if status == 500:
         return await _internal_error(request, exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    size = getattr(exc, "size", None)
+    if status == 416 and isinstance(size, int):
+        headers = {"Content-Range": f"bytes */{size}"}
     code = getattr(exc, "code", "error")
-    return JSONResponse(_body(code, str(exc)), status_code=status, headers=headers)
+    if isinstance(exc, blob_errors.BlobNotFound):  # KeyError's str() quotes the key: say it plainly
+        code, message = "not-found", "object not found in the blob store"
+    elif isinstance(exc, blob_errors.BlobRangeError):
+        code, message = "range-not-satisfiable", "range not satisfiable"
+    else:
+        message = str(exc)
+    return JSONResponse(_body(code, message), status_code=status, headers=headers)
 
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -78,6 +96,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(access_errors.AccessError, _domain_error)
     app.add_exception_handler(catalog_errors.CatalogError, _domain_error)
+    app.add_exception_handler(transfer_errors.TransferError, _domain_error)
+    app.add_exception_handler(blob_errors.BlobStoreError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)

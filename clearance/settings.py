@@ -4,18 +4,49 @@
 in it: ``clearance.db`` (SQLite), ``blobs/`` (local blob store) and ``keys/`` (0600 key files).
 ``CLEARANCE_DATABASE_URL`` switches the database to PostgreSQL (``postgresql+psycopg://...``).
 ``CLEARANCE_NODE_ID`` names this node: it is the audience of the tokens it accepts.
+``CLEARANCE_STORAGE_PASSPHRASE``, when set, locks the node's storage key file (Crypt4GH, scrypt).
+``CLEARANCE_S3_BUCKET`` switches the blob store to S3, with ``CLEARANCE_S3_ENDPOINT`` (empty: AWS),
+``CLEARANCE_S3_REGION`` (default us-east-1), ``CLEARANCE_S3_ACCESS_KEY``,
+``CLEARANCE_S3_SECRET_KEY`` and ``CLEARANCE_S3_PREFIX`` (a key prefix, default none).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Settings"]
+__all__ = ["S3Settings", "Settings"]
 
 _DEFAULT_NODE = "urn:clearance:node:default"
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    bucket: str
+    endpoint_url: str | None
+    region: str
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    prefix: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> S3Settings | None:
+        bucket = env.get("CLEARANCE_S3_BUCKET", "")
+        if not bucket:
+            return None
+        access, secret = env.get("CLEARANCE_S3_ACCESS_KEY", ""), env.get("CLEARANCE_S3_SECRET_KEY")
+        if not access or not secret:
+            raise ValueError("CLEARANCE_S3_BUCKET needs CLEARANCE_S3_ACCESS_KEY and _SECRET_KEY")
+        return cls(
+            bucket=bucket,
+            endpoint_url=env.get("CLEARANCE_S3_ENDPOINT") or None,
+            region=env.get("CLEARANCE_S3_REGION") or "us-east-1",
+            access_key=access,
+            secret_key=secret,
+            prefix=env.get("CLEARANCE_S3_PREFIX", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -23,6 +54,8 @@ class Settings:
     data_dir: Path
     database_url: str
     node_id: str = _DEFAULT_NODE
+    storage_passphrase: str | None = field(default=None, repr=False)
+    s3: S3Settings | None = None
 
     @property
     def blob_dir(self) -> Path:
@@ -40,7 +73,11 @@ class Settings:
         if not url.startswith(("sqlite:", "postgresql")):
             raise ValueError("CLEARANCE_DATABASE_URL must be a sqlite: or postgresql URL")
         return cls(
-            data_dir=data_dir, database_url=url, node_id=env.get("CLEARANCE_NODE_ID", _DEFAULT_NODE)
+            data_dir=data_dir,
+            database_url=url,
+            node_id=env.get("CLEARANCE_NODE_ID", _DEFAULT_NODE),
+            storage_passphrase=env.get("CLEARANCE_STORAGE_PASSPHRASE") or None,
+            s3=S3Settings.from_env(env),
         )
 
     def prepare(self) -> None:

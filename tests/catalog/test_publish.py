@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -11,12 +12,14 @@ from sqlalchemy import func, select
 
 from access.levels import Level, Role
 from catalog.errors import Conflict, PublishError
-from catalog.stac import blob_key
+from catalog.publish import PublishResult
 from catalog.synth import generate_holding
 from catalog.tables import CollectionRow, ItemRow
 from catalog.validation import validate_collection, validate_item
 from clearance.app import Node
 from clearance.publishing import publish_folder
+from transfer.crypt4gh import decrypt
+from transfer.objects import body_key, header_key
 
 
 def _setup(node: Node) -> None:
@@ -27,7 +30,7 @@ def _setup(node: Node) -> None:
 
 def _publish(
     node: Node, folder: Path, holding: str = "H1", admin: str = "NLD", level: str = "R2"
-) -> object:
+) -> PublishResult:
     return publish_folder(
         node, folder, admin=admin, holding_id=holding, title="Test holding", description="",
         level=level, marking="Dep. Vertrouwelijk", rel_to="GBR", handling="download",
@@ -68,19 +71,52 @@ def test_every_published_document_validates_offline(node: Node, tmp_path: Path) 
         assert document["geometry"] is None
 
 
-def test_assets_land_in_the_blob_store_with_their_checksums(node: Node, holding: Path) -> None:
+def test_assets_are_encrypted_at_rest_header_and_body_apart(node: Node, holding: Path) -> None:
     _setup(node)
-    _publish(node, holding)
+    result = _publish(node, holding)
     with node.sessions() as session:
         items = list(session.scalars(select(ItemRow.document)))
+    stored = node.manifests.get("H1", 1)
+    assert stored is not None and stored.sha256 == result.manifest_sha256
+    entries = {(o.item, o.asset): o for o in stored.manifest.objects}
+    sk = node.storage.private_key()
     for item in items:
         assert set(item["assets"]) >= {"high", "low", "annotations"}
-        for asset in item["assets"].values():
+        for name, asset in item["assets"].items():
             sha = asset["file:checksum"][4:]
-            with node.blobs.open(blob_key(sha)) as handle:
-                data = handle.read()
-            assert hashlib.sha256(data).hexdigest() == sha
-            assert len(data) == asset["file:size"]
+            entry = entries[(item["id"], name)]
+            assert asset["href"] == f"/transfer/holdings/H1/objects/{entry.id}"
+            assert entry.plaintext_sha256 == sha and entry.plaintext_size == asset["file:size"]
+            header = node.blobs.open(header_key(entry.id)).read()
+            body = node.blobs.open(body_key(entry.id)).read()
+            assert len(body) == entry.body_size
+            assert hashlib.sha256(body).hexdigest() == entry.body_sha256
+            plain = io.BytesIO()
+            decrypt(io.BytesIO(header + body), plain, reader_sk=sk)
+            assert hashlib.sha256(plain.getvalue()).hexdigest() == sha
+            if entry.plaintext_size >= 64:
+                assert plain.getvalue()[16:48] not in body  # not stored in clear
+    assert len(list(node.blobs.keys("headers/"))) == len(entries)
+
+
+def test_republish_reuses_unchanged_objects_and_keeps_old_versions(
+    node: Node, holding: Path
+) -> None:
+    _setup(node)
+    first = _publish(node, holding)
+    image = sorted((holding / "scans").iterdir())[0] / "low.tiff"
+    data = bytearray(image.read_bytes())
+    data[-1] ^= 0x01  # one pixel changes: a new plaintext
+    image.write_bytes(bytes(data))
+    second = _publish(node, holding)
+    assert second.version == 2 and second.encrypted == 1
+    assert first.encrypted == first.assets
+    old, new = node.manifests.get("H1", 1), node.manifests.get("H1", 2)
+    assert old is not None and new is not None
+    changed = {o.id for o in new.manifest.objects} - {o.id for o in old.manifest.objects}
+    assert len(changed) == 1
+    for entry in old.manifest.objects:  # version 1 stays servable
+        assert node.objects.complete(entry.id, entry.body_size)
 
 
 def test_bad_input_names_file_and_field_and_publishes_nothing(node: Node, holding: Path) -> None:

@@ -1,8 +1,10 @@
 """The authorization matrix, generated from the app's route table: every route × role ×
 administration × clearance (and, for holding routes, every holding level).
 
-A route that declares no policy (``Depends(requires(...))`` or ``Depends(public)``) fails the first
-test, so a new route cannot slip in unguarded.
+A route that declares no policy (``Depends(requires(...))``, ``Depends(public)`` or, for the
+transfer routes, ``Depends(requires_download_grant)``) fails the first test, so a new route cannot
+slip in unguarded. Transfer routes take the grant itself as bearer credential: without one, and
+with any user's login token, they answer 401 (tests/transfer/test_api.py covers real grants).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from access.policy import NODE, Action, Principal, decide
 from catalog.holdings import CatalogHoldings
 from clearance.app import create_app
 from tests.catalog.seeded import Seeded
+from transfer.http import GRANT_DOWNLOAD
 
 ADMINS = ("NLD", "GBR", "USA")
 CLEARANCES = (Level.R0, Level.R1, Level.R2, Level.R3)
@@ -90,6 +93,8 @@ def _fill(path: str, holding: str) -> str:
         "request_id": "req-none",
         "jti": "no-such-grant",
         "admin": "NLD",
+        "holding": holding,
+        "object_id": "no-such-object",
     }
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
@@ -109,12 +114,21 @@ def test_matrix(client: TestClient, seeded: Seeded) -> None:
     }
     checked = 0
     for method, path, (policy,) in api_routes(create_app(node)):
-        holding_route = "{collection_id}" in path
+        holding_route = "{collection_id}" in path or "{holding}" in path
         for holding in HOLDINGS if holding_route else HOLDINGS[:1]:
             url = _fill(path, holding)
             anonymous = _call(client, method, url, None)
             if policy == "public":
                 assert anonymous.status_code not in (401, 403, 500), (method, url)
+                continue
+            if policy == GRANT_DOWNLOAD:
+                assert anonymous.status_code == 401, (method, url)
+                assert anonymous.json()["code"] == "token-missing", (method, url)
+                for name, token in tokens.items():  # a login token is never a grant
+                    response = _call(client, method, url, token)
+                    assert response.status_code == 401, (method, url, name)
+                    assert response.json()["code"].startswith("grant-"), (method, url, name)
+                    checked += 1
                 continue
             assert isinstance(policy, Action)
             assert anonymous.status_code == 401, (method, url)

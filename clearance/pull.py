@@ -1,0 +1,653 @@
+"""``clearance pull``: download a granted holding, verify it, decrypt it, write a STAC catalogue.
+
+The grant is the only credential (``Authorization: Bearer <grant>``). Before any download:
+
+1. the grant is verified locally against the owner's published keys (``/administrations/<owner>/
+   jwks.json`` on the node, or a pinned JWKS file), and must be addressed to the owner's transfer
+   service, allow ``download``, and be bound to *our* key (``cnf``);
+2. the manifest is verified: signed by the owner, for the grant's holding and version, with the
+   manifest hash the grant pins; the objects the node lists must all be in it, and their items
+   must be exactly the grant's item set (``items_sha256``).
+
+Objects are downloaded by ``--workers`` threads. Each goes through a
+:class:`~transfer.verify.VerifyingWriter`: header checked first (one packet, for our key, written
+by the manifest's writer key), every segment authenticated, sizes and both SHA-256 digests checked
+at the end; plaintext reaches its final path only then. Verified ciphertext is kept in
+``.<name>.c4gh.partial`` while an object downloads, so an interrupted pull (network error,
+Ctrl-C, kill -9) resumes with ``Range: bytes=<verified>-<last>``: verified bytes are never
+downloaded twice. Finished files are recognised by size and SHA-256 and skipped.
+
+A 401/403 (grant expired, revoked, not for this holding), 404 or 409 from the node stops the whole
+pull at once (other downloads stop at their next chunk, keeping what they verified); transport
+errors and 5xx are retried a few times per object, resuming each time.
+
+Output (``--out DIR``)::
+
+    DIR/catalog.json                       pystac catalogue (self-contained, relative links)
+    DIR/<holding>/collection.json
+    DIR/<holding>/manifest.jws             the signed manifest, as received
+    DIR/<holding>/<item>/<item>.json       STAC item; asset hrefs relative to the files below
+    DIR/<holding>/<item>/<asset>.<ext>     decrypted, verified files (annotations included)
+    DIR/<holding>/<item>/<asset>.<ext>.c4gh  with --keep-encrypted: the Crypt4GH file as received
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+import pystac
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from access.grants import (
+    Grant,
+    GrantDenied,
+    GrantError,
+    UNSAFE_decode_without_verification,
+    item_set_hash,
+    transfer_audience,
+    verify_grant,
+)
+from access.keys import public_key_from_jwk
+from access.tokens import TrustedKey, admin_from_issuer
+from transfer.crypt4gh import public_key_bytes
+from transfer.manifest import Manifest, ManifestError, ManifestObject, verify_manifest
+from transfer.verify import TransferVerificationError, VerifyingWriter, partial_body_path
+
+__all__ = ["Progress", "PullError", "PullOptions", "PullResult", "pull", "read_grant"]
+
+RETRIES = 4
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_EXTENSIONS = {
+    "image/tiff": ".tiff",
+    "image/png": ".png",
+    "application/json": ".json",
+    "application/dicom": ".dcm",
+}
+_FATAL = {401, 403, 404, 409, 410}
+
+
+class PullError(Exception):
+    """The pull cannot go on; ``code`` is machine-readable (the node's, or our own)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{message} ({code})")
+        self.code = code
+
+
+class _Retry(Exception):
+    """A transient failure of one object's download (network, 5xx): try again, resuming."""
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    url: str
+    grant: str
+    key: X25519PrivateKey = field(repr=False)
+    out: Path
+    workers: int = 4
+    keep_encrypted: bool = False
+    jwks: Mapping[str, Any] | None = None  # pinned owner keys ({"keys": [...]}); else fetched
+    limit_rate: int | None = None  # bytes per second over all workers
+    progress: bool = True
+    timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class PullResult:
+    holding: str
+    version: int
+    objects: int
+    skipped: int
+    body_bytes_fetched: int
+    catalog: Path
+
+
+def read_grant(value: str) -> str:
+    """A grant token given as such, or the path of a file holding one."""
+    candidate = Path(value).expanduser()
+    with contextlib.suppress(OSError):
+        if candidate.is_file():
+            return candidate.read_text(encoding="ascii").strip()
+    return value.strip()
+
+
+# --- progress and rate --------------------------------------------------------------------------
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover
+
+
+class Progress:
+    """Bytes verified so far out of the holding's total, with rate and ETA, on a stream."""
+
+    def __init__(self, total: int, stream: TextIO | None, interval_s: float = 0.5) -> None:
+        self.total = total
+        self._stream = stream
+        self._interval = interval_s
+        self._lock = threading.Lock()
+        self._done = 0
+        self._fetched = 0
+        self._start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+
+    def resumed(self, n: int) -> None:
+        """Bytes that were already there (verified earlier): done, not fetched."""
+        with self._lock:
+            self._done += n
+
+    def fetched(self, n: int) -> None:
+        with self._lock:
+            self._done += n
+            self._fetched += n
+
+    @property
+    def fetched_bytes(self) -> int:
+        return self._fetched
+
+    def line(self) -> str:
+        with self._lock:
+            done, fetched = self._done, self._fetched
+        elapsed = max(time.monotonic() - self._start, 1e-6)
+        rate = fetched / elapsed
+        percent = 100.0 * done / self.total if self.total else 100.0
+        left = self.total - done
+        eta = "--:--" if rate <= 0 else time.strftime("%H:%M:%S", time.gmtime(left / rate))
+        return (
+            f"{_size(done)} / {_size(self.total)} {percent:5.1f}%  "
+            f"{rate / 1e6:7.1f} MB/s  ETA {eta}"
+        )
+
+    def _run(self) -> None:
+        every = self._interval if self._tty else max(self._interval, 5.0)
+        while not self._stop.wait(every):
+            self._show()
+
+    def _show(self, end: str = "") -> None:
+        if self._stream is None:
+            return
+        text = self.line()
+        if self._tty:
+            self._stream.write("\r\x1b[2K" + text + end)
+        else:
+            self._stream.write(text + "\n")
+        self._stream.flush()
+
+    def __enter__(self) -> Progress:
+        if self._stream is not None:
+            self._thread = threading.Thread(target=self._run, name="progress", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._show("\n")
+
+
+class RateLimiter:
+    """At most ``rate`` bytes per second on average, shared by all workers."""
+
+    def __init__(self, rate: int) -> None:
+        if rate <= 0:
+            raise ValueError("the rate limit must be positive")
+        self._rate = float(rate)
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._next = max(self._next, now) + n / self._rate
+            wait_s = self._next - now - n / self._rate
+        if wait_s > 0:
+            time.sleep(wait_s)
+
+
+# --- the grant and the manifest -------------------------------------------------------------------
+
+
+def _owner_of(token: str) -> str:
+    try:
+        claims = UNSAFE_decode_without_verification(token)["claims"]
+    except GrantError as exc:
+        raise PullError(exc.code, "the grant is not a well-formed token") from None
+    owner = admin_from_issuer(claims.get("iss", "")) if isinstance(claims.get("iss"), str) else None
+    if owner is None:
+        raise PullError("grant-malformed", "the grant names no administration as its issuer")
+    return owner
+
+
+def _trusted(jwks: Mapping[str, Any], owner: str) -> dict[str, TrustedKey]:
+    keys: dict[str, TrustedKey] = {}
+    for jwk in jwks.get("keys", []):
+        try:
+            keys[str(jwk["kid"])] = TrustedKey(str(jwk["kid"]), owner, public_key_from_jwk(jwk))
+        except (KeyError, TypeError, ValueError):
+            continue
+    if not keys:
+        raise PullError("no-owner-keys", f"no usable signing key of {owner} to verify against")
+    return keys
+
+
+def _check_name(value: str, what: str) -> str:
+    if not _SAFE_NAME.fullmatch(value):
+        raise PullError("unsafe-name", f"{what} {value[:60]!r} is not usable as a file name")
+    return value
+
+
+@dataclass(frozen=True)
+class _Plan:
+    grant: Grant
+    manifest: Manifest
+    jws: str
+    objects: tuple[ManifestObject, ...]
+    collection: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+class _Session:
+    """The HTTP side: the node (with the grant) and presigned URLs (without it)."""
+
+    def __init__(self, options: PullOptions, transport: httpx.BaseTransport | None) -> None:
+        if not options.url.startswith(("http://", "https://")):
+            raise PullError("bad-url", f"node URL must be http(s)://…, got {options.url!r}")
+        limits = httpx.Limits(max_connections=options.workers + 2)
+        timeout = httpx.Timeout(options.timeout_s, connect=10.0)
+        self.node = httpx.Client(
+            base_url=options.url.rstrip("/"),
+            headers={"Authorization": f"Bearer {options.grant}"},
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+            follow_redirects=False,
+        )
+        self.plain = httpx.Client(timeout=timeout, limits=limits, transport=transport)
+
+    def close(self) -> None:
+        self.node.close()
+        self.plain.close()
+
+
+def _error(response: httpx.Response) -> PullError | _Retry:
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    code = str(data.get("code", f"http-{response.status_code}")) if isinstance(data, dict) else ""
+    text = str(data.get("description", response.reason_phrase)) if isinstance(data, dict) else ""
+    if response.status_code in _FATAL or 400 <= response.status_code < 500:
+        return PullError(
+            code or "http-error", f"the node refused: {text} (HTTP {response.status_code})"
+        )
+    return _Retry(f"HTTP {response.status_code}: {text}")
+
+
+def _get_json(client: httpx.Client, path: str) -> Any:
+    try:
+        response = client.get(path)
+    except httpx.TransportError as exc:
+        raise PullError("unreachable", f"cannot reach the node: {exc}") from None
+    if response.is_error:
+        error = _error(response)
+        raise error if isinstance(error, PullError) else PullError("node-error", str(error))
+    return response.json()
+
+
+def _plan(options: PullOptions, session: _Session, now: datetime) -> _Plan:
+    owner = _owner_of(options.grant)
+    jwks = options.jwks
+    if jwks is None:
+        jwks = _get_json(session.node, f"/administrations/{owner}/jwks.json")
+    keys = _trusted(jwks, owner)
+    try:
+        grant = verify_grant(
+            options.grant,
+            keys=keys,
+            audience=transfer_audience(owner),
+            now=now,
+            is_revoked=lambda _: False,  # the node checks revocation on every request
+            operation="download",
+        )
+    except GrantError as exc:
+        raise PullError(exc.code, f"the grant does not verify: {exc}") from None
+    except GrantDenied as exc:  # a grant that does not allow download
+        raise PullError(exc.code, str(exc)) from None
+    if grant.recipient_key != public_key_bytes(options.key):
+        raise PullError(
+            "grant-other-key", "the grant is bound to another Crypt4GH key than the one given"
+        )
+    _check_name(grant.holding, "holding")
+    answer = _get_json(session.node, f"/transfer/holdings/{grant.holding}/manifest")
+    try:
+        manifest = verify_manifest(
+            answer["manifest"],
+            keys=keys,
+            expected_owner=owner,
+            expected_holding=grant.holding,
+            expected_version=grant.holding_version,
+            expected_sha256=grant.manifest_sha256,
+        )
+    except ManifestError as exc:
+        raise PullError(exc.code, f"the manifest does not verify: {exc.message}") from None
+    except (KeyError, TypeError) as exc:
+        raise PullError("manifest-malformed", f"the node's answer is incomplete: {exc}") from None
+    return _covered(grant, manifest, answer)
+
+
+def _covered(grant: Grant, manifest: Manifest, answer: dict[str, Any]) -> _Plan:
+    ids = answer.get("objects")
+    if not isinstance(ids, list) or len(set(ids)) != len(ids):
+        raise PullError("manifest-malformed", "the node's object list is invalid")
+    try:
+        objects = tuple(manifest.object(str(i)) for i in ids)
+    except KeyError:
+        raise PullError(
+            "object-not-in-manifest", "the node lists an object the manifest lacks"
+        ) from None
+    items = {o.item for o in objects}
+    if not items or item_set_hash(items) != grant.items_sha256:
+        raise PullError("items-mismatch", "the objects offered are not the grant's item set")
+    documents = [d for d in answer.get("items", []) if isinstance(d, dict)]
+    collection = answer.get("collection")
+    if not isinstance(collection, dict) or {d.get("id") for d in documents} != items:
+        raise PullError("stac-mismatch", "the STAC documents do not describe the granted items")
+    by_asset = {(o.item, o.asset): o for o in objects}
+    for document in documents:
+        for name, asset in (document.get("assets") or {}).items():
+            entry = by_asset.get((document["id"], name))
+            checksum = asset.get("file:checksum", "") if isinstance(asset, dict) else ""
+            if entry is None or checksum != "1220" + entry.plaintext_sha256:
+                raise PullError(
+                    "stac-mismatch", f"asset {name!r} of {document['id']!r} is not in the manifest"
+                )
+    for entry in objects:
+        _check_name(entry.item, "item id")
+        _check_name(entry.asset, "asset name")
+    return _Plan(grant, manifest, answer["manifest"], objects, collection, documents)
+
+
+# --- downloading ----------------------------------------------------------------------------------
+
+
+def _file_name(entry: ManifestObject) -> str:
+    media = entry.media_type.split(";")[0].strip().lower()
+    return entry.asset + _EXTENSIONS.get(media, ".bin")
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Context:
+    options: PullOptions
+    session: _Session
+    plan: _Plan
+    root: Path
+    progress: Progress
+    limiter: RateLimiter | None
+    stop: threading.Event
+    on_object_done: Callable[[ManifestObject], None] | None
+    skipped: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def out_path(self, entry: ManifestObject) -> Path:
+        return self.root / entry.item / _file_name(entry)
+
+    def encrypted_path(self, entry: ManifestObject) -> Path:
+        out = self.out_path(entry)
+        return out.with_name(out.name + ".c4gh")
+
+
+def _already_done(ctx: _Context, entry: ManifestObject) -> bool:
+    out = ctx.out_path(entry)
+    if ctx.options.keep_encrypted and not ctx.encrypted_path(entry).exists():
+        return False
+    try:
+        if out.stat().st_size != entry.plaintext_size:
+            return False
+    except FileNotFoundError:
+        return False
+    if _sha256_file(out) != entry.plaintext_sha256:
+        return False
+    partial_body_path(out).unlink(missing_ok=True)  # left by an interruption after the end
+    return True
+
+
+def _object_path(ctx: _Context, entry: ManifestObject, part: str) -> str:
+    return f"/transfer/holdings/{ctx.plan.grant.holding}/objects/{entry.id}/{part}"
+
+
+def _header(ctx: _Context, entry: ManifestObject) -> bytes:
+    try:
+        response = ctx.session.node.get(_object_path(ctx, entry, "header"))
+    except httpx.TransportError as exc:
+        raise _Retry(str(exc)) from None
+    if response.is_error:
+        raise _error(response)
+    return response.content
+
+
+@contextlib.contextmanager
+def _body_stream(ctx: _Context, entry: ManifestObject, offset: int) -> Iterator[httpx.Response]:
+    wanted = {"Range": f"bytes={offset}-{entry.body_size - 1}"}
+    try:
+        with ctx.session.node.stream("GET", _object_path(ctx, entry, "body"), headers=wanted) as r:
+            if r.status_code in (301, 302, 303, 307, 308):  # presigned URL of the blob store
+                r.read()
+                location = r.headers.get("location", "")
+                with ctx.session.plain.stream("GET", location, headers=wanted) as redirected:
+                    yield redirected
+                return
+            yield r
+    except httpx.TransportError as exc:
+        raise _Retry(str(exc)) from None
+
+
+def _receive(ctx: _Context, entry: ManifestObject, writer: VerifyingWriter, offset: int) -> None:
+    with _body_stream(ctx, entry, offset) as response:
+        if response.is_error:
+            response.read()
+            raise _error(response)
+        expected = f"bytes {offset}-{entry.body_size - 1}/"
+        if response.status_code != 206 or not response.headers.get("content-range", "").startswith(
+            expected
+        ):
+            raise _Retry(
+                f"the server did not answer with bytes {offset}- (HTTP {response.status_code})"
+            )
+        try:
+            for chunk in response.iter_raw():
+                if ctx.stop.is_set():
+                    raise _Stopped()
+                if ctx.limiter is not None:
+                    ctx.limiter.take(len(chunk))
+                writer.feed(chunk)
+                ctx.progress.fetched(len(chunk))
+        except httpx.TransportError as exc:
+            raise _Retry(str(exc)) from None
+
+
+class _Stopped(Exception):
+    """Another worker hit a fatal error: stop, keeping what was verified."""
+
+
+def _assemble(ctx: _Context, entry: ManifestObject, header: bytes) -> None:
+    """``--keep-encrypted``: the Crypt4GH file for our key = the header we got + the body."""
+    body = partial_body_path(ctx.out_path(entry))
+    target = ctx.encrypted_path(entry)
+    tmp = target.with_name(f".{target.name}.tmp")
+    with tmp.open("wb") as out, body.open("rb") as src:
+        out.write(header)
+        shutil.copyfileobj(src, out, 1 << 20)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, target)
+    body.unlink(missing_ok=True)
+
+
+def _fetch_once(ctx: _Context, entry: ManifestObject, first: bool) -> None:
+    out = ctx.out_path(entry)
+    header = _header(ctx, entry)
+    try:
+        writer = VerifyingWriter(
+            header,
+            entry=entry,
+            reader_sk=ctx.options.key,
+            out_path=out,
+            body_path=partial_body_path(out),
+        )
+    except TransferVerificationError as exc:
+        raise PullError(exc.code, f"{entry.item}/{entry.asset}: {exc.message}") from None
+    with writer:
+        try:
+            offset = writer.resume()
+        except TransferVerificationError as exc:  # the kept bytes are gone: start again
+            raise _Retry(f"kept partial body did not verify ({exc.code})") from None
+        try:
+            if first:
+                ctx.progress.resumed(offset)
+            if offset < entry.body_size:
+                _receive(ctx, entry, writer, offset)
+            writer.finish(keep_body=ctx.options.keep_encrypted)
+        except TransferVerificationError as exc:
+            if exc.code == "truncated":  # the connection ended early: resume from here
+                raise _Retry(exc.message) from None
+            raise PullError(exc.code, f"{entry.item}/{entry.asset}: {exc.message}") from None
+    if ctx.options.keep_encrypted:
+        _assemble(ctx, entry, header)
+
+
+def _fetch(ctx: _Context, entry: ManifestObject) -> None:
+    ctx.out_path(entry).parent.mkdir(parents=True, exist_ok=True)
+    if _already_done(ctx, entry):
+        ctx.progress.resumed(entry.body_size)
+        with ctx.lock:
+            ctx.skipped += 1
+        return
+    for attempt in range(RETRIES):
+        if ctx.stop.is_set():
+            raise _Stopped()
+        try:
+            _fetch_once(ctx, entry, first=attempt == 0)
+            break
+        except _Retry as exc:
+            if attempt == RETRIES - 1:
+                raise PullError("transfer-failed", f"{entry.item}/{entry.asset}: {exc}") from None
+            time.sleep(0.5 * 2**attempt)
+    if ctx.on_object_done is not None:
+        ctx.on_object_done(entry)
+
+
+def _stop(ctx: _Context, futures: list[Future[None]]) -> None:
+    ctx.stop.set()
+    for future in futures:
+        future.cancel()
+    wait(futures)
+
+
+def _download(ctx: _Context) -> None:
+    objects = sorted(ctx.plan.objects, key=lambda o: (o.item, o.asset))
+    with ThreadPoolExecutor(max(1, ctx.options.workers), thread_name_prefix="pull") as pool:
+        futures: list[Future[None]] = [pool.submit(_fetch, ctx, entry) for entry in objects]
+        try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # Ctrl-C: the others stop at their next chunk, keeping verified bytes
+            _stop(ctx, futures)
+            raise
+        if any(f.exception() is not None for f in done):  # one failed: stop the others
+            _stop(ctx, futures)
+    for future in futures:
+        error = None if future.cancelled() else future.exception()
+        if error is not None and not isinstance(error, _Stopped):
+            raise error
+
+
+# --- the local STAC catalogue -------------------------------------------------------------------
+
+
+def _write_catalog(ctx: _Context) -> Path:
+    plan, out = ctx.plan, ctx.options.out
+    grant = plan.grant
+    (ctx.root / "manifest.jws").write_text(plan.jws + "\n", encoding="ascii")
+    catalog = pystac.Catalog(
+        id=f"clearance-pull-{grant.holding}",
+        description=(
+            f"Holding {grant.holding} version {grant.holding_version} of {grant.issuer_admin}, "
+            f"pulled under grant {grant.jti}; manifest SHA-256 {plan.manifest.sha256()}"
+        ),
+    )
+    collection_doc = {**plan.collection, "links": []}
+    collection = pystac.Collection.from_dict(collection_doc, migrate=False)
+    catalog.add_child(collection)
+    by_asset = {(o.item, o.asset): o for o in plan.objects}
+    for document in sorted(plan.items, key=lambda d: str(d["id"])):
+        item = pystac.Item.from_dict({**document, "links": []}, migrate=False)
+        for name, asset in item.assets.items():
+            asset.href = str(ctx.out_path(by_asset[(item.id, name)]).resolve())
+        collection.add_item(item)
+    catalog.normalize_hrefs(str(out.resolve()))
+    catalog.make_all_asset_hrefs_relative()
+    catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
+    return out / "catalog.json"
+
+
+def pull(
+    options: PullOptions,
+    *,
+    now: datetime | None = None,
+    on_object_done: Callable[[ManifestObject], None] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    progress_stream: TextIO | None = None,
+) -> PullResult:
+    """Download, verify and decrypt the holding ``options.grant`` covers into ``options.out``."""
+    session = _Session(options, transport)
+    try:
+        plan = _plan(options, session, now or datetime.now(UTC))
+        root = options.out / plan.grant.holding
+        root.mkdir(parents=True, exist_ok=True)
+        stream = (progress_stream or sys.stderr) if options.progress else None
+        total = sum(o.body_size for o in plan.objects)
+        limiter = RateLimiter(options.limit_rate) if options.limit_rate else None
+        with Progress(total, stream) as progress:
+            ctx = _Context(
+                options, session, plan, root, progress, limiter, threading.Event(), on_object_done
+            )
+            _download(ctx)
+        catalog = _write_catalog(ctx)
+        return PullResult(
+            plan.grant.holding,
+            plan.grant.holding_version,
+            len(plan.objects),
+            ctx.skipped,
+            progress.fetched_bytes,
+            catalog,
+        )
+    finally:
+        session.close()

@@ -1,0 +1,246 @@
+"""The transfer routes over HTTP: the grant as bearer credential, Range edge cases (206 / 416 /
+400), holding isolation, the whole-file route read by the reference crypt4gh, presigned ranged
+URLs checked by the real S3 server, and the error table (401, 403, 404, 409, 416)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from crypt4gh import lib as ref_lib
+from fastapi.testclient import TestClient
+
+from clearance.app import create_app
+from transfer.crypt4gh import parse_header
+from transfer.manifest import ManifestObject
+from transfer.objects import body_key
+
+from .world import World, build_world, transfer_node
+
+LOCAL, S3 = ("sqlite", "local"), ("postgresql", "s3")
+
+
+@dataclass
+class Served:
+    world: World
+    client: TestClient
+    token: str  # a grant for NLD-X
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, pg_url_factory: Any
+) -> Iterator[Callable[[tuple[str, str]], Served]]:
+    """One node per configuration, built when first asked for, shared by the module."""
+    made: dict[tuple[str, str], Served] = {}
+    with ExitStack() as stack:
+
+        def make(config: tuple[str, str]) -> Served:
+            if config not in made:
+                backend, store = config
+                root = tmp_path_factory.mktemp(f"api-{backend}-{store}")
+                node = stack.enter_context(
+                    transfer_node(backend, store, root / "data", pg_url_factory)
+                )
+                world = build_world(node, root)
+                client = stack.enter_context(TestClient(create_app(node)))
+                made[config] = Served(world, client, world.request_grant("NLD-X"))
+            return made[config]
+
+        yield make
+
+
+@pytest.fixture(params=[LOCAL, S3], ids=["sqlite-local", "postgresql-s3"])
+def any_store(
+    request: pytest.FixtureRequest, served: Callable[[tuple[str, str]], Served]
+) -> Served:
+    return served(request.param)
+
+
+@pytest.fixture
+def local_store(served: Callable[[tuple[str, str]], Served]) -> Served:
+    return served(LOCAL)
+
+
+@pytest.fixture
+def s3_store(served: Callable[[tuple[str, str]], Served]) -> Served:
+    return served(S3)
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _objects(world: World, holding: str = "NLD-X") -> list[ManifestObject]:
+    stored = world.node.manifests.get(holding, 1)
+    assert stored is not None
+    return list(stored.manifest.objects)
+
+
+def _biggest(world: World) -> ManifestObject:
+    return max(_objects(world), key=lambda o: o.body_size)
+
+
+def test_no_grant_or_a_bad_one_is_401(any_store: Served) -> None:
+    world, client = any_store.world, any_store.client
+    entry = _objects(world)[0]
+    for path in ("manifest", f"objects/{entry.id}/header", f"objects/{entry.id}/body"):
+        url = f"/transfer/holdings/NLD-X/{path}"
+        missing = client.get(url)
+        assert missing.status_code == 401 and missing.json()["code"] == "token-missing"
+        assert missing.headers["www-authenticate"] == "Bearer"
+        garbage = client.get(url, headers=_auth("not.a.grant"))
+        assert garbage.status_code == 401 and garbage.json()["code"] == "grant-malformed"
+
+
+def test_manifest_and_header_routes(any_store: Served) -> None:
+    world, client, token = any_store.world, any_store.client, any_store.token
+    answer = client.get("/transfer/holdings/NLD-X/manifest", headers=_auth(token))
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["holding"] == "NLD-X" and data["version"] == 1 and data["owner"] == "NLD"
+    assert set(data["objects"]) == {o.id for o in _objects(world)}
+    assert len(data["items"]) == 4 and data["manifest"].count(".") == 2
+    entry = _objects(world)[0]
+    header = client.get(f"/transfer/holdings/NLD-X/objects/{entry.id}/header", headers=_auth(token))
+    assert header.status_code == 200
+    assert header.headers["content-type"] == "application/octet-stream"
+    assert header.headers["cache-control"] == "no-store"
+    parse_header(header.content, world.key, sender_pk=world.node.storage.public_key)
+
+
+def test_range_edge_cases(local_store: Served) -> None:
+    world, client, token = local_store.world, local_store.client, local_store.token
+    entry = _biggest(world)
+    size = entry.body_size
+    stored = world.node.blobs.open(body_key(entry.id)).read()
+    url = f"/transfer/holdings/NLD-X/objects/{entry.id}/body"
+
+    def get(value: str | None) -> httpx.Response:
+        headers = _auth(token) | ({"Range": value} if value is not None else {})
+        return client.get(url, headers=headers)
+
+    whole = get(None)
+    assert whole.status_code == 200 and whole.content == stored
+    assert whole.headers["accept-ranges"] == "bytes"
+    assert whole.headers["content-length"] == str(size)
+    cases = {
+        "bytes=0-0": (0, 0),
+        "bytes=65564-131127": (65564, 131127),
+        f"bytes={size - 1}-": (size - 1, size - 1),
+        "bytes=-28": (size - 28, size - 1),
+        f"bytes=-{size * 3}": (0, size - 1),
+        f"bytes=10-{size + 1000}": (10, size - 1),
+        " bytes = 3-4 ": (3, 4),
+    }
+    for value, (first, last) in cases.items():
+        response = get(value)
+        assert response.status_code == 206, value
+        assert response.headers["content-range"] == f"bytes {first}-{last}/{size}", value
+        assert response.headers["content-length"] == str(last - first + 1), value
+        assert response.content == stored[first : last + 1], value
+    for value in (f"bytes={size}-", f"bytes={size + 10}-{size + 20}", "bytes=-0"):
+        response = get(value)
+        assert response.status_code == 416, value
+        assert response.headers["content-range"] == f"bytes */{size}", value
+        assert response.json()["code"] == "range-not-satisfiable"
+    for value, code in (
+        ("bytes=0-1,4-5", "range-multiple"),
+        ("bytes=0-1, 100-", "range-multiple"),
+        ("bytes=5-1", "range-malformed"),
+        ("bytes=abc", "range-malformed"),
+        ("lines=0-1", "range-malformed"),
+        ("bytes=", "range-malformed"),
+        ("bytes=-", "range-malformed"),
+        ("bytes=" + "9" * 30 + "-", "range-malformed"),
+    ):
+        response = get(value)
+        assert response.status_code == 400, value
+        assert response.json()["code"] == code, value
+
+
+def test_a_grant_for_x_gets_the_same_answer_for_anything_of_y(any_store: Served) -> None:
+    world, client, token = any_store.world, any_store.client, any_store.token
+    y = _objects(world, "NLD-Y")[0].id
+    z = _objects(world, "GBR-Z")[0].id
+    answers = set()
+    for holding, object_id in (("NLD-Y", y), ("GBR-Z", z), ("NONE-Q", "no-such-object")):
+        for path in ("manifest", f"objects/{object_id}/header", f"objects/{object_id}/body",
+                     f"objects/{object_id}"):  # fmt: skip
+            response = client.get(f"/transfer/holdings/{holding}/{path}", headers=_auth(token))
+            answers.add((response.status_code, response.text))
+    assert answers == {
+        (403, '{"code":"grant-wrong-holding","description":"grant does not cover this holding"}')
+    }
+    same = set()
+    for object_id in (y, z, "no-such-object"):  # asked under X, which the grant covers
+        for part in ("/header", "/body", ""):
+            url = f"/transfer/holdings/NLD-X/objects/{object_id}{part}"
+            response = client.get(url, headers=_auth(token))
+            same.add((response.status_code, response.text))
+    assert same == {(404, '{"code":"not-found","description":"no such object under this grant"}')}
+
+
+def test_whole_file_route_is_read_by_the_reference_crypt4gh(any_store: Served) -> None:
+    world, client, token = any_store.world, any_store.client, any_store.token
+    entry = _biggest(world)
+    response = client.get(f"/transfer/holdings/NLD-X/objects/{entry.id}", headers=_auth(token))
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == len(response.content)
+    plain = io.BytesIO()
+    ref_lib.decrypt(
+        [(0, world.key.private_bytes_raw(), None)],
+        io.BytesIO(response.content),
+        plain,
+        sender_pubkey=world.node.storage.public_key,
+    )
+    assert hashlib.sha256(plain.getvalue()).hexdigest() == entry.plaintext_sha256
+
+
+def test_presigned_ranged_urls_from_the_s3_store(s3_store: Served) -> None:
+    world, client, token = s3_store.world, s3_store.client, s3_store.token
+    entry = _biggest(world)
+    url = f"/transfer/holdings/NLD-X/objects/{entry.id}/body"
+    stored = world.node.blobs.read_range(body_key(entry.id), 0, entry.body_size).read_all()
+    answer = client.get(
+        url, headers=_auth(token) | {"Range": "bytes=100-65663"}, follow_redirects=False
+    )
+    assert answer.status_code == 302
+    presigned = answer.headers["location"]
+    assert answer.json() == {"url": presigned, "range": "bytes=100-65663"}
+    assert "Signature=" in presigned and token not in presigned
+    ranged = httpx.get(presigned, headers={"Range": "bytes=100-65663"})
+    assert ranged.status_code == 206 and ranged.content == stored[100:65664]
+    other = httpx.get(presigned, headers={"Range": "bytes=0-65663"})
+    assert other.status_code == 403  # the range is part of the signature
+    whole = client.get(url, headers=_auth(token), follow_redirects=False)
+    assert whole.status_code == 302 and whole.json()["range"] is None
+    assert httpx.get(whole.headers["location"]).content == stored
+    beyond = client.get(url, headers=_auth(token) | {"Range": f"bytes={entry.body_size}-"})
+    assert beyond.status_code == 416
+
+
+def test_a_body_missing_from_the_store_is_404_and_a_republish_409(any_store: Served) -> None:
+    world, client = any_store.world, any_store.client
+    token = world.request_grant("NLD-Y")
+    entry = _objects(world, "NLD-Y")[0]
+    world.node.blobs.delete(body_key(entry.id))
+    url = f"/transfer/holdings/NLD-Y/objects/{entry.id}"
+    response = client.get(url, headers=_auth(token))
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "not-found",
+        "description": "object not found in the blob store",
+    }
+    world.publish("NLD-Y")  # the missing object is encrypted afresh: version 2
+    stale = client.get("/transfer/holdings/NLD-Y/manifest", headers=_auth(token))
+    assert stale.status_code == 409 and stale.json()["code"] == "holding-version-changed"
+    fresh = world.request_grant("NLD-Y")
+    answer = client.get("/transfer/holdings/NLD-Y/manifest", headers=_auth(fresh)).json()
+    assert entry.id not in answer["objects"] and answer["version"] == 2

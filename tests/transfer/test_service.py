@@ -1,0 +1,249 @@
+"""The transfer service on SQLite and PostgreSQL: what a grant covers, headers re-encrypted to the
+grant's key only, body ranges, holding isolation, revocation, republish, the audit trail."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from access.grants import (
+    Grant,
+    GrantDenied,
+    GrantError,
+    enclave_audience,
+    item_set_hash,
+    sign_grant,
+    transfer_audience,
+    verify_grant,
+)
+from access.tables import AuditEntryRow
+from transfer.crypt4gh import (
+    NoMatchingKeyError,
+    decrypt_body,
+    parse_header,
+    public_key_bytes,
+)
+from transfer.crypt4gh.envelope import parse_packets
+from transfer.errors import InvalidRange, ObjectNotFound, RangeNotSatisfiable, StaleGrant
+from transfer.manifest import verify_manifest
+from transfer.objects import body_key
+from transfer.service import TransferService
+
+from .world import World, build_world, transfer_node
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_url_factory: Any
+) -> Iterator[World]:
+    root = tmp_path_factory.mktemp(f"service-{request.param}")
+    with transfer_node(request.param, "local", root / "data", pg_url_factory) as node:
+        yield build_world(node, root)
+
+
+def _grant(world: World, token: str) -> Grant:
+    node = world.node
+    return verify_grant(
+        token,
+        keys=node.directory.trusted_keys(),
+        audience=transfer_audience("NLD"),
+        now=node.clock.now(),
+        is_revoked=lambda _: False,
+    )
+
+
+def _service(world: World) -> TransferService:
+    return world.node.transfer
+
+
+def _audit(world: World, action: str) -> list[AuditEntryRow]:
+    with world.node.sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEntryRow)
+                .where(AuditEntryRow.action == action)
+                .order_by(AuditEntryRow.seq)
+            )
+        )
+
+
+def test_manifest_covers_exactly_the_granted_items(world: World) -> None:
+    scans = sorted(p.name for p in (world.sources / "NLD-X" / "scans").iterdir())
+    token = world.request_grant("NLD-X", item_filter=f"id = '{scans[1]}'")
+    grant = _service(world).authorize(token, "NLD-X")
+    assert grant.items_sha256 == item_set_hash([scans[1]])
+    answer = _service(world).manifest(grant)
+    manifest = verify_manifest(
+        answer["manifest"],
+        keys=world.node.directory.trusted_keys(),
+        expected_owner="NLD",
+        expected_holding="NLD-X",
+        expected_version=grant.holding_version,
+        expected_sha256=grant.manifest_sha256,
+    )
+    assert grant.manifest_sha256 == answer["manifest_sha256"] == manifest.sha256()
+    covered = [manifest.object(i) for i in answer["objects"]]
+    assert {o.item for o in covered} == {scans[1]}
+    assert len(manifest.objects) > len(covered) >= 3  # high, low, annotations at least
+    assert [d["id"] for d in answer["items"]] == [scans[1]]
+    assert answer["collection"]["id"] == "NLD-X"
+    for entry in manifest.objects:  # the manifest names the node's storage key as writer
+        assert entry.writer_public_key == world.node.storage.public_key
+    not_covered = next(o for o in manifest.objects if o.item != scans[1])
+    with pytest.raises(ObjectNotFound):
+        _service(world).header(grant, not_covered.id)
+
+
+def test_header_is_reencrypted_to_the_grants_key_only(world: World) -> None:
+    token = world.request_grant("NLD-X")
+    grant = _service(world).authorize(token, "NLD-X")
+    entry = _service(world).granted(grant).objects[0]
+    header = _service(world).header(grant, entry.id)
+    assert len(parse_packets(header)) == 1  # trimmed: nothing for the node's own key
+    content = parse_header(header, world.key, sender_pk=world.node.storage.public_key)
+    assert len(content.data_keys) == 1 and content.edit_list is None
+    with pytest.raises(NoMatchingKeyError):
+        parse_header(header, world.node.storage.private_key())
+    body = world.node.blobs.open(body_key(entry.id)).read()
+    plain = io.BytesIO()
+    decrypt_body(io.BytesIO(body), plain, content.data_keys)
+    assert hashlib.sha256(plain.getvalue()).hexdigest() == entry.plaintext_sha256
+    assert public_key_bytes(world.key) == grant.recipient_key
+
+
+def test_body_whole_and_ranges(world: World) -> None:
+    token = world.request_grant("NLD-X")
+    grant = _service(world).authorize(token, "NLD-X")
+    entry = max(_service(world).granted(grant).objects, key=lambda o: o.body_size)
+    stored = world.node.blobs.open(body_key(entry.id)).read()
+    size = entry.body_size
+
+    def fetch(header: str | None) -> tuple[int, dict[str, str], bytes]:
+        answer = _service(world).body(grant, entry.id, header)
+        assert answer.chunks is not None
+        return answer.status, answer.headers, answer.chunks.read_all()
+
+    status, headers, data = fetch(None)
+    assert (status, data, headers["Content-Length"]) == (200, stored, str(size))
+    status, headers, data = fetch("bytes=100-199")
+    assert (status, data, headers["Content-Range"]) == (
+        206,
+        stored[100:200],
+        f"bytes 100-199/{size}",
+    )
+    status, headers, data = fetch(f"bytes={size - 10}-")
+    assert (status, data) == (206, stored[-10:])
+    status, headers, data = fetch("bytes=-7")
+    assert (status, data, headers["Content-Range"]) == (
+        206,
+        stored[-7:],
+        f"bytes {size - 7}-{size - 1}/{size}",
+    )
+    status, headers, data = fetch(f"bytes=5-{size * 2}")  # last past the end is clipped
+    assert (status, data) == (206, stored[5:])
+    for bad in ("bytes=0-1,5-6", "items=0-1", "bytes=9-3", "bytes=x-", "bytes=-", "bytes=1-2-3"):
+        with pytest.raises(InvalidRange):
+            _service(world).body(grant, entry.id, bad)
+    for unsatisfiable in (f"bytes={size}-", f"bytes={size + 5}-{size + 9}", "bytes=-0"):
+        with pytest.raises(RangeNotSatisfiable) as caught:
+            _service(world).body(grant, entry.id, unsatisfiable)
+        assert caught.value.size == size
+
+
+def test_a_grant_for_one_holding_gets_the_same_403_for_any_other(world: World) -> None:
+    token = world.request_grant("NLD-X")
+    errors = []
+    for other in ("NLD-Y", "GBR-Z", "NO-SUCH-HOLDING"):
+        with pytest.raises(GrantDenied) as caught:
+            _service(world).authorize(token, other)
+        errors.append((caught.value.code, str(caught.value)))
+    assert errors == [("grant-wrong-holding", "grant does not cover this holding")] * 3
+    grant = _service(world).authorize(token, "NLD-X")
+    y_objects = world.node.manifests.get("NLD-Y", 1)
+    assert y_objects is not None
+    for object_id in (y_objects.manifest.objects[0].id, "no-such-object"):  # asked via NLD-X
+        with pytest.raises(ObjectNotFound) as missing:
+            _service(world).header(grant, object_id)
+        assert str(missing.value) == "no such object under this grant"
+        with pytest.raises(ObjectNotFound):
+            _service(world).body(grant, object_id, None)
+
+
+def test_revocation_takes_effect_on_the_next_request_and_is_audited(world: World) -> None:
+    token = world.request_grant("NLD-X")
+    grant = _service(world).authorize(token, "NLD-X")
+    entry = _service(world).granted(grant).objects[0]
+    _service(world).header(grant, entry.id)
+    world.node.workflow.revoke(world.stewards["NLD"], grant.jti, "project ended")
+    with pytest.raises(GrantDenied) as caught:
+        _service(world).authorize(token, "NLD-X")
+    assert caught.value.code == "grant-revoked"
+    denied = _audit(world, "transfer.denied")[-1]
+    assert denied.decision == "deny" and denied.reason == "grant-revoked"
+    assert denied.details["jti"] == grant.jti and denied.actor == "res" and denied.admin == "GBR"
+
+
+def test_every_served_object_is_audited_with_the_grant(world: World) -> None:
+    token = world.request_grant("NLD-X")
+    grant = _service(world).authorize(token, "NLD-X")
+    entry = _service(world).granted(grant).objects[0]
+    _service(world).manifest(grant)
+    _service(world).header(grant, entry.id)
+    answer = _service(world).body(grant, entry.id, "bytes=0-99")
+    assert answer.chunks is not None
+    answer.chunks.close()
+    for action in ("transfer.manifest", "transfer.header", "transfer.body"):
+        last = _audit(world, action)[-1]
+        assert last.details["jti"] == grant.jti, action
+        assert last.details["manifest_sha256"] == grant.manifest_sha256
+        assert last.resource == "holding:NLD-X" and last.actor == "res"
+    body = _audit(world, "transfer.body")[-1].details
+    assert (body["object"], body["first"], body["last"]) == (entry.id, 0, 99)
+    assert world.node.audit.verify().ok
+
+
+def test_grants_that_are_not_transfer_grants_or_expired_are_401(world: World) -> None:
+    token = world.request_grant("NLD-X")
+    grant = _service(world).authorize(token, "NLD-X")
+    key = world.node.directory.signing_key("NLD")
+    enclave = dataclasses.replace(grant, audience=enclave_audience("NLD"))
+    with pytest.raises(GrantError) as caught:
+        _service(world).authorize(sign_grant(enclave, key), "NLD-X")
+    assert caught.value.code == "grant-wrong-audience"
+    past = grant.issued_at - timedelta(days=40)
+    expired = dataclasses.replace(
+        grant, issued_at=past, not_before=past, expires_at=past + timedelta(days=1)
+    )
+    with pytest.raises(GrantError) as caught:
+        _service(world).authorize(sign_grant(expired, key), "NLD-X")
+    assert caught.value.code == "grant-expired"
+    gbr = dataclasses.replace(grant, issuer_admin="GBR", audience=transfer_audience("GBR"))
+    with pytest.raises(GrantError) as caught:  # signed by NLD, claiming to be GBR's
+        _service(world).authorize(sign_grant(gbr, key), "NLD-X")
+    assert caught.value.code == "grant-wrong-issuer"
+
+
+def test_a_republish_ends_downloads_under_older_grants(world: World, tmp_path: Path) -> None:
+    token = world.request_grant("NLD-Y")
+    grant = _service(world).authorize(token, "NLD-Y")
+    _service(world).manifest(grant)
+    world.publish("NLD-Y")  # same files: version 2, objects re-used, nothing re-encrypted
+    with pytest.raises(StaleGrant) as caught:
+        _service(world).manifest(grant)
+    assert caught.value.code == "holding-version-changed"
+    fresh = _service(world).authorize(world.request_grant("NLD-Y"), "NLD-Y")
+    assert fresh.holding_version == grant.holding_version + 1
+    old = world.node.manifests.get("NLD-Y", grant.holding_version)
+    new = world.node.manifests.get("NLD-Y", fresh.holding_version)
+    assert old is not None and new is not None
+    assert [o.id for o in old.manifest.objects] == [o.id for o in new.manifest.objects]
+    assert fresh.manifest_sha256 == new.sha256 != old.sha256
+    assert _service(world).manifest(fresh)["version"] == fresh.holding_version

@@ -1,0 +1,386 @@
+"""The transfer service: what a grantee may fetch of a holding version, and fetching it.
+
+Every request carries the grant itself as its bearer credential. :meth:`TransferService.authorize`
+verifies it with :func:`access.grants.verify_grant` for the transfer service of the grant's owner
+(audience ``urn:clearance:transfer:<owner>``, the owner's keys only), the holding named in the
+path and the ``download`` operation; the revocation lookup runs on every request, so a revocation
+takes effect on the next one. A grant for holding X asking anything of holding Y gets the same
+403 (``grant-wrong-holding``) whether Y exists or not.
+
+Then, per request (:meth:`TransferService.granted`):
+
+* the holding must still be at the grant's version (a republish ends the grant: 409
+  ``holding-version-changed``), its manifest must exist, be signed by the grant's issuer and, when
+  the grant pins one, have the grant's manifest hash;
+* the grant's item set is the one fixed at approval (``Workflow.granted_items``), checked against
+  the grant's ``items_sha256``; only objects of those items are served — any other object id,
+  of this holding or not, is the same 404.
+
+Served: the manifest (with the covered object ids and the STAC documents of the granted items),
+an object's header re-encrypted to the grant's recipient key (whatever the client sends; one
+packet, trimmed), its body with one HTTP byte range or as a presigned ranged URL when the blob
+store makes them, or the whole Crypt4GH file. Every answer is audited in its own transaction
+(``transfer.manifest``, ``transfer.header``, ``transfer.body``, ``transfer.file``, with the grant's
+jti); a refused genuine grant is audited as ``transfer.denied``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from access.audit import AuditLog
+from access.audit import Decision as AuditDecision
+from access.clock import Clock
+from access.directory import Directory
+from access.errors import NotFound
+from access.grants import (
+    Grant,
+    GrantDenied,
+    GrantError,
+    UNSAFE_decode_without_verification,
+    audience_owner,
+    item_set_hash,
+    transfer_audience,
+    verify_grant,
+)
+from access.workflow import Workflow
+from transfer.blobstore import BlobChunks
+from transfer.errors import ObjectNotFound, StaleGrant
+from transfer.manifest import ManifestObject
+from transfer.manifests import ManifestStore, StoredManifest
+from transfer.objects import EncryptedObjects, body_key
+from transfer.ranges import content_range, parse_range
+
+__all__ = ["Body", "Granted", "HoldingDocuments", "TransferService", "WholeFile"]
+
+PRESIGN_EXPIRES_S = 600
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class HoldingDocuments(Protocol):
+    """What the transfer service needs from the catalogue (a higher layer, injected)."""
+
+    def version(self, holding_id: str) -> int: ...
+    def documents(
+        self, holding_id: str, item_ids: Sequence[str]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None: ...
+
+
+class _Lru(Generic[_K, _V]):
+    def __init__(self, size: int) -> None:
+        self._data: OrderedDict[_K, _V] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: _K, value: _V) -> _V:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            if len(self._data) > self._size:
+                self._data.popitem(last=False)
+        return value
+
+
+@dataclass(frozen=True)
+class Granted:
+    """A verified grant with the manifest of its holding version and what it covers."""
+
+    grant: Grant
+    stored: StoredManifest
+    items: frozenset[str]
+    objects: tuple[ManifestObject, ...]
+    _index: dict[str, ManifestObject] = field(repr=False, compare=False, default_factory=dict)
+
+    def entry(self, object_id: str) -> ManifestObject:
+        found = self._index.get(object_id)
+        if found is None:
+            raise ObjectNotFound("no such object under this grant")
+        return found
+
+
+@dataclass(frozen=True)
+class Body:
+    """How to answer a body request: stream ``chunks`` with ``status``, or redirect."""
+
+    status: int
+    headers: dict[str, str]
+    chunks: BlobChunks | None = None
+    redirect: str | None = None
+    range: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class WholeFile:
+    """A whole Crypt4GH file for the grantee: the re-encrypted header, then the body."""
+
+    header: bytes
+    chunks: BlobChunks
+    size: int
+
+
+@dataclass(frozen=True)
+class _Subject:
+    items: frozenset[str]
+    admin: str
+
+
+class TransferService:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        objects: EncryptedObjects,
+        manifests: ManifestStore,
+        directory: Directory,
+        workflow: Workflow,
+        documents: HoldingDocuments,
+        audit: AuditLog,
+        clock: Clock,
+        presign_expires_s: int = PRESIGN_EXPIRES_S,
+    ) -> None:
+        self._sessions = sessions
+        self._objects = objects
+        self._manifests = manifests
+        self._directory = directory
+        self._workflow = workflow
+        self._documents = documents
+        self._audit = audit
+        self._clock = clock
+        self._presign_expires_s = presign_expires_s
+        self._headers: _Lru[str, bytes] = _Lru(4096)
+        self._subjects: _Lru[str, _Subject] = _Lru(1024)
+
+    # -- the grant -------------------------------------------------------------------------------
+
+    def authorize(self, token: str, holding: str) -> Grant:
+        """The verified grant ``token`` if it allows downloading ``holding`` now.
+
+        ``GrantError`` (401) or ``GrantDenied`` (403); denials of a genuine grant are audited.
+        """
+        audience = _claimed_transfer_audience(token)
+        try:
+            return verify_grant(
+                token,
+                keys=self._directory.trusted_keys(),
+                audience=audience,
+                now=self._clock.now(),
+                is_revoked=self._workflow.is_revoked,
+                holding=holding,
+                operation="download",
+            )
+        except GrantDenied as denied:
+            self._audit_denial(token, audience, holding, denied)
+            raise
+
+    def _audit_denial(self, token: str, audience: str, holding: str, denied: GrantDenied) -> None:
+        # Only raised once the signature, issuer, audience and times held: the claims are the
+        # issuer's, so they may name the actor in the log.
+        claims = UNSAFE_decode_without_verification(token)["claims"]
+        owner = audience_owner(audience) or ""
+        subject = str(claims.get("sub", "?"))[:128] or "?"
+        self._log(
+            subject,
+            self._subject_admin(subject, owner),
+            "transfer.denied",
+            f"holding:{holding[:128]}",
+            decision="deny",
+            reason=denied.code,
+            jti=str(claims.get("jti", ""))[:64],
+        )
+
+    def granted(self, grant: Grant) -> Granted:
+        """The manifest and the covered objects of a verified grant (see the module)."""
+        current = self._documents.version(grant.holding)
+        if current != grant.holding_version:
+            raise StaleGrant(
+                f"holding {grant.holding} is at version {current}, the grant is for version "
+                f"{grant.holding_version}: ask the owner for a new grant"
+            )
+        stored = self._manifests.get(grant.holding, grant.holding_version)
+        if stored is None or stored.manifest.owner != grant.issuer_admin:
+            raise ObjectNotFound(
+                f"holding {grant.holding} version {grant.holding_version} has no manifest"
+            )
+        if grant.manifest_sha256 is not None and grant.manifest_sha256 != stored.sha256:
+            raise StaleGrant(
+                "the holding's manifest is not the one the grant pins", code="manifest-mismatch"
+            )
+        items = self._subject(grant).items
+        objects = tuple(o for o in stored.manifest.objects if o.item in items)
+        return Granted(grant, stored, items, objects, {o.id: o for o in objects})
+
+    def _subject(self, grant: Grant) -> _Subject:
+        found = self._subjects.get(grant.jti)
+        if found is not None:
+            return found
+        items = self._workflow.granted_items(grant.jti)
+        if items is None or not items or item_set_hash(items) != grant.items_sha256:
+            raise GrantDenied(
+                "the grant's item set does not match the approved request", code="grant-items"
+            )
+        subject = _Subject(frozenset(items), self._subject_admin(grant.subject, grant.issuer_admin))
+        return self._subjects.put(grant.jti, subject)
+
+    def _subject_admin(self, subject: str, fallback: str) -> str:
+        try:
+            return self._directory.user(subject).admin
+        except NotFound:
+            return fallback
+
+    # -- what is served --------------------------------------------------------------------------
+
+    def manifest(self, grant: Grant) -> dict[str, Any]:
+        granted = self.granted(grant)
+        documents = self._documents.documents(grant.holding, sorted(granted.items))
+        collection, items = documents if documents is not None else ({}, [])
+        self._served(granted, "transfer.manifest", objects=len(granted.objects))
+        return {
+            "holding": grant.holding,
+            "version": grant.holding_version,
+            "owner": grant.issuer_admin,
+            "manifest": granted.stored.jws,
+            "manifest_sha256": granted.stored.sha256,
+            "objects": [o.id for o in granted.objects],
+            "collection": collection,
+            "items": items,
+        }
+
+    def _stored_header(self, object_id: str) -> bytes:
+        header = self._headers.get(object_id)
+        if header is None:
+            header = self._headers.put(object_id, self._objects.header(object_id))
+        return header
+
+    def _reencrypted(self, grant: Grant, object_id: str) -> bytes:
+        return self._objects.storage.reencryptor().reencrypt(
+            self._stored_header(object_id), [grant.recipient_key], trim=True
+        )
+
+    def header(self, grant: Grant, object_id: str) -> bytes:
+        """The object's header re-encrypted to the grant's recipient key (one packet)."""
+        granted = self.granted(grant)
+        granted.entry(object_id)
+        header = self._reencrypted(grant, object_id)
+        self._served(granted, "transfer.header", object=object_id)
+        return header
+
+    def body(self, grant: Grant, object_id: str, range_header: str | None) -> Body:
+        """The body, or the asked byte range of it (206), or a presigned URL for it."""
+        granted = self.granted(grant)
+        entry = granted.entry(object_id)
+        size = entry.body_size
+        byte_range = parse_range(range_header, size)
+        first, last = byte_range if byte_range is not None else (0, size - 1)
+        key = body_key(object_id)
+        url = self._objects.blobs.presign(
+            key, expires_s=self._presign_expires_s, byte_range=byte_range
+        )
+        details: dict[str, Any] = {"object": object_id, "first": first, "last": last}
+        if url is not None:
+            self._served(granted, "transfer.body", presigned=True, **details)
+            return Body(302, {"Cache-Control": "no-store"}, redirect=url, range=byte_range)
+        chunks = self._objects.blobs.read_range(key, first, last - first + 1)
+        try:
+            self._served(granted, "transfer.body", **details)
+        except BaseException:
+            chunks.close()
+            raise
+        headers = {
+            "Accept-Ranges": "bytes",
+            "Cache-Control": "no-store",
+            "Content-Length": str(last - first + 1),
+        }
+        if byte_range is None:
+            return Body(200, headers, chunks)
+        headers["Content-Range"] = content_range(first, last, size)
+        return Body(206, headers, chunks, range=byte_range)
+
+    def whole_file(self, grant: Grant, object_id: str) -> WholeFile:
+        """Header and body as one Crypt4GH file that the grantee's key (alone) decrypts."""
+        granted = self.granted(grant)
+        entry = granted.entry(object_id)
+        header = self._reencrypted(grant, object_id)
+        chunks = self._objects.blobs.read_range(body_key(object_id), 0, entry.body_size)
+        try:
+            self._served(granted, "transfer.file", object=object_id, bytes=entry.body_size)
+        except BaseException:
+            chunks.close()
+            raise
+        return WholeFile(header, chunks, len(header) + entry.body_size)
+
+    # -- audit -----------------------------------------------------------------------------------
+
+    def _served(self, granted: Granted, action: str, **details: Any) -> None:
+        grant = granted.grant
+        self._log(
+            grant.subject,
+            self._subject(grant).admin,
+            action,
+            f"holding:{grant.holding}",
+            jti=grant.jti,
+            version=grant.holding_version,
+            manifest_sha256=granted.stored.sha256,
+            **details,
+        )
+
+    def _log(
+        self,
+        actor: str,
+        admin: str,
+        action: str,
+        resource: str,
+        *,
+        decision: AuditDecision = "allow",
+        reason: str = "",
+        **details: Any,
+    ) -> None:
+        with self._sessions.begin() as session:
+            self._audit.append(
+                session,
+                actor=actor,
+                admin=admin,
+                action=action,
+                resource=resource,
+                decision=decision,
+                reason=reason,
+                details=details,
+            )
+
+
+def _claimed_transfer_audience(token: str) -> str:
+    """The transfer audience the token names, to verify it against (and nothing else).
+
+    This node runs the transfer service of every administration it hosts, so a grant is checked
+    for the audience it claims — provided that is a transfer audience: ``verify_grant`` then
+    requires the signing key to be that administration's own. No decision rests on the
+    unverified value.
+    """
+    claims = UNSAFE_decode_without_verification(token)["claims"]
+    owner = audience_owner(claims.get("aud", ""))
+    if owner is None or claims.get("aud") != transfer_audience(owner):
+        raise GrantError(
+            "grant is not addressed to a transfer service", code="grant-wrong-audience"
+        )
+    return transfer_audience(owner)
+
+
+def iterate(chunks: BlobChunks) -> Iterator[bytes]:
+    """Yield ``chunks`` and close them however the iteration ends (a client going away too)."""
+    try:
+        yield from chunks
+    finally:
+        chunks.close()
