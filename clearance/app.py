@@ -26,6 +26,7 @@ from transfer.objects import EncryptedObjects
 from transfer.s3store import S3BlobStore
 from transfer.service import TransferService
 from transfer.storage import StorageKey
+from transfer.uploads import UploadLimits, UploadStore
 
 __all__ = ["Node", "create_app", "open_blob_store", "open_node"]
 
@@ -46,6 +47,7 @@ class Node:
     objects: EncryptedObjects
     manifests: ManifestStore
     transfer: TransferService
+    uploads: UploadStore
 
 
 def open_blob_store(settings: Settings) -> BlobStore:
@@ -85,6 +87,10 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         audit=audit,
         clock=clock,
     )
+    uploads = UploadStore(
+        sessions, blobs, storage, audit, clock, settings.work_dir,
+        UploadLimits(max_size=settings.upload_max_bytes),
+    )  # fmt: skip
     return Node(
         settings=settings,
         engine=engine,
@@ -98,10 +104,14 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         objects=objects,
         manifests=manifests,
         transfer=transfer_service,
+        uploads=uploads,
     )
 
 
 def create_app(node: Node) -> FastAPI:
+    # Imported here: the upload routes publish through clearance.publishing, which needs Node.
+    from clearance import upload_api
+
     app = FastAPI(
         title="Clearance",
         version="0.1.0",
@@ -117,9 +127,12 @@ def create_app(node: Node) -> FastAPI:
     app.state.blobs = node.blobs
     app.state.workflow = node.workflow
     app.state.transfer = node.transfer
+    app.state.uploads = node.uploads
+    app.state.node = node
     install_error_handlers(app)
     app.include_router(catalog.api.router)
     app.include_router(access.api.router)
     app.include_router(access.workflow_api.router)
     app.include_router(transfer.api.router)
+    app.include_router(upload_api.router)
     return app

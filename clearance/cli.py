@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from access.audit import AuditLog, read_public_jwk
 from access.errors import AccessError
-from access.levels import Discovery, Handling, Level, Role, parse_admin_code
+from access.levels import Level, Role, parse_admin_code
 from catalog.errors import CatalogError
 from clearance.app import Node, create_app, open_node
-from clearance.client_cli import grant, keys, request, review
+from clearance.client_cli import grant, holding_options, keys, request, review, upload
 from clearance.settings import Settings
 from transfer.crypt4gh import Crypt4GHError
 
@@ -149,15 +149,7 @@ def synth(out: Path, kind: str, count: int, seed: int, admin_code: str) -> None:
 @click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--admin", "admin_code", required=True)
 @click.option("--holding", "holding_id", required=True)
-@click.option("--title", required=True)
-@click.option("--description", default="", help="Defaults to the title.")
-@click.option("--level", required=True, type=click.Choice([lv.name for lv in Level]))
-@click.option("--marking", required=True, help="The national marking, verbatim.")
-@click.option(
-    "--rel-to", "rel_to", required=True, help="Comma-separated ISO alpha-3 codes, or ALL."
-)
-@click.option("--handling", required=True, type=click.Choice([h.value for h in Handling]))
-@click.option("--discovery", required=True, type=click.Choice([d.value for d in Discovery]))
+@holding_options
 def publish(
     folder: Path, admin_code: str, holding_id: str, title: str, description: str, level: str,
     marking: str, rel_to: str, handling: str, discovery: str,
@@ -323,6 +315,8 @@ def decrypt(file: Path, key_file: Path, out: Path) -> None:
     from transfer.crypt4gh import Crypt4GHError
     from transfer.crypt4gh import decrypt as c4gh_decrypt
 
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"folder {out.parent} does not exist", param_hint="--out")
     sk = _secret_key(key_file)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.partial-", dir=out.parent)
     try:
@@ -408,7 +402,7 @@ def audit_public_key() -> None:
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
-for _group in (request, review, grant, keys):
+for _group in (request, review, grant, keys, upload):
     cli.add_command(_group)
 
 

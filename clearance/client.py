@@ -6,6 +6,7 @@ Errors from the node arrive as ``{"code", "description"}`` and become one ``Clie
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -14,9 +15,12 @@ __all__ = ["ClientError", "NodeClient"]
 
 
 class ClientError(Exception):
-    def __init__(self, status: int, code: str, description: str) -> None:
+    def __init__(
+        self, status: int, code: str, description: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(f"{description} ({code}, HTTP {status})")
         self.status, self.code = status, code
+        self.headers: Mapping[str, str] = headers or {}
 
 
 class NodeClient:
@@ -31,20 +35,42 @@ class NodeClient:
         )
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
-        try:
-            response = self._http.request(method, path, json=body)
-        except httpx.TransportError as exc:
-            raise ClientError(0, "unreachable", f"cannot reach the node: {exc}") from None
+        response = self.send(method, path, body=body)
         if response.status_code == 204:
             return None
+        try:
+            return response.json()
+        except ValueError:
+            return {}
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = 30,
+    ) -> httpx.Response:
+        """One request; the response when it succeeded, else ``ClientError`` (with headers)."""
+        try:
+            response = self._http.request(
+                method, path, json=body, content=content, headers=headers, timeout=timeout
+            )
+        except httpx.TransportError as exc:
+            raise ClientError(0, "unreachable", f"cannot reach the node: {exc}") from None
+        if not response.is_error:
+            return response
         try:
             data = response.json()
         except ValueError:
             data = {}
-        if response.is_error:
-            raise ClientError(
-                response.status_code,
-                str(data.get("code", "error")),
-                str(data.get("description", response.reason_phrase)),
-            )
-        return data
+        if not isinstance(data, dict):
+            data = {}
+        raise ClientError(
+            response.status_code,
+            str(data.get("code", "error")),
+            str(data.get("description", response.reason_phrase)),
+            response.headers,
+        )

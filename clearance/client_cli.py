@@ -4,6 +4,7 @@
     clearance review list|approve|refuse
     clearance grant list|show|revoke
     clearance keys register
+    clearance upload DIR          (publish a holding folder to a node, resumably)
 
 Tables by default, JSON with ``--json``.
 """
@@ -14,14 +15,17 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
+from access.levels import Discovery, Handling, Level
 from clearance.client import ClientError, NodeClient
 from clearance.tables_text import render_table
 
-__all__ = ["grant", "keys", "request", "review"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["grant", "holding_options", "keys", "request", "review", "upload"]
 
 _url = click.option("--url", envvar="CLEARANCE_URL", required=True, help="Node URL.")
 _token = click.option("--token", envvar="CLEARANCE_TOKEN", required=True, help="Bearer token.")
@@ -291,3 +295,87 @@ def keys_generate(prefix: Path) -> None:
     secret, public = prefix.with_suffix(".sec"), prefix.with_suffix(".pub")
     generate_keypair(secret, public, passphrase)
     click.echo(f"wrote {secret} (0600) and {public}; register it with: clearance keys register")
+
+
+def _size(value: str) -> int:
+    """``8M``, ``512k``, ``1048576``: a byte count with an optional binary unit (k, M, G)."""
+    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    text = value.strip().lower().removesuffix("ib").removesuffix("b")
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "")
+    if not number.isdigit() or int(number) * units[unit] < 1:
+        raise click.BadParameter(f"{value!r} is not a size such as 8M, 512k or 1048576")
+    return int(number) * units[unit]
+
+
+def holding_options(command: F) -> F:
+    """The publish options of a holding (``clearance publish`` and ``clearance upload``)."""
+    options = [
+        click.option("--title", required=True),
+        click.option("--description", default="", help="Defaults to the title."),
+        click.option("--level", required=True, type=click.Choice([lv.name for lv in Level])),
+        click.option("--marking", required=True, help="The national marking, verbatim."),
+        click.option(
+            "--rel-to", "rel_to", required=True, help="Comma-separated ISO alpha-3 codes, or ALL."
+        ),
+        click.option("--handling", required=True, type=click.Choice([h.value for h in Handling])),
+        click.option("--discovery", required=True, type=click.Choice([d.value for d in Discovery])),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.command()
+@click.argument(
+    "folder", type=click.Path(path_type=Path, exists=True, file_okay=False, resolve_path=True)
+)
+@_url
+@_token
+@_json
+@click.option("--holding", required=True, help="Holding id (your administration's).")
+@holding_options
+@click.option("--part-size", default="8M", show_default=True, help="Bytes per part (k, M, G).")
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100))
+@click.option(
+    "--work-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the temporary archive is written (default: the system's temporary folder).",
+)
+def upload(
+    folder: Path, url: str, token: str, as_json: bool, holding: str, title: str,
+    description: str, level: str, marking: str, rel_to: str, handling: str, discovery: str,
+    part_size: str, retries: int, work_dir: Path | None,
+) -> None:  # fmt: skip
+    """Publish the holding in FOLDER to the node at --url, as an operator of your
+    administration: pack it, upload it in checksummed parts, publish it (all or nothing).
+
+    Run it again after any interruption: it finds its upload on the node by the archive's
+    SHA-256 and continues from the node's offset."""
+    from clearance.upload_client import UploadRequest, upload_folder
+    from transfer.errors import ArchiveError
+
+    options = {
+        "holding": holding, "title": title, "description": description, "level": level,
+        "marking": marking, "rel_to": rel_to, "handling": handling, "discovery": discovery,
+    }  # fmt: skip
+    request = UploadRequest(
+        folder=folder, options=options, part_size=_size(part_size), work_dir=work_dir,
+        retries=retries,
+    )  # fmt: skip
+
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
+    try:
+        outcome = _run(lambda: upload_folder(_client(url, token), request, progress))
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(outcome.as_json(), indent=2))
+        return
+    result = outcome.result
+    click.echo(
+        f"published {result['holding_id']} v{result['version']}: {result['items']} items, "
+        f"{result['assets']} assets ({result['bytes']:,} bytes) from upload {outcome.upload_id} "
+        f"({outcome.parts_sent} parts, {outcome.bytes_sent:,} bytes sent this run)"
+    )

@@ -19,7 +19,7 @@ import catalog.errors as catalog_errors
 import transfer.blobstore as blob_errors
 import transfer.errors as transfer_errors
 
-__all__ = ["STATUS", "install_error_handlers"]
+__all__ = ["STATUS", "install_error_handlers", "status_of"]
 
 log = logging.getLogger("clearance.errors")
 
@@ -38,13 +38,23 @@ STATUS: list[tuple[type[Exception], int]] = [
     (transfer_errors.StaleGrant, 409),
     (transfer_errors.InvalidRange, 400),
     (transfer_errors.RangeNotSatisfiable, 416),
+    (transfer_errors.UploadNotFound, 404),
+    (transfer_errors.InvalidUpload, 400),
+    (transfer_errors.PartDigestMismatch, 400),
+    (transfer_errors.UploadTooLarge, 413),
+    (transfer_errors.OffsetMismatch, 409),
+    (transfer_errors.UploadBusy, 409),
+    (transfer_errors.ArchiveDigestMismatch, 422),
+    (transfer_errors.ArchiveError, 422),
+    # any other UploadError (a stored part is damaged) is a 500 with an incident id only
     (blob_errors.BlobNotFound, 404),
     (blob_errors.BlobRangeError, 416),
     # any other BlobStoreError (the store failed) is a 500 with an incident id only
 ]
 
 
-def _status_of(exc: Exception) -> int:
+def status_of(exc: BaseException) -> int:
+    """The HTTP status of a domain error (500 for anything the table does not name)."""
     for kind, status in STATUS:
         if isinstance(exc, kind):
             return status
@@ -56,13 +66,15 @@ def _body(code: str, description: str) -> dict[str, str]:
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    status = _status_of(exc)
+    status = status_of(exc)
     if status == 500:
         return await _internal_error(request, exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     size = getattr(exc, "size", None)
     if status == 416 and isinstance(size, int):
         headers = {"Content-Range": f"bytes */{size}"}
+    if isinstance(exc, transfer_errors.OffsetMismatch):  # where the client must resume
+        headers = {"Upload-Offset": str(exc.offset), "Cache-Control": "no-store"}
     code = getattr(exc, "code", "error")
     if isinstance(exc, blob_errors.BlobNotFound):  # KeyError's str() quotes the key: say it plainly
         code, message = "not-found", "object not found in the blob store"

@@ -89,7 +89,12 @@ class PullError(Exception):
 
 
 class _Retry(Exception):
-    """A transient failure of one object's download (network, 5xx): try again, resuming."""
+    """A transient failure of one object's download (network, 5xx, a body cut short): try
+    again, resuming. ``code`` is what the pull fails with if the last attempt ends so."""
+
+    def __init__(self, message: str, code: str = "transfer-failed") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -538,7 +543,7 @@ def _fetch_once(ctx: _Context, entry: ManifestObject, first: bool) -> None:
             writer.finish(keep_body=ctx.options.keep_encrypted)
         except TransferVerificationError as exc:
             if exc.code == "truncated":  # the connection ended early: resume from here
-                raise _Retry(exc.message) from None
+                raise _Retry(exc.message, exc.code) from None
             raise PullError(exc.code, f"{entry.item}/{entry.asset}: {exc.message}") from None
     if ctx.options.keep_encrypted:
         _assemble(ctx, entry, header)
@@ -557,9 +562,13 @@ def _fetch(ctx: _Context, entry: ManifestObject) -> None:
         try:
             _fetch_once(ctx, entry, first=attempt == 0)
             break
+        except PullError:
+            ctx.stop.set()  # fatal for the whole pull: no worker starts another request
+            raise
         except _Retry as exc:
             if attempt == RETRIES - 1:
-                raise PullError("transfer-failed", f"{entry.item}/{entry.asset}: {exc}") from None
+                ctx.stop.set()
+                raise PullError(exc.code, f"{entry.item}/{entry.asset}: {exc}") from None
             time.sleep(0.5 * 2**attempt)
     if ctx.on_object_done is not None:
         ctx.on_object_done(entry)

@@ -8,6 +8,8 @@ in it: ``clearance.db`` (SQLite), ``blobs/`` (local blob store) and ``keys/`` (0
 ``CLEARANCE_S3_BUCKET`` switches the blob store to S3, with ``CLEARANCE_S3_ENDPOINT`` (empty: AWS),
 ``CLEARANCE_S3_REGION`` (default us-east-1), ``CLEARANCE_S3_ACCESS_KEY``,
 ``CLEARANCE_S3_SECRET_KEY`` and ``CLEARANCE_S3_PREFIX`` (a key prefix, default none).
+``CLEARANCE_UPLOAD_MAX_BYTES`` caps the archive size of one resumable upload (default 64 GiB).
+``work/`` in the data folder holds a completing upload while it is unpacked and published.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 __all__ = ["S3Settings", "Settings"]
 
 _DEFAULT_NODE = "urn:clearance:node:default"
+_DEFAULT_UPLOAD_MAX = 64 << 30
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,15 @@ class Settings:
     node_id: str = _DEFAULT_NODE
     storage_passphrase: str | None = field(default=None, repr=False)
     s3: S3Settings | None = None
+    upload_max_bytes: int = _DEFAULT_UPLOAD_MAX
 
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
 
     @property
     def keys_dir(self) -> Path:
@@ -78,9 +86,19 @@ class Settings:
             node_id=env.get("CLEARANCE_NODE_ID", _DEFAULT_NODE),
             storage_passphrase=env.get("CLEARANCE_STORAGE_PASSPHRASE") or None,
             s3=S3Settings.from_env(env),
+            upload_max_bytes=_positive(env, "CLEARANCE_UPLOAD_MAX_BYTES", _DEFAULT_UPLOAD_MAX),
         )
 
     def prepare(self) -> None:
         """Create the data folder (0700: it holds keys) and its sub-folders."""
-        for path in (self.data_dir, self.blob_dir, self.keys_dir):
+        for path in (self.data_dir, self.blob_dir, self.keys_dir, self.work_dir):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be a positive whole number of bytes, got {text!r}")
+    return int(text)

@@ -298,7 +298,15 @@ class LocalBlobStore:
         self._path(key).unlink(missing_ok=True)
 
     def keys(self, prefix: str = "") -> Iterator[str]:
-        for path in sorted(self.root.rglob("*")):
+        # Walk only the folder the prefix names (``uploads/<id>/``), not the whole store.
+        folder, _, _ = prefix.rpartition("/")
+        try:
+            top = self._path(folder) if folder else self.root
+        except ValueError:  # not a key's folder: no key can start with it
+            return
+        if not top.is_dir():
+            return
+        for path in sorted(top.rglob("*")):
             if path.is_file() and not path.name.startswith(".tmp-"):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):

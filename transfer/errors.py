@@ -1,12 +1,23 @@
-"""Exceptions of the transfer service (what a grantee's request can run into).
+"""Exceptions of the transfer package: what a grantee's download or a publisher's upload can
+run into.
 
     TransferError
      ├── ObjectNotFound        no such holding version, manifest or object under this grant: the
      │                         same for an object that exists but the grant does not cover (404)
      ├── StaleGrant            the holding was republished since the grant was issued (409)
      ├── InvalidRange          a malformed ``Range`` header, or several ranges (400)
-     └── RangeNotSatisfiable   a range that starts past the end of the body (416); ``size`` is
-                               the body size, for ``Content-Range: bytes */size``
+     ├── RangeNotSatisfiable   a range that starts past the end of the body (416); ``size`` is
+     │                         the body size, for ``Content-Range: bytes */size``
+     └── UploadError           resumable uploads (``transfer.uploads``)
+          ├── UploadNotFound         no such upload session, expired, or another user's (404)
+          ├── InvalidUpload          a malformed header or body field (400)
+          ├── PartDigestMismatch     a part's bytes do not match its ``Content-Digest`` (400)
+          ├── UploadTooLarge         over the session's declared size or a node limit (413)
+          ├── OffsetMismatch         a part sent for another offset than the session's (409);
+          │                          ``offset`` is the session's, for ``Upload-Offset``
+          ├── UploadBusy             the session's state does not allow this now (409)
+          ├── ArchiveDigestMismatch  the whole archive is not the declared SHA-256 (422)
+          └── ArchiveError           an archive member is unsafe or not allowed (422); ``member``
 
 The grant itself is checked by :func:`access.grants.verify_grant` (``GrantError`` 401,
 ``GrantDenied`` 403); blob store failures are ``transfer.blobstore`` errors. Messages are safe to
@@ -16,11 +27,20 @@ show to the caller: they name holdings, object ids and sizes, never keys or toke
 from __future__ import annotations
 
 __all__ = [
+    "ArchiveDigestMismatch",
+    "ArchiveError",
     "InvalidRange",
+    "InvalidUpload",
     "ObjectNotFound",
+    "OffsetMismatch",
+    "PartDigestMismatch",
     "RangeNotSatisfiable",
     "StaleGrant",
     "TransferError",
+    "UploadBusy",
+    "UploadError",
+    "UploadNotFound",
+    "UploadTooLarge",
 ]
 
 
@@ -53,3 +73,50 @@ class RangeNotSatisfiable(TransferError):
     def __init__(self, message: str, *, size: int) -> None:
         super().__init__(message)
         self.size = size
+
+
+class UploadError(TransferError):
+    code = "upload-error"
+
+
+class UploadNotFound(UploadError):
+    code = "not-found"
+
+
+class InvalidUpload(UploadError):
+    code = "invalid-upload"
+
+
+class PartDigestMismatch(UploadError):
+    code = "part-digest-mismatch"
+
+
+class UploadTooLarge(UploadError):
+    code = "too-large"
+
+
+class OffsetMismatch(UploadError):
+    code = "offset-mismatch"
+
+    def __init__(self, message: str, *, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+class UploadBusy(UploadError):
+    code = "upload-busy"
+
+
+class ArchiveDigestMismatch(UploadError):
+    code = "archive-digest-mismatch"
+
+
+class ArchiveError(UploadError):
+    """An archive member that may not be unpacked (or packed); ``member`` names it ("" when
+    the archive as a whole is at fault)."""
+
+    code = "archive-refused"
+
+    def __init__(self, message: str, *, member: str = "") -> None:
+        super().__init__(message)
+        self.member = member

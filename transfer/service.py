@@ -21,7 +21,8 @@ an object's header re-encrypted to the grant's recipient key (whatever the clien
 packet, trimmed), its body with one HTTP byte range or as a presigned ranged URL when the blob
 store makes them, or the whole Crypt4GH file. Every answer is audited in its own transaction
 (``transfer.manifest``, ``transfer.header``, ``transfer.body``, ``transfer.file``, with the grant's
-jti); a refused genuine grant is audited as ``transfer.denied``.
+jti); a refused genuine grant (revoked, out of scope, expired or not yet valid) is audited as
+``transfer.denied``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ from transfer.ranges import content_range, parse_range
 __all__ = ["Body", "Granted", "HoldingDocuments", "TransferService", "WholeFile"]
 
 PRESIGN_EXPIRES_S = 600
+# Grant errors verify_grant raises only after the signature, issuer and audience held: a genuine
+# grant used outside its lifetime, audited like a denial.
+_AFTER_SIGNATURE = frozenset({"grant-expired", "grant-not-yet-valid", "grant-lifetime-invalid"})
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
@@ -185,10 +189,16 @@ class TransferService:
         except GrantDenied as denied:
             self._audit_denial(token, audience, holding, denied)
             raise
+        except GrantError as error:
+            if error.code in _AFTER_SIGNATURE:
+                self._audit_denial(token, audience, holding, error)
+            raise
 
-    def _audit_denial(self, token: str, audience: str, holding: str, denied: GrantDenied) -> None:
-        # Only raised once the signature, issuer, audience and times held: the claims are the
-        # issuer's, so they may name the actor in the log.
+    def _audit_denial(
+        self, token: str, audience: str, holding: str, denied: GrantDenied | GrantError
+    ) -> None:
+        # Only called once the signature, issuer and audience held: the claims are the issuer's,
+        # so they may name the actor in the log. Forgeries are not logged as anyone's.
         claims = UNSAFE_decode_without_verification(token)["claims"]
         owner = audience_owner(audience) or ""
         subject = str(claims.get("sub", "?"))[:128] or "?"

@@ -401,7 +401,8 @@ class VerifyingWriter:
         """Continue from a kept body file; return the body offset to download from.
 
         Must be called before :meth:`feed`. The file (``partial_body_path``, or the
-        ``body_path`` given to the constructor) is truncated to whole segments and re-verified
+        ``body_path`` given to the constructor) is truncated to whole segments (a complete body,
+        short last segment included, is kept whole: nothing is downloaded again) and re-verified
         in ``CHUNK_SIZE`` reads; a missing file means starting at 0. Plaintext temporaries left
         by a crashed earlier attempt are deleted. A failure (the kept bytes do not verify)
         deletes the kept file too and raises TransferVerificationError.
@@ -419,6 +420,8 @@ class VerifyingWriter:
         if not path.exists():
             return 0
         offset = resume_offset(path)
+        if path.stat().st_size == self._entry.body_size:
+            offset = self._entry.body_size  # every segment is there, the last one short
         body = open(path, "r+b")  # noqa: SIM115 - kept open as the append target
         try:
             body.truncate(offset)

@@ -95,6 +95,7 @@ def _fill(path: str, holding: str) -> str:
         "admin": "NLD",
         "holding": holding,
         "object_id": "no-such-object",
+        "upload_id": "no-such-upload",
     }
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 

@@ -215,9 +215,11 @@ def test_grants_that_are_not_transfer_grants_or_expired_are_401(world: World) ->
     grant = _service(world).authorize(token, "NLD-X")
     key = world.node.directory.signing_key("NLD")
     enclave = dataclasses.replace(grant, audience=enclave_audience("NLD"))
+    denials = len(_audit(world, "transfer.denied"))
     with pytest.raises(GrantError) as caught:
         _service(world).authorize(sign_grant(enclave, key), "NLD-X")
     assert caught.value.code == "grant-wrong-audience"
+    assert len(_audit(world, "transfer.denied")) == denials  # not a transfer grant: not logged
     past = grant.issued_at - timedelta(days=40)
     expired = dataclasses.replace(
         grant, issued_at=past, not_before=past, expires_at=past + timedelta(days=1)
@@ -225,6 +227,12 @@ def test_grants_that_are_not_transfer_grants_or_expired_are_401(world: World) ->
     with pytest.raises(GrantError) as caught:
         _service(world).authorize(sign_grant(expired, key), "NLD-X")
     assert caught.value.code == "grant-expired"
+    denied = _audit(world, "transfer.denied")[-1]  # a genuine grant out of its lifetime
+    assert (denied.reason, denied.actor, denied.details["jti"]) == (
+        "grant-expired",
+        "res",
+        grant.jti,
+    )
     gbr = dataclasses.replace(grant, issuer_admin="GBR", audience=transfer_audience("GBR"))
     with pytest.raises(GrantError) as caught:  # signed by NLD, claiming to be GBR's
         _service(world).authorize(sign_grant(gbr, key), "NLD-X")

@@ -1,0 +1,146 @@
+"""HTTP routes of resumable uploads: publish a holding from another machine.
+
+    POST   /uploads                   {"size", "sha256"} → 201, a session (Location, Upload-Offset)
+    GET    /uploads                   the caller's sessions
+    GET    /uploads/{upload_id}       one session as JSON; Upload-Offset, -Length, -Expires
+    PATCH  /uploads/{upload_id}       one part: Upload-Offset + Content-Digest (RFC 9530) → 204
+    POST   /uploads/{upload_id}/complete   publish options → the publish result
+    DELETE /uploads/{upload_id}       → 204
+
+Every route needs ``catalog:holding:publish``; a session is its creator's alone. There is no
+HEAD: an error answer to HEAD could not carry its JSON reason, so GET gives the offset.
+
+The part body is spooled (memory, then the node's work folder past 8 MiB) while it is counted
+against what the session can still take, then checked against its digest and stored by
+``transfer.uploads``. Its size is refused from ``Content-Length`` before a byte is read.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from email.utils import format_datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from access.http import requires
+from access.policy import Action, Principal
+from clearance.app import Node
+from clearance.upload_publish import PublishOptions, complete_upload
+from transfer.errors import InvalidUpload, UploadTooLarge
+from transfer.upload_headers import DIGEST_HEADER, OFFSET_HEADER, parse_content_digest, parse_offset
+from transfer.uploads import Upload, UploadStore
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/uploads")
+Publisher = Annotated[Principal, Depends(requires(Action.PUBLISH))]
+JsonBody = Annotated[Any, Body()]
+_SPOOL = 8 << 20
+
+#: The part's headers and raw body, for the OpenAPI document (the route reads them itself).
+_PART_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {"name": OFFSET_HEADER, "in": "header", "required": True,
+         "schema": {"type": "integer", "minimum": 0},
+         "description": "Byte offset of the part; must equal the session's offset (else 409)."},
+        {"name": DIGEST_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "RFC 9530: sha-256=:<base64 SHA-256 of the body>: (else 400)."},
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {"application/offset+octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}},
+    },
+}  # fmt: skip
+
+
+def _store(request: Request) -> UploadStore:
+    store: UploadStore = request.app.state.uploads
+    return store
+
+
+def _json(store: UploadStore, upload: Upload) -> dict[str, Any]:
+    return {**upload.as_json(), "max_part": store.limits.max_part}
+
+
+def _headers(upload: Upload) -> dict[str, str]:
+    return {
+        OFFSET_HEADER: str(upload.received),
+        "Upload-Length": str(upload.size),
+        "Upload-Expires": format_datetime(upload.expires_at, usegmt=True),
+        "Cache-Control": "no-store",
+    }
+
+
+@router.post("", status_code=201)
+def create_upload(request: Request, who: Publisher, body: JsonBody = None) -> JSONResponse:
+    if not isinstance(body, dict) or set(body) != {"size", "sha256"}:
+        raise InvalidUpload('body must be {"size": <archive bytes>, "sha256": "<hex>"}')
+    store = _store(request)
+    upload = store.create(who, body["size"], body["sha256"])
+    headers = {**_headers(upload), "Location": f"/uploads/{upload.id}"}
+    return JSONResponse(_json(store, upload), status_code=201, headers=headers)
+
+
+@router.get("")
+def list_uploads(request: Request, who: Publisher) -> dict[str, Any]:
+    store = _store(request)
+    return {"uploads": [_json(store, u) for u in store.mine(who)]}
+
+
+@router.get("/{upload_id}")
+def show_upload(request: Request, upload_id: str, who: Publisher) -> JSONResponse:
+    store = _store(request)
+    upload = store.get(who, upload_id)
+    return JSONResponse(_json(store, upload), headers=_headers(upload))
+
+
+@router.patch("/{upload_id}", status_code=204, openapi_extra=_PART_OPENAPI)
+async def append_part(request: Request, upload_id: str, who: Publisher) -> Response:
+    offset = parse_offset(request.headers.get(OFFSET_HEADER))
+    sha256 = parse_content_digest(request.headers.get(DIGEST_HEADER))
+    store = _store(request)
+    room = await run_in_threadpool(store.room, who, upload_id, offset)  # 409 before any byte
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > room:
+        raise UploadTooLarge(f"the part has {length} bytes; this upload takes at most {room} now")
+    spool, size = await _spool(request, room, store)
+    with spool:
+        upload = await run_in_threadpool(store.append, who, upload_id, offset, spool, size, sha256)
+    return Response(status_code=204, headers=_headers(upload))
+
+
+async def _spool(request: Request, room: int, store: UploadStore) -> tuple[Any, int]:
+    """The request body in a spooled temporary file, refused as soon as it exceeds ``room``."""
+    store.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Not a with-block: the caller owns the spool once it is returned.
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL, dir=str(store.work_dir))  # noqa: SIM115
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > room:
+                raise UploadTooLarge(f"the part is larger than the {room} bytes it may carry")
+            spool.write(chunk)  # memory up to _SPOOL; a short local write after that
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool, size
+
+
+@router.post("/{upload_id}/complete")
+def complete(
+    request: Request, upload_id: str, who: Publisher, body: JsonBody = None
+) -> dict[str, Any]:
+    node: Node = request.app.state.node
+    return complete_upload(node, who, upload_id, PublishOptions.from_json(body))
+
+
+@router.delete("/{upload_id}", status_code=204)
+def delete_upload(request: Request, upload_id: str, who: Publisher) -> Response:
+    _store(request).delete(who, upload_id)
+    return Response(status_code=204)
