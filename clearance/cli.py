@@ -7,23 +7,30 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from access.audit import AuditLog, read_public_jwk
 from access.errors import AccessError
 from access.levels import Level, Role, parse_admin_code
 from catalog.errors import CatalogError
-from clearance.app import Node, create_app, open_node
 from clearance.client_cli import grant, holding_options, keys, request, review, upload
 from clearance.settings import Settings
 from transfer.crypt4gh import Crypt4GHError
 
+if TYPE_CHECKING:
+    from access.audit import AuditLog
+    from clearance.app import Node
+
 __all__ = ["main"]
 
 
+# The node side (FastAPI, SQLAlchemy, Alembic) is imported when a command needs it: client
+# commands such as `pull` then start in a fraction of a second.
 def _node() -> Node:
+    from clearance.app import open_node
+
     return open_node(Settings.from_env())
 
 
@@ -196,6 +203,8 @@ def serve(host: str, port: int) -> None:
     """Serve the STAC API."""
     import uvicorn
 
+    from clearance.app import create_app
+
     uvicorn.run(create_app(_node()), host=host, port=port, log_level="info")
 
 
@@ -204,6 +213,7 @@ def serve(host: str, port: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def demo(no_serve: bool, port: int) -> None:
     """Seed a data folder with synthetic holdings, show who has what, then serve."""
+    from clearance.app import create_app
     from clearance.demo import run_demo
 
     node = run_demo(Settings.from_env(), echo=click.echo)
@@ -356,6 +366,8 @@ def audit() -> None:
 )
 def audit_verify(public_key_file: Path | None) -> None:
     """Check every entry, link, checkpoint and the head; exit 1 on any problem."""
+    from access.audit import read_public_jwk
+
     pinned = read_public_jwk(public_key_file) if public_key_file is not None else None
     report = audit_log(_node()).verify(public_key=pinned)
     if report.ok:

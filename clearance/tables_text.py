@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from access.policy import Principal
-from catalog.whohas import WhoHasRow
+if TYPE_CHECKING:  # types only: the client commands need no database layer to start
+    from access.policy import Principal
+    from catalog.whohas import WhoHasRow
 
 __all__ = ["render_table", "who_has_table"]
 
