@@ -19,5 +19,5 @@ run grant_verify benchmarks/grant_verify.py
 run access_roundtrip benchmarks/access_roundtrip.py --runs 200
 run access_roundtrip_pg benchmarks/access_roundtrip.py --runs 200 --pg-url "$CLEARANCE_TEST_PG_URL"
 run crypt4gh benchmarks/crypt4gh_throughput.py --size-mib 1024
-run transfer_pull benchmarks/transfer_pull.py --size-gib 2
+run transfer_pull benchmarks/transfer_pull.py --size-gib 2 --runs 3
 run catalog benchmarks/catalog_ingest_search.py --sizes 100000,1000000 --pg-url "$CLEARANCE_TEST_PG_URL"

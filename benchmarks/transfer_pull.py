@@ -1,0 +1,508 @@
+"""End-to-end transfer: ``clearance pull`` against a plain HTTP download of the same bytes.
+
+A data node (SQLite, local blob store, in a temporary folder under ``--workdir``) publishes a
+synthetic cargo holding of about ``--size-gib`` GiB (16-bit dual-energy TIFFs, DICOS sidecars;
+generated once with ``catalog.synth`` and cached under ``--workdir``) and a second holding of a
+quarter of that size. A researcher gets a grant for each through the real workflow (request,
+steward approval, signed grant). The node is served by ``clearance serve`` (one uvicorn worker) in
+its own process on 127.0.0.1.
+
+Measured, in alternating rounds (the order rotates each round), each a separate process writing
+into the same output folder, dirty pages written back (``sync``) and the output deleted, untimed,
+before every run:
+
+* ``clearance pull --workers N --quiet``: grant and manifest verification, header and ranged body
+  of every object, every segment authenticated and decrypted, both SHA-256 digests checked,
+  plaintext fsynced into place (the verified ciphertext is also written, as the resume file). Its
+  peak RSS is the pull process's own (``os.wait4`` on its pid, spawned by a tiny launcher).
+* the plain download: ``curl`` fetching the whole-file route of the same objects
+  (``/transfer/holdings/{h}/objects/{id}``: the same Crypt4GH bytes, header and body, from the
+  same server, with the same grant) to files on disk, with N parallel connections and with one;
+  httpx threads in a subprocess when curl is missing. No decryption, no verification, no fsync.
+* ``clearance pull --help``: the client's start-up alone (interpreter, imports), time and RSS.
+
+Rates are 10^6 bytes per second of wall time of the client process (start-up included): the
+ciphertext body bytes for pull (its plaintext rate is also shown), the bytes received for the
+plain download. Medians over ``--runs`` rounds. Floors (exit 1 below them): pull at least half the
+best plain rate of the same run; client peak RSS under 200 MB, for the holding and its quarter.
+
+``--profile`` then pulls the holding twice more in a profiling process (benchmarks/pull_profile.py:
+phase timers, then a per-thread cProfile). The report is also written to ``--report``.
+
+Run: .venv/bin/python benchmarks/transfer_pull.py [--size-gib 2] [--runs 3] [--workers 4]
+         [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import base64
+import json
+import os
+import shlex
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from access.levels import Level, Role
+from access.requests import Conditions, Mode, NewRequest, PurposeCode
+from catalog.synth import generate_holding
+from clearance.app import open_node
+from clearance.publishing import publish_folder
+from clearance.settings import Settings
+from transfer.crypt4gh import generate_keypair, public_key_bytes
+
+GIB = 1 << 30
+SCAN_BYTES = 10_800_000  # mean bytes published per synthetic cargo scan (all its assets)
+PASSPHRASE = "benchmark-passphrase"
+OWNER = "NLD"
+RSS_FLOOR_MB = 200.0
+RATIO_FLOOR = 0.5
+CLI = ROOT / ".venv" / "bin" / "clearance"
+
+
+# --- the data node --------------------------------------------------------------------------------
+
+
+def source_folder(cache: Path, size_gib: float, seed: int) -> Path:
+    """The synthetic cargo holding of about ``size_gib`` GiB, generated once and cached."""
+    count = max(1, round(size_gib * GIB / SCAN_BYTES))
+    folder = cache / f"cargo-n{count}-s{seed}"
+    if not (folder / "annotations.json").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        started = time.perf_counter()
+        summary = generate_holding(folder, kind="cargo", count=count, seed=seed, admin=OWNER)
+        print(
+            f"generated {folder.name}: {summary.bytes_written / GIB:.2f} GiB "
+            f"in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+    return folder
+
+
+@dataclass(frozen=True)
+class Holding:
+    id: str
+    grant_file: Path
+    token: str
+    objects: tuple[str, ...]
+    body_bytes: int
+    plain_bytes: int
+
+
+@dataclass(frozen=True)
+class DataNode:
+    data_dir: Path
+    key_file: Path
+    holdings: dict[str, Holding] = field(default_factory=dict)
+
+
+def build_node(data_dir: Path, folders: dict[str, Path]) -> DataNode:
+    """A node with ``folders`` published by NLD and a GBR researcher's grant for each."""
+    node = open_node(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir}/c.db"))
+    directory = node.directory
+    for code in (OWNER, "GBR"):
+        directory.add_administration(code, f"{code} customs")
+    directory.add_user("steward", admin=OWNER, roles=[Role.STEWARD], clearance=Level.R3)
+    directory.add_user("res", admin="GBR", roles=[Role.RESEARCHER], clearance=Level.R2)
+    researcher = directory.user("res").principal()
+    steward = directory.user("steward").principal()
+    key_file = data_dir / "res.sec"
+    key = generate_keypair(key_file, data_dir / "res.pub", PASSPHRASE)
+    node.workflow.register_key(researcher, base64.b64encode(public_key_bytes(key)).decode())
+    holdings = {}
+    for holding_id, folder in folders.items():
+        started = time.perf_counter()
+        result = publish_folder(
+            node, folder, admin=OWNER, holding_id=holding_id, title=f"{holding_id} cargo",
+            description="", level="R1", marking="OFFICIAL", rel_to="ALL", handling="download",
+            discovery="partners",
+        )  # fmt: skip
+        print(
+            f"published {holding_id}: {result.assets} assets, {result.bytes / GIB:.2f} GiB "
+            f"in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+        view = node.workflow.create(
+            researcher,
+            NewRequest(
+                holding_id=holding_id,
+                purpose="transfer benchmark",
+                purpose_code=PurposeCode.MODEL_TRAINING,
+                mode=Mode.DOWNLOAD,
+                duration_days=30,
+            ),
+        )
+        approved = node.workflow.approve(steward, view.id, Conditions(item_filter=None), "bench")
+        assert approved.grant is not None, approved
+        token = node.workflow.grant_token(researcher, approved.grant)
+        grant_file = data_dir / f"{holding_id}.grant"
+        grant_file.write_text(token + "\n", encoding="ascii")
+        stored = node.manifests.get(holding_id, result.version)
+        assert stored is not None
+        objects = stored.manifest.objects
+        holdings[holding_id] = Holding(
+            holding_id,
+            grant_file,
+            token,
+            tuple(o.id for o in objects),
+            sum(o.body_size for o in objects),
+            sum(o.plaintext_size for o in objects),
+        )
+    node.engine.dispose()
+    return DataNode(data_dir, key_file, holdings)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def served(data_dir: Path, log: Path) -> Iterator[Server]:
+    """``clearance serve`` (one uvicorn worker) on the node, in its own process."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CLEARANCE_DATA": str(data_dir),
+        "CLEARANCE_DATABASE_URL": f"sqlite:///{data_dir}/c.db",
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise SystemExit(f"the server exited ({proc.returncode}); see {log}")
+            try:
+                httpx.get(f"{url}/conformance", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield Server(url, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# --- the measured runs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    bytes: int
+    client_cpu_s: float
+    server_cpu_s: float
+    max_rss: int  # bytes, the client process's own peak
+
+
+# Runs one command and writes (exit code, wall s, CPU s, ru_maxrss KiB) of it, from wait4 on its
+# pid. Linux folds the RSS of the process that spawned a program into the program's ru_maxrss
+# (the memory it replaced at exec), so this tiny launcher, not the driver (hundreds of MB after
+# publishing), spawns the measured client: its figure is the client's own peak, or the launcher's
+# ~10 MB if that were larger.
+_LAUNCHER = """import os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+with open(sys.argv[1], "w") as f:
+    f.write(repr((os.waitstatus_to_exitcode(status), seconds,
+                  usage.ru_utime + usage.ru_stime, usage.ru_maxrss)))
+"""
+
+
+def _child(cmd: list[str], env: dict[str, str] | None, server: Server, log: Path) -> Run:
+    """Run ``cmd`` to its end: its wall time, its own rusage, and the server's CPU meanwhile."""
+    os.sync()
+    server_before = server.cpu_seconds()
+    result = log.with_name("rusage.txt")
+    with log.open("ab") as out:
+        out.write(f"\n$ {shlex.join(cmd)}\n".encode())
+        out.flush()
+        subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, str(result), *cmd],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
+    code, seconds, cpu, max_rss_kib = ast.literal_eval(result.read_text())
+    result.unlink()
+    if code != 0:
+        raise SystemExit(f"{cmd[0]} failed ({code}); see {log}")
+    return Run(seconds, 0, cpu, server.cpu_seconds() - server_before, max_rss_kib * 1024)
+
+
+def pull_command(node: DataNode, holding: Holding, url: str, out: Path, workers: int) -> list[str]:
+    return [
+        str(CLI), "pull", str(holding.grant_file), "--url", url, "--key", str(node.key_file),
+        "--out", str(out), "--workers", str(workers), "--quiet",
+    ]  # fmt: skip
+
+
+def run_pull(
+    node: DataNode, holding: Holding, server: Server, out: Path, workers: int, log: Path
+) -> Run:
+    shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "C4GH_PASSPHRASE": PASSPHRASE}
+    run = _child(pull_command(node, holding, server.url, out, workers), env, server, log)
+    leftovers = [p for p in (out / holding.id).rglob(".*") if p.is_file()]
+    if leftovers or not (out / "catalog.json").exists():  # exit 0: every object verified
+        raise SystemExit(f"pull left {leftovers[:3]} or no catalogue; see {log}")
+    shutil.rmtree(out)
+    return Run(run.seconds, holding.body_bytes, run.client_cpu_s, run.server_cpu_s, run.max_rss)
+
+
+def object_url(url: str, holding: Holding, object_id: str) -> str:
+    return f"{url}/transfer/holdings/{holding.id}/objects/{object_id}"
+
+
+def plain_command(config: Path, connections: int) -> list[str]:
+    curl = shutil.which("curl")
+    if curl is None:
+        return [sys.executable, str(Path(__file__).resolve()), "--fetch", str(config)]
+    parallel = ["--parallel", "--parallel-max", str(connections)] if connections > 1 else []
+    return [curl, *parallel, "--config", str(config)]
+
+
+def _write_config(holding: Holding, url: str, out: Path, connections: int) -> Path:
+    """The download list: curl's config format, or JSON for the httpx fallback."""
+    config = out.parent / f"{out.name}.config"
+    targets = [(object_url(url, holding, i), str(out / f"{i}.c4gh")) for i in holding.objects]
+    if shutil.which("curl") is None:
+        spec = {"token": holding.token, "connections": connections, "targets": targets}
+        config.write_text(json.dumps(spec), encoding="utf-8")
+        return config
+    lines = ["silent", "show-error", "fail", f'header = "Authorization: Bearer {holding.token}"']
+    for target, path in targets:
+        lines += [f'url = "{target}"', f'output = "{path}"']
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config.chmod(0o600)
+    return config
+
+
+def run_plain(holding: Holding, server: Server, out: Path, connections: int, log: Path) -> Run:
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    config = _write_config(holding, server.url, out, connections)
+    run = _child(plain_command(config, connections), None, server, log)
+    files = list(out.iterdir())
+    received = sum(p.stat().st_size for p in files)
+    if len(files) != len(holding.objects) or received <= holding.body_bytes:
+        raise SystemExit(f"plain download got {len(files)} files, {received} bytes; see {log}")
+    shutil.rmtree(out)
+    config.unlink()
+    return Run(run.seconds, received, run.client_cpu_s, run.server_cpu_s, run.max_rss)
+
+
+def fetch_main(config: Path) -> None:
+    """The plain download without curl: httpx, one thread per connection, files on disk."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = json.loads(config.read_text(encoding="utf-8"))
+    local = threading.local()
+
+    def fetch(target: tuple[str, str]) -> None:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(headers={"Authorization": f"Bearer {spec['token']}"})
+        with local.client.stream("GET", target[0]) as r, open(target[1], "wb") as f:
+            r.raise_for_status()
+            for chunk in r.iter_raw(1 << 20):
+                f.write(chunk)
+
+    with ThreadPoolExecutor(spec["connections"]) as pool:
+        list(pool.map(fetch, spec["targets"]))
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+def _mb_s(run: Run) -> float:
+    return run.bytes / 1e6 / run.seconds
+
+
+def _median(runs: list[Run], key: Callable[[Run], float]) -> float:
+    return statistics.median(key(r) for r in runs)
+
+
+def report(
+    args: argparse.Namespace, node: DataNode, runs: dict[str, list[Run]], plain_client: str
+) -> tuple[str, bool]:
+    full, quarter = node.holdings["BENCH-full"], node.holdings["BENCH-quarter"]
+    n = args.workers
+    best_plain = max(_median(runs[name], _mb_s) for name in ("plain-n", "plain-1"))
+    ratio = _median(runs["pull"], _mb_s) / best_plain
+    rss = {name: max(r.max_rss for r in runs[name]) / 1e6 for name in ("pull", "pull-quarter")}
+    pull_secs = _median(runs["pull"], lambda r: r.seconds)
+    lines = [
+        f"### End-to-end transfer over loopback: {full.body_bytes / GIB:.2f} GiB holding "
+        f"({len(full.objects)} objects), median of {args.runs} alternating runs",
+        "",
+        "| client (own process) | bytes | runs (s) | median MB/s | vs best plain "
+        "| client CPU s | server CPU s | client peak RSS MB |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    quarter_label = f"¼-size holding ({len(quarter.objects)} objects)"
+    rows = [
+        ("pull", f"`clearance pull --workers {n}` (ciphertext body)"),
+        ("plain-n", f"plain download, {plain_client}, {n} connections"),
+        ("plain-1", f"plain download, {plain_client}, 1 connection"),
+        ("pull-quarter", f"`clearance pull --workers {n}`, {quarter_label}"),
+        ("startup", "`clearance pull --help` (start-up only)"),
+    ]
+    for name, label in rows:
+        done = runs[name]
+        rate = _median(done, _mb_s)
+        versus = f"{rate / best_plain:.2f}" if name in ("pull", "plain-n", "plain-1") else "—"
+        size, speed = (f"{done[0].bytes / 1e6:,.0f} MB", f"{rate:.0f}") if rate else ("—", "—")
+        lines.append(
+            f"| {label} | {size} | {', '.join(f'{r.seconds:.1f}' for r in done)} | {speed} "
+            f"| {versus} "
+            f"| {_median(done, lambda r: r.client_cpu_s):.1f} "
+            f"| {_median(done, lambda r: r.server_cpu_s):.1f} "
+            f"| {max(r.max_rss for r in done) / 1e6:.0f} |"
+        )
+    lines += [
+        "",
+        f"Pull verified and decrypted {full.plain_bytes / 1e6:,.0f} MB of plaintext: "
+        f"{full.plain_bytes / 1e6 / pull_secs:.0f} MB/s (median wall {pull_secs:.1f} s). "
+        "MB = 10^6 bytes; wall time of the client process, start-up included.",
+        f"Floors: pull ≥ {RATIO_FLOOR:.0%} of the best plain rate: {ratio:.2f} "
+        f"({'ok' if ratio >= RATIO_FLOOR else 'BELOW'}); client peak RSS < {RSS_FLOOR_MB:.0f} MB: "
+        f"{rss['pull']:.0f} MB full, {rss['pull-quarter']:.0f} MB ¼ "
+        f"({'ok' if max(rss.values()) < RSS_FLOOR_MB else 'BELOW'}).",
+        "",
+        "Command line:",
+        "",
+        f"    {shlex.join([Path(sys.executable).name, *sys.argv])}",
+        "",
+        "Measured client commands (curl's config: one url/output pair per object, and the "
+        "`Authorization: Bearer <grant>` header):",
+        "",
+        "    C4GH_PASSPHRASE=… clearance pull GRANT_FILE --url http://127.0.0.1:PORT "
+        f"--key KEY_FILE --out OUT --workers {n} --quiet",
+        "    " + shlex.join(["curl", *plain_command(Path("CONFIG"), n)[1:]]),
+        "    " + shlex.join(["curl", *plain_command(Path("CONFIG"), 1)[1:]]),
+        "",
+        "Server: `clearance serve --host 127.0.0.1 --port PORT` (one uvicorn worker), SQLite, "
+        f"local blob store. Both clients write to disk in the same folder. "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs.",
+    ]
+    passed = ratio >= RATIO_FLOOR and max(rss.values()) < RSS_FLOOR_MB
+    return "\n".join(lines), passed
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def _profile(node: DataNode, holding: Holding, server: Server, out: Path, workers: int) -> str:
+    """One more pull of ``holding``, in a profiling process (benchmarks/pull_profile.py)."""
+    command = [
+        sys.executable, str(Path(__file__).with_name("pull_profile.py")), str(holding.grant_file),
+        "--url", server.url, "--key", str(node.key_file), "--out", str(out),
+        "--workers", str(workers), "--cprofile",
+    ]  # fmt: skip
+    env = {**os.environ, "C4GH_PASSPHRASE": PASSPHRASE}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return "\n" + done.stdout
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-gib", type=float, default=2.0, help="holding size (default 2)")
+    parser.add_argument("--runs", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--workers", type=int, default=4, help="pull workers = plain connections")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-transfer")
+    parser.add_argument("--report", type=Path, default=ROOT / "var" / "bench-transfer.txt")
+    parser.add_argument(
+        "--profile", action="store_true", help="then profile one pull (benchmarks/pull_profile.py)"
+    )
+    parser.add_argument("--fetch", type=Path, help=argparse.SUPPRESS)  # the httpx fallback
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    if args.fetch is not None:
+        fetch_main(args.fetch)
+        return
+    args.workdir = args.workdir.resolve()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    folders = {
+        "BENCH-full": source_folder(args.workdir, args.size_gib, args.seed),
+        "BENCH-quarter": source_folder(args.workdir, args.size_gib / 4, args.seed + 1),
+    }
+    plain_client = "curl" if shutil.which("curl") else "httpx"
+    with tempfile.TemporaryDirectory(dir=args.workdir, prefix="node-") as tmp:
+        node = build_node(Path(tmp), folders)
+        full, quarter = node.holdings["BENCH-full"], node.holdings["BENCH-quarter"]
+        out = args.workdir / "out"
+        log = args.workdir / "clients.log"
+        log.write_bytes(b"")
+        n = args.workers
+        jobs: list[tuple[str, Callable[[Server], Run]]] = [
+            ("pull", lambda s: run_pull(node, full, s, out / "pull", n, log)),
+            ("plain-n", lambda s: run_plain(full, s, out / "plain-n", n, log)),
+            ("plain-1", lambda s: run_plain(full, s, out / "plain-1", 1, log)),
+            ("pull-quarter", lambda s: run_pull(node, quarter, s, out / "pull-q", n, log)),
+            ("startup", lambda s: _child([str(CLI), "pull", "--help"], None, s, log)),
+        ]
+        runs: dict[str, list[Run]] = {name: [] for name, _ in jobs}
+        with served(node.data_dir, args.workdir / "server.log") as server:
+            for round_ in range(args.runs):
+                for name, job in jobs[round_ % len(jobs) :] + jobs[: round_ % len(jobs)]:
+                    run = job(server)
+                    runs[name].append(run)
+                    print(
+                        f"round {round_ + 1} {name}: {run.seconds:.1f} s, {_mb_s(run):.0f} MB/s, "
+                        f"RSS {run.max_rss / 1e6:.0f} MB",
+                        file=sys.stderr,
+                    )
+            profile = _profile(node, full, server, out / "profile", n) if args.profile else ""
+        shutil.rmtree(out, ignore_errors=True)
+    text, passed = report(args, node, runs, plain_client)
+    text += profile
+    print(text)
+    args.report.write_text(text + "\n", encoding="utf-8")
+    print(f"\n(written to {args.report})", file=sys.stderr)
+    if not passed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
