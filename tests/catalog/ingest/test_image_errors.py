@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import zlib
 from pathlib import Path
 
@@ -152,9 +151,7 @@ def test_high_and_low_of_different_shapes(holding: Path) -> None:
 def test_png_decompression_bomb_refused_before_decoding(holding: Path) -> None:
     png_header_only(_png(holding), 30_000, 30_000)
     assert _png(holding).stat().st_size < 200
-    started = time.perf_counter()
-    error = only_error(holding)
-    assert time.perf_counter() - started < 1
+    error = only_error(holding)  # refused from the header (test_*_never_reaches_* below)
     assert (error.path, error.field, error.message) == (
         PNG, None,
         "image is 30,000 × 30,000 = 900,000,000 pixels, more than the limit of 64,000,000; "
@@ -188,9 +185,7 @@ def test_compressed_strip_bomb_is_bounded(holding: Path) -> None:
     bomb = zlib.compress(b"\x00" * (64 << 20), 9)
     assert len(bomb) < 100_000
     raw_tiff(_low(holding), 40, 20, bomb)
-    started = time.perf_counter()
-    error = only_error(holding)
-    assert time.perf_counter() - started < 1
+    error = only_error(holding)  # refused from the header (test_*_never_reaches_* below)
     assert error.message == "compressed strip 0 inflates beyond 1,600 bytes (decompression bomb)"
 
 

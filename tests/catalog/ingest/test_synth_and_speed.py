@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -61,12 +60,9 @@ def _cargo_holding(root: Path, count: int, shape: tuple[int, int]) -> Path:
     return root
 
 
-def test_twenty_cargo_scans_read_in_about_a_second(tmp_path: Path) -> None:
+def test_twenty_cargo_size_scans_are_read_whole(tmp_path: Path) -> None:
+    # Speed is measured by benchmarks/, not asserted here.
     folder = _cargo_holding(tmp_path / "cargo", 20, (700, 3000))
-    started = time.perf_counter()
     holding = read_holding(folder)
-    elapsed = time.perf_counter() - started
     assert len(holding.scans) == 20
     assert (holding.scans[0].width, holding.scans[0].height) == (3000, 700)
-    print(f"20 cargo scans (2 x 3000 x 700 uint16 each) read in {elapsed:.2f} s")
-    assert elapsed < 3.0  # ~0.3 s on a 2-core VM; generous for a loaded CI runner
