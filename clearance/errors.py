@@ -37,6 +37,7 @@ STATUS: list[tuple[type[Exception], int]] = [
     (transfer_errors.ObjectNotFound, 404),
     (transfer_errors.StaleGrant, 409),
     (transfer_errors.InvalidRange, 400),
+    (transfer_errors.InvalidObjectList, 400),
     (transfer_errors.RangeNotSatisfiable, 416),
     (transfer_errors.UploadNotFound, 404),
     (transfer_errors.InvalidUpload, 400),

@@ -9,7 +9,10 @@ The grant is the only credential (``Authorization: Bearer <grant>``). Before any
    manifest hash the grant pins; the objects the node lists must all be in it, and their items
    must be exactly the grant's item set (``items_sha256``).
 
-Objects are downloaded by ``--workers`` threads. Each goes through a
+Objects are downloaded by ``--workers`` threads. Their headers (re-encrypted to our key) come
+:data:`HEADER_BATCH` at a time from the node's batch route, fetched when a worker first needs one
+of a batch, so a fresh object costs one request (its body); a retried object asks for its header
+alone. Each object goes through a
 :class:`~transfer.verify.VerifyingWriter`: header checked first (one packet, for our key, written
 by the manifest's writer key), every segment authenticated, sizes and both SHA-256 digests checked
 at the end; plaintext reaches its final path only then. Verified ciphertext is kept in
@@ -33,6 +36,8 @@ Output (``--out DIR``)::
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
 import os
@@ -70,6 +75,7 @@ from transfer.verify import TransferVerificationError, VerifyingWriter, partial_
 __all__ = ["Progress", "PullError", "PullOptions", "PullResult", "pull", "read_grant"]
 
 RETRIES = 4
+HEADER_BATCH = 256  # object headers per batch request (the node allows up to 1000)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _EXTENSIONS = {
     "image/tiff": ".tiff",
@@ -419,6 +425,7 @@ class _Context:
     limiter: RateLimiter | None
     stop: threading.Event
     on_object_done: Callable[[ManifestObject], None] | None
+    headers: _Headers
     skipped: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -450,6 +457,7 @@ def _object_path(ctx: _Context, entry: ManifestObject, part: str) -> str:
 
 
 def _header(ctx: _Context, entry: ManifestObject) -> bytes:
+    """The object's header alone (a retried object; one its batch answer lacked)."""
     try:
         response = ctx.session.node.get(_object_path(ctx, entry, "header"))
     except httpx.TransportError as exc:
@@ -457,6 +465,61 @@ def _header(ctx: _Context, entry: ManifestObject) -> bytes:
     if response.is_error:
         raise _error(response)
     return response.content
+
+
+def _batch_headers(ctx: _Context, ids: list[str]) -> dict[str, bytes]:
+    """The headers of ``ids`` in one request to the batch route (only those, decoded)."""
+    path = f"/transfer/holdings/{ctx.plan.grant.holding}/headers"
+    try:
+        response = ctx.session.node.post(path, json={"objects": ids})
+    except httpx.TransportError as exc:
+        raise _Retry(str(exc)) from None
+    if response.is_error:
+        raise _error(response)
+    try:
+        answer = response.json()["headers"]
+        return {i: base64.b64decode(answer[i], validate=True) for i in ids if i in answer}
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise PullError("headers-malformed", "the node's batch of headers is malformed") from None
+
+
+class _Headers:
+    """Object headers fetched :data:`HEADER_BATCH` at a time, in download order, when a worker
+    first needs one of a batch. Each is handed out once (then dropped), and objects found done
+    are dropped too, so what is held stays about a batch per worker."""
+
+    def __init__(self, objects: list[ManifestObject], size: int = HEADER_BATCH) -> None:
+        ids = [o.id for o in objects]
+        self._batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+        self._batch_of = {object_id: i // size for i, object_id in enumerate(ids)}
+        self._locks = [threading.Lock() for _ in self._batches]
+        self._fetched: set[int] = set()
+        self._held: dict[str, bytes] = {}
+        self._settled: set[str] = set()
+        self._lock = threading.Lock()
+
+    def done(self, entry: ManifestObject) -> None:
+        """``entry`` needs no header (already downloaded): do not ask for it, drop it if held."""
+        with self._lock:
+            self._settled.add(entry.id)
+            self._held.pop(entry.id, None)
+
+    def take(self, ctx: _Context, entry: ManifestObject) -> bytes:
+        """``entry``'s header: from its batch the first time, on its own after that."""
+        batch = self._batch_of[entry.id]
+        with self._locks[batch]:
+            if batch not in self._fetched:
+                if ctx.stop.is_set():
+                    raise _Stopped()
+                with self._lock:
+                    wanted = [i for i in self._batches[batch] if i not in self._settled]
+                found = _batch_headers(ctx, wanted)
+                with self._lock:
+                    self._held.update((i, h) for i, h in found.items() if i not in self._settled)
+                self._fetched.add(batch)
+        with self._lock:
+            header = self._held.pop(entry.id, None)
+        return header if header is not None else _header(ctx, entry)
 
 
 @contextlib.contextmanager
@@ -519,7 +582,7 @@ def _assemble(ctx: _Context, entry: ManifestObject, header: bytes) -> None:
 
 def _fetch_once(ctx: _Context, entry: ManifestObject, first: bool) -> None:
     out = ctx.out_path(entry)
-    header = _header(ctx, entry)
+    header = ctx.headers.take(ctx, entry)
     try:
         writer = VerifyingWriter(
             header,
@@ -552,6 +615,7 @@ def _fetch_once(ctx: _Context, entry: ManifestObject, first: bool) -> None:
 def _fetch(ctx: _Context, entry: ManifestObject) -> None:
     ctx.out_path(entry).parent.mkdir(parents=True, exist_ok=True)
     if _already_done(ctx, entry):
+        ctx.headers.done(entry)
         ctx.progress.resumed(entry.body_size)
         with ctx.lock:
             ctx.skipped += 1
@@ -581,8 +645,12 @@ def _stop(ctx: _Context, futures: list[Future[None]]) -> None:
     wait(futures)
 
 
+def _order(objects: tuple[ManifestObject, ...]) -> list[ManifestObject]:
+    return sorted(objects, key=lambda o: (o.item, o.asset))
+
+
 def _download(ctx: _Context) -> None:
-    objects = sorted(ctx.plan.objects, key=lambda o: (o.item, o.asset))
+    objects = _order(ctx.plan.objects)
     with ThreadPoolExecutor(max(1, ctx.options.workers), thread_name_prefix="pull") as pool:
         futures: list[Future[None]] = [pool.submit(_fetch, ctx, entry) for entry in objects]
         try:
@@ -646,7 +714,15 @@ def pull(
         limiter = RateLimiter(options.limit_rate) if options.limit_rate else None
         with Progress(total, stream) as progress:
             ctx = _Context(
-                options, session, plan, root, progress, limiter, threading.Event(), on_object_done
+                options,
+                session,
+                plan,
+                root,
+                progress,
+                limiter,
+                threading.Event(),
+                on_object_done,
+                _Headers(_order(plan.objects)),
             )
             _download(ctx)
         catalog = _write_catalog(ctx)

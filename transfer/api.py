@@ -2,6 +2,8 @@
 
     GET /transfer/holdings/{holding}/manifest                   signed manifest + covered ids
     GET /transfer/holdings/{holding}/objects/{object_id}/header header for the grant's key
+    POST /transfer/holdings/{holding}/headers                   {"objects": [ids]} → the headers
+                                                                of up to 1000 objects, base64
     GET /transfer/holdings/{holding}/objects/{object_id}/body   body: Range → 206, none → 200;
                                                                 S3 store → 302 presigned URL
     GET /transfer/holdings/{holding}/objects/{object_id}        the whole Crypt4GH file
@@ -12,14 +14,18 @@ have one), so the path parameter is a plain segment. Formats: docs/transfer.md.
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from access.grants import Grant
+from transfer.errors import InvalidObjectList
 from transfer.http import requires_download_grant, transfer_service
-from transfer.service import iterate
+from transfer.service import MAX_HEADERS, iterate, object_id_list
 
 __all__ = ["router"]
 
@@ -27,6 +33,8 @@ router = APIRouter(prefix="/transfer")
 
 _OCTETS = "application/octet-stream"
 GrantDep = Annotated[Grant, Depends(requires_download_grant)]
+# A batch request body: MAX_HEADERS ids of a few hundred bytes at most, with room to spare.
+_MAX_BATCH_BODY = MAX_HEADERS * 512
 
 
 @router.get("/holdings/{holding}/manifest")
@@ -41,6 +49,32 @@ def header(request: Request, holding: str, object_id: str, grant: GrantDep) -> R
     """The object's Crypt4GH header, re-encrypted to the grant's recipient key."""
     data = transfer_service(request).header(grant, object_id)
     return Response(data, media_type=_OCTETS, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/holdings/{holding}/headers")
+async def headers(request: Request, holding: str, grant: GrantDep) -> Response:
+    """The headers of several objects (``{"objects": [ids]}``), each re-encrypted to the grant's
+    recipient key, as ``{"headers": {id: base64}}``. The body is read only once the grant
+    verified, and validated here (400 ``invalid-object-list``) rather than by FastAPI."""
+    object_ids = object_id_list(await _objects_field(request))
+    found = await run_in_threadpool(transfer_service(request).headers, grant, object_ids)
+    encoded = {i: base64.b64encode(h).decode("ascii") for i, h in found.items()}
+    return JSONResponse({"headers": encoded}, headers={"Cache-Control": "no-store"})
+
+
+async def _objects_field(request: Request) -> Any:
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > _MAX_BATCH_BODY:
+            raise InvalidObjectList(f"request body over {_MAX_BATCH_BODY} bytes")
+    try:
+        payload = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidObjectList('request body must be JSON: {"objects": [ids]}') from None
+    if not isinstance(payload, dict) or "objects" not in payload:
+        raise InvalidObjectList('request body must be a JSON object {"objects": [ids]}')
+    return payload["objects"]
 
 
 @router.get("/holdings/{holding}/objects/{object_id}/body")

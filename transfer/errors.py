@@ -6,6 +6,7 @@ run into.
      │                         same for an object that exists but the grant does not cover (404)
      ├── StaleGrant            the holding was republished since the grant was issued (409)
      ├── InvalidRange          a malformed ``Range`` header, or several ranges (400)
+     ├── InvalidObjectList     a malformed list of object ids in a batch request (400)
      ├── RangeNotSatisfiable   a range that starts past the end of the body (416); ``size`` is
      │                         the body size, for ``Content-Range: bytes */size``
      └── UploadError           resumable uploads (``transfer.uploads``)
@@ -29,6 +30,7 @@ from __future__ import annotations
 __all__ = [
     "ArchiveDigestMismatch",
     "ArchiveError",
+    "InvalidObjectList",
     "InvalidRange",
     "InvalidUpload",
     "ObjectNotFound",
@@ -65,6 +67,10 @@ class StaleGrant(TransferError):
 
 class InvalidRange(TransferError):
     code = "range-malformed"
+
+
+class InvalidObjectList(TransferError):
+    code = "invalid-object-list"
 
 
 class RangeNotSatisfiable(TransferError):

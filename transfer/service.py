@@ -18,11 +18,12 @@ Then, per request (:meth:`TransferService.granted`):
 
 Served: the manifest (with the covered object ids and the STAC documents of the granted items),
 an object's header re-encrypted to the grant's recipient key (whatever the client sends; one
-packet, trimmed), its body with one HTTP byte range or as a presigned ranged URL when the blob
-store makes them, or the whole Crypt4GH file. Every answer is audited in its own transaction
-(``transfer.manifest``, ``transfer.header``, ``transfer.body``, ``transfer.file``, with the grant's
-jti); a refused genuine grant (revoked, out of scope, expired or not yet valid) is audited as
-``transfer.denied``.
+packet, trimmed) or the headers of up to :data:`MAX_HEADERS` objects at once, its body with one
+HTTP byte range or as a presigned ranged URL when the blob store makes them, or the whole
+Crypt4GH file. Every answer is audited in its own transaction (``transfer.manifest``,
+``transfer.header``, ``transfer.headers`` with the object ids, ``transfer.body``,
+``transfer.file``, with the grant's jti); a refused genuine grant (revoked, out of scope, expired
+or not yet valid) is audited as ``transfer.denied``.
 """
 
 from __future__ import annotations
@@ -52,15 +53,24 @@ from access.grants import (
 )
 from access.workflow import Workflow
 from transfer.blobstore import BlobChunks
-from transfer.errors import ObjectNotFound, StaleGrant
+from transfer.errors import InvalidObjectList, ObjectNotFound, StaleGrant
 from transfer.manifest import ManifestObject
 from transfer.manifests import ManifestStore, StoredManifest
 from transfer.objects import EncryptedObjects, body_key
 from transfer.ranges import content_range, parse_range
 
-__all__ = ["Body", "Granted", "HoldingDocuments", "TransferService", "WholeFile"]
+__all__ = [
+    "MAX_HEADERS",
+    "Body",
+    "Granted",
+    "HoldingDocuments",
+    "TransferService",
+    "WholeFile",
+    "object_id_list",
+]
 
 PRESIGN_EXPIRES_S = 600
+MAX_HEADERS = 1000  # object ids per batch header request
 # Grant errors verify_grant raises only after the signature, issuer and audience held: a genuine
 # grant used outside its lifetime, audited like a denial.
 _AFTER_SIGNATURE = frozenset({"grant-expired", "grant-not-yet-valid", "grant-lifetime-invalid"})
@@ -288,6 +298,17 @@ class TransferService:
         self._served(granted, "transfer.header", object=object_id)
         return header
 
+    def headers(self, grant: Grant, object_ids: Sequence[str]) -> dict[str, bytes]:
+        """The headers of several objects, each re-encrypted to the grant's recipient key; one
+        audit entry for them all. One object the grant does not cover and nothing is served."""
+        ids = object_id_list(list(object_ids))
+        granted = self.granted(grant)
+        for object_id in ids:
+            granted.entry(object_id)
+        headers = {object_id: self._reencrypted(grant, object_id) for object_id in ids}
+        self._served(granted, "transfer.headers", objects=ids, count=len(ids))
+        return headers
+
     def body(self, grant: Grant, object_id: str, range_header: str | None) -> Body:
         """The body, or the asked byte range of it (206), or a presigned URL for it."""
         granted = self.granted(grant)
@@ -386,6 +407,24 @@ def _claimed_transfer_audience(token: str) -> str:
             "grant is not addressed to a transfer service", code="grant-wrong-audience"
         )
     return transfer_audience(owner)
+
+
+def object_id_list(value: object) -> list[str]:
+    """``value`` as the object ids of a batch request: a list of 1 to :data:`MAX_HEADERS`
+    distinct non-empty strings, else :class:`~transfer.errors.InvalidObjectList` (400)."""
+    if not isinstance(value, list):
+        raise InvalidObjectList("'objects' must be a list of object ids")
+    if not value:
+        raise InvalidObjectList("'objects' is empty: ask for at least one object")
+    if len(value) > MAX_HEADERS:
+        raise InvalidObjectList(
+            f"'objects' names {len(value)} objects, at most {MAX_HEADERS} per request"
+        )
+    if not all(isinstance(i, str) and i for i in value):
+        raise InvalidObjectList("every object id in 'objects' must be a non-empty string")
+    if len(set(value)) != len(value):
+        raise InvalidObjectList("'objects' names an object more than once")
+    return list(value)
 
 
 def iterate(chunks: BlobChunks) -> Iterator[bytes]:

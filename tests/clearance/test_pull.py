@@ -7,6 +7,7 @@ unverified plaintext; a grant for another key is refused before anything is down
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -294,9 +295,20 @@ def test_pull_gives_the_holding_byte_identical_as_a_stac_catalogue(
         assert Counter(r.headers["range"] for r, _ in presigned) == Counter(wanted.values())
         assert all(row.details.get("presigned") is True for row in served_bodies)
 
-    # Run again: every file is recognised as done; nothing is fetched.
-    again = pull(_options(node, token, out))
+    # The headers came in one batch request (fewer objects than HEADER_BATCH), none alone:
+    # a fresh object cost one request, its body.
+    assert not [r for r, _ in recorder.seen if r.url.path.endswith("/header")]
+    batches = [(r, s) for r, s in recorder.seen if r.url.path.endswith("/headers")]
+    assert [(r.method, s) for r, s in batches] == [("POST", 200)]
+    assert sorted(json.loads(batches[0][0].content)["objects"]) == sorted(o.id for o in objects)
+    batch_rows = _audit(world, _jti(token), "transfer.headers", "transfer.header")
+    assert [row.action for row in batch_rows] == ["transfer.headers"]
+
+    # Run again: every file is recognised as done; nothing is fetched, not even a header.
+    recorder = Recorder()
+    again = pull(_options(node, token, out), transport=recorder)
     assert (again.skipped, again.body_bytes_fetched) == (len(objects), 0)
+    assert not [r for r, _ in recorder.seen if "/objects/" in r.url.path or "headers" in r.url.path]
 
 
 def test_a_second_run_fetches_nothing_for_a_body_kept_complete(
@@ -396,7 +408,14 @@ def test_a_grant_for_another_key_is_refused_before_any_download(
     world, token = local.world, local.grant("NLD-X")
     generate_keypair(tmp_path / "other.sec", tmp_path / "other.pub", PASSPHRASE)
     before = len(
-        _audit(world, _jti(token), "transfer.manifest", "transfer.header", "transfer.body")
+        _audit(
+            world,
+            _jti(token),
+            "transfer.manifest",
+            "transfer.header",
+            "transfer.headers",
+            "transfer.body",
+        )
     )
     out = tmp_path / "out"
     args = ["pull", token, "--url", local.url, "--key", str(tmp_path / "other.sec")]
@@ -405,7 +424,14 @@ def test_a_grant_for_another_key_is_refused_before_any_download(
     assert "bound to another Crypt4GH key" in result.stderr
     assert "(grant-other-key)" in result.stderr
     assert not out.exists()
-    after = _audit(world, _jti(token), "transfer.manifest", "transfer.header", "transfer.body")
+    after = _audit(
+        world,
+        _jti(token),
+        "transfer.manifest",
+        "transfer.header",
+        "transfer.headers",
+        "transfer.body",
+    )
     assert len(after) == before  # not even the manifest was asked for
 
 
@@ -416,7 +442,8 @@ class Tamper(httpx.BaseTransport):
     """A real HTTP transport that alters the node's answers for one object (the victim).
 
     ``swap`` serves another object's header and/or body for the victim's; ``header`` and
-    ``body`` rewrite the answer's bytes (``body`` gets them with the range's first offset).
+    ``body`` rewrite the answer's bytes (``body`` gets them with the range's first offset). The
+    victim's header is altered alike in the batch route's answers and the single route's.
     """
 
     def __init__(
@@ -433,9 +460,12 @@ class Tamper(httpx.BaseTransport):
         self.body = body
         self.swap = swap
         self.ranges: list[str] = []
+        self.batches = 0  # batch header answers that held the victim's header
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if path.endswith("/headers"):  # the batch route: rewrite the victim's header in it
+            return self._batch(request)
         if f"/objects/{self.victim}/" not in path:
             return self.inner.handle_request(request)
         part = path.rsplit("/", 1)[1]
@@ -454,6 +484,27 @@ class Tamper(httpx.BaseTransport):
             data = self.body(response.read(), first)
         else:
             return response
+        return self._rewritten(response, data)
+
+    def _batch(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        asked = json.loads(request.read())["objects"]
+        if response.status_code >= 300 or self.victim not in asked:
+            return response
+        self.batches += 1
+        answer = json.loads(response.read())
+        headers = answer["headers"]
+        header = base64.b64decode(headers[self.victim])
+        if self.swap is not None and "header" in self.swap[1]:
+            assert self.swap[0] in asked  # the other object's header, as the node served it
+            header = base64.b64decode(headers[self.swap[0]])
+        if self.header is not None:
+            header = self.header(header)
+        headers[self.victim] = base64.b64encode(header).decode()
+        return self._rewritten(response, json.dumps(answer).encode())
+
+    @staticmethod
+    def _rewritten(response: httpx.Response, data: bytes) -> httpx.Response:
         response.close()
         headers = [
             (k, v)
@@ -556,6 +607,7 @@ def test_tampered_answers_fail_closed(
         # A bad header is refused before the body is asked for; a bad body after one request.
         asked = [] if tamper.header is not None else [f"bytes=0-{high.body_size - 1}"]
         assert tamper.ranges == asked
+    assert tamper.batches == 1  # the victim's header came in the batch answer
 
 
 # --- 4. revocation and expiry stop a running pull ----------------------------------------------
@@ -604,7 +656,14 @@ def test_a_running_pull_stops_at_its_next_request(
         # (A revocation is audited as a denial; an expired grant is a 401 like a forged one,
         # not audited, but the audit's node-clock times show nothing was served after expiry.)
         def served_rows() -> list[AuditEntryRow]:
-            return _audit(world, jti, "transfer.manifest", "transfer.header", "transfer.body")
+            return _audit(
+                world,
+                jti,
+                "transfer.manifest",
+                "transfer.header",
+                "transfer.headers",
+                "transfer.body",
+            )
 
         if ending == "revoked":
             denied = _audit(world, jti, "transfer.denied")

@@ -1,9 +1,11 @@
 """The transfer routes over HTTP: the grant as bearer credential, Range edge cases (206 / 416 /
-400), holding isolation, the whole-file route read by the reference crypt4gh, presigned ranged
-URLs checked by the real S3 server, and the error table (401, 403, 404, 409, 416)."""
+400), the batch header route (its validation and audit), holding isolation, the whole-file route
+read by the reference crypt4gh, presigned ranged URLs checked by the real S3 server, and the error
+table (401, 403, 404, 409, 416)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from collections.abc import Callable, Iterator
@@ -15,9 +17,13 @@ import httpx
 import pytest
 from crypt4gh import lib as ref_lib
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from access.grants import UNSAFE_decode_without_verification
+from access.tables import AuditEntryRow
 from clearance.app import create_app
 from transfer.crypt4gh import parse_header
+from transfer.crypt4gh.envelope import parse_packets
 from transfer.manifest import ManifestObject
 from transfer.objects import body_key
 
@@ -113,6 +119,108 @@ def test_manifest_and_header_routes(any_store: Served) -> None:
     assert header.headers["content-type"] == "application/octet-stream"
     assert header.headers["cache-control"] == "no-store"
     parse_header(header.content, world.key, sender_pk=world.node.storage.public_key)
+
+
+def _headers_audit(world: World, token: str) -> list[AuditEntryRow]:
+    jti = UNSAFE_decode_without_verification(token)["claims"]["jti"]
+    with world.node.sessions() as session:
+        rows = session.scalars(
+            select(AuditEntryRow)
+            .where(AuditEntryRow.action == "transfer.headers")
+            .order_by(AuditEntryRow.seq)
+        ).all()
+        return [r for r in rows if r.details.get("jti") == jti]
+
+
+def test_batch_header_route(any_store: Served) -> None:
+    world, client, token = any_store.world, any_store.client, any_store.token
+    ids = [o.id for o in _objects(world)]
+    before = len(_headers_audit(world, token))
+    answer = client.post(
+        "/transfer/holdings/NLD-X/headers", headers=_auth(token), json={"objects": ids}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["cache-control"] == "no-store"
+    found = {i: base64.b64decode(h, validate=True) for i, h in answer.json()["headers"].items()}
+    assert sorted(found) == sorted(ids)
+    storage = world.node.storage.public_key
+    for object_id, header in found.items():  # what the single route serves: one packet, our key
+        assert len(parse_packets(header)) == 1
+        batched = parse_header(header, world.key, sender_pk=storage)
+        single = client.get(
+            f"/transfer/holdings/NLD-X/objects/{object_id}/header", headers=_auth(token)
+        )
+        assert single.status_code == 200
+        assert parse_header(single.content, world.key, sender_pk=storage) == batched
+    audited = _headers_audit(world, token)[before:]
+    assert len(audited) == 1
+    entry = audited[0]
+    assert entry.details["objects"] == ids and entry.details["count"] == len(ids)
+    assert entry.resource == "holding:NLD-X" and entry.actor == "res"
+    assert world.node.audit.verify().ok
+
+
+def test_batch_header_route_validates_its_body(local_store: Served) -> None:
+    world, client, token = local_store.world, local_store.client, local_store.token
+    url = "/transfer/holdings/NLD-X/headers"
+    first = _objects(world)[0].id
+    before = len(_headers_audit(world, token))
+    cases: list[tuple[bytes, str]] = [
+        (b"not json", "must be JSON"),
+        (b"", "must be JSON"),
+        (b"[]", "JSON object"),
+        (b'{"ids": []}', "JSON object"),
+        (b'{"objects": "abc"}', "must be a list"),
+        (b'{"objects": {"a": 1}}', "must be a list"),
+        (b'{"objects": []}', "is empty"),
+        (b'{"objects": [1]}', "non-empty string"),
+        (b'{"objects": [""]}', "non-empty string"),
+        (b'{"objects": [null]}', "non-empty string"),
+        (f'{{"objects": ["{first}", "{first}"]}}'.encode(), "more than once"),
+        (
+            ('{"objects": [' + ",".join(f'"o{i}"' for i in range(1001)) + "]}").encode(),
+            "1001 objects, at most 1000",
+        ),
+        (b'{"objects": ["' + b"x" * 600_000 + b'"]}', "request body over"),
+    ]
+    for body, says in cases:
+        response = client.post(
+            url, headers=_auth(token) | {"Content-Type": "application/json"}, content=body
+        )
+        assert response.status_code == 400, body[:60]
+        assert response.json()["code"] == "invalid-object-list", body[:60]
+        assert says in response.json()["description"], (body[:60], response.text)
+    ok = client.post(url, headers=_auth(token), json={"objects": [f"o{i}" for i in range(1000)]})
+    assert ok.status_code == 404  # 1000 is allowed (and these ids are not covered)
+    anonymous = client.post(url, content=b"not json")  # the grant is checked before the body
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "token-missing"
+    assert len(_headers_audit(world, token)) == before
+
+
+def test_batch_header_route_serves_only_covered_objects(any_store: Served) -> None:
+    world, client, token = any_store.world, any_store.client, any_store.token
+    mine = _objects(world)[0].id
+    y = _objects(world, "NLD-Y")[0].id
+    z = _objects(world, "GBR-Z")[0].id
+    before = len(_headers_audit(world, token))
+    answers = set()
+    for stranger in (y, z, "no-such-object"):  # alone, or after one the grant covers
+        for ids in ([stranger], [mine, stranger]):
+            response = client.post(
+                "/transfer/holdings/NLD-X/headers", headers=_auth(token), json={"objects": ids}
+            )
+            answers.add((response.status_code, response.text))
+    single = client.get(f"/transfer/holdings/NLD-X/objects/{y}/header", headers=_auth(token))
+    assert answers == {(single.status_code, single.text)}
+    assert answers == {
+        (404, '{"code":"not-found","description":"no such object under this grant"}')
+    }
+    other = client.post(
+        "/transfer/holdings/NLD-Y/headers", headers=_auth(token), json={"objects": [y]}
+    )
+    assert other.status_code == 403 and other.json()["code"] == "grant-wrong-holding"
+    assert len(_headers_audit(world, token)) == before  # nothing served, nothing audited
 
 
 def test_range_edge_cases(local_store: Served) -> None:

@@ -32,7 +32,13 @@ from transfer.crypt4gh import (
     public_key_bytes,
 )
 from transfer.crypt4gh.envelope import parse_packets
-from transfer.errors import InvalidRange, ObjectNotFound, RangeNotSatisfiable, StaleGrant
+from transfer.errors import (
+    InvalidObjectList,
+    InvalidRange,
+    ObjectNotFound,
+    RangeNotSatisfiable,
+    StaleGrant,
+)
 from transfer.manifest import verify_manifest
 from transfer.objects import body_key
 from transfer.service import TransferService
@@ -117,6 +123,35 @@ def test_header_is_reencrypted_to_the_grants_key_only(world: World) -> None:
     decrypt_body(io.BytesIO(body), plain, content.data_keys)
     assert hashlib.sha256(plain.getvalue()).hexdigest() == entry.plaintext_sha256
     assert public_key_bytes(world.key) == grant.recipient_key
+
+
+def test_headers_of_many_objects_in_one_call(world: World) -> None:
+    token = world.request_grant("NLD-X")
+    grant = _service(world).authorize(token, "NLD-X")
+    granted = _service(world).granted(grant)
+    ids = [o.id for o in granted.objects]
+    before = len(_audit(world, "transfer.headers"))
+    headers = _service(world).headers(grant, ids)
+    assert list(headers) == ids
+    for object_id, header in headers.items():
+        assert len(parse_packets(header)) == 1
+        single = _service(world).header(grant, object_id)
+        storage = world.node.storage.public_key
+        assert parse_header(header, world.key, sender_pk=storage) == parse_header(
+            single, world.key, sender_pk=storage
+        )
+    audited = _audit(world, "transfer.headers")[before:]
+    assert len(audited) == 1
+    assert audited[0].details["objects"] == ids and audited[0].details["count"] == len(ids)
+    assert audited[0].details["jti"] == grant.jti
+    y = world.node.manifests.get("NLD-Y", 1)
+    assert y is not None
+    for bad in ([], [ids[0], ids[0]], ["x"] * 1001, [ids[0], ""]):
+        with pytest.raises(InvalidObjectList):
+            _service(world).headers(grant, bad)
+    with pytest.raises(ObjectNotFound):
+        _service(world).headers(grant, [ids[0], y.manifest.objects[0].id])
+    assert len(_audit(world, "transfer.headers")) == before + 1
 
 
 def test_body_whole_and_ranges(world: World) -> None:
