@@ -75,7 +75,7 @@ from transfer.verify import TransferVerificationError, VerifyingWriter, partial_
 __all__ = ["Progress", "PullError", "PullOptions", "PullResult", "pull", "read_grant"]
 
 RETRIES = 4
-HEADER_BATCH = 256  # object headers per batch request (the node allows up to 1000)
+HEADER_BATCH = 60  # object headers per batch request (the most the node allows)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _EXTENSIONS = {
     "image/tiff": ".tiff",

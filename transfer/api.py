@@ -3,7 +3,7 @@
     GET /transfer/holdings/{holding}/manifest                   signed manifest + covered ids
     GET /transfer/holdings/{holding}/objects/{object_id}/header header for the grant's key
     POST /transfer/holdings/{holding}/headers                   {"objects": [ids]} → the headers
-                                                                of up to 1000 objects, base64
+                                                                of up to 60 objects, base64
     GET /transfer/holdings/{holding}/objects/{object_id}/body   body: Range → 206, none → 200;
                                                                 S3 store → 302 presigned URL
     GET /transfer/holdings/{holding}/objects/{object_id}        the whole Crypt4GH file

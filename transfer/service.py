@@ -70,7 +70,9 @@ __all__ = [
 ]
 
 PRESIGN_EXPIRES_S = 600
-MAX_HEADERS = 1000  # object ids per batch header request
+# Object ids per batch header request: the ids are audited in one entry, whose details must stay
+# under access.audit_chain.MAX_DETAILS_BYTES (16 KiB) even with 255-character ids.
+MAX_HEADERS = 60
 # Grant errors verify_grant raises only after the signature, issuer and audience held: a genuine
 # grant used outside its lifetime, audited like a denial.
 _AFTER_SIGNATURE = frozenset({"grant-expired", "grant-not-yet-valid", "grant-lifetime-invalid"})

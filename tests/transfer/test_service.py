@@ -7,13 +7,15 @@ import dataclasses
 import hashlib
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from access.audit_chain import EntryFields
+from access.errors import InvalidInput
 from access.grants import (
     Grant,
     GrantDenied,
@@ -41,7 +43,7 @@ from transfer.errors import (
 )
 from transfer.manifest import verify_manifest
 from transfer.objects import body_key
-from transfer.service import TransferService
+from transfer.service import MAX_HEADERS, TransferService
 
 from .world import World, build_world, transfer_node
 
@@ -146,7 +148,7 @@ def test_headers_of_many_objects_in_one_call(world: World) -> None:
     assert audited[0].details["jti"] == grant.jti
     y = world.node.manifests.get("NLD-Y", 1)
     assert y is not None
-    for bad in ([], [ids[0], ids[0]], ["x"] * 1001, [ids[0], ""]):
+    for bad in ([], [ids[0], ids[0]], ["x"] * 61, [ids[0], ""]):
         with pytest.raises(InvalidObjectList):
             _service(world).headers(grant, bad)
     with pytest.raises(ObjectNotFound):
@@ -290,3 +292,31 @@ def test_a_republish_ends_downloads_under_older_grants(world: World, tmp_path: P
     assert [o.id for o in old.manifest.objects] == [o.id for o in new.manifest.objects]
     assert fresh.manifest_sha256 == new.sha256 != old.sha256
     assert _service(world).manifest(fresh)["version"] == fresh.holding_version
+
+
+def test_a_full_batch_of_the_longest_ids_fits_one_audit_entry() -> None:
+    # The batch header route audits all its ids in one entry; MAX_HEADERS is sized for that.
+    longest = [f"{n:03d}" + "a" * 252 for n in range(MAX_HEADERS)]  # 255 characters each
+    fields = EntryFields.create(
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+        actor="r" * 64,
+        admin="GBR",
+        action="transfer.headers",
+        resource="holding:" + "h" * 128,
+        decision="allow",
+        reason="",
+        details={
+            "jti": "j" * 64,
+            "version": 2**31,
+            "manifest_sha256": "0" * 64,
+            "objects": longest,
+            "count": MAX_HEADERS,
+        },
+    )
+    assert fields.details["objects"] == longest
+    with pytest.raises(InvalidInput):  # and the limit is real: one more id would not fit
+        EntryFields.create(
+            at=datetime(2026, 1, 1, tzinfo=UTC), actor="r", admin="GBR", action="a",
+            resource="r", decision="allow", reason="",
+            details={"objects": longest * 2},
+        )  # fmt: skip
