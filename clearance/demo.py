@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
@@ -20,8 +21,10 @@ from access.levels import Level, Role
 from access.requests import Conditions, Mode, NewRequest, PurposeCode
 from catalog.synth import generate_holding
 from catalog.whohas import who_has
-from clearance.app import Node, open_node
+from clearance.app import Node, create_app, open_node
 from clearance.publishing import publish_folder
+from clearance.pull import PullOptions, pull
+from clearance.serving import serve_in_thread
 from clearance.settings import Settings
 from clearance.tables_text import who_has_table
 from transfer.crypt4gh import generate_private_key, public_key_bytes
@@ -165,7 +168,8 @@ def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
         echo(who_has_table(rows, principal))
     echo("\nNLD does not see the USA reefer holding at all (discovery: releasable, REL TO GBR);")
     echo("GBR does. Counts under 10 of R2+ holdings show as <10.")
-    _access_walkthrough(node, echo)
+    token, key = _access_walkthrough(node, echo)
+    _pull_walkthrough(node, token, key, settings.data_dir / "pulled", echo)
     _audit_walkthrough(node, settings, echo)
     echo("\nTry it:  export CLEARANCE_DATA=" + str(settings.data_dir))
     echo("         TOKEN=$(.venv/bin/clearance token nld-analyst)")
@@ -173,7 +177,8 @@ def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
     return node
 
 
-def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> None:
+def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> tuple[str, X25519PrivateKey]:
+    """The NLD analyst's grant for the GBR parcel holding, and the analyst's Crypt4GH key."""
     directory, workflow = node.directory, node.workflow
     nld = directory.user("nld-analyst").principal()
     key = generate_private_key()
@@ -232,6 +237,19 @@ def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> None:
         f"\nusa-analyst asks for AUS-post-pills (REL TO GBR,NLD,NZL): {refused.state}, "
         f"reason {refused.reason}"
     )
+    return token, key
+
+
+def _pull_walkthrough(
+    node: Node, token: str, key: X25519PrivateKey, out: Path, echo: Callable[[str], None]
+) -> None:
+    """What `clearance pull` does, against this node served on a loopback port for the while."""
+    echo("\nDownload: nld-analyst pulls the granted holding (clearance pull) from GBR's node.")
+    with serve_in_thread(create_app(node)) as url:
+        result = pull(PullOptions(url=url, grant=token, key=key, out=out, progress=False))
+    echo(f"  {result.objects} objects, headers re-encrypted to nld-analyst's key only;")
+    echo("  every segment and digest checked against GBR's signed manifest, then decrypted")
+    echo(f"  local STAC catalogue: {result.catalog}")
 
 
 def _audit_walkthrough(node: Node, settings: Settings, echo: Callable[[str], None]) -> None:
