@@ -76,23 +76,24 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeGuard
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
-
 from access.errors import AuthenticationError, PermissionDenied
-from access.keys import SIGNING_ALG, SigningKey
+from access.jws import (
+    ALLOWED_ALGORITHMS,
+    JwsError,
+    b64url_decode,
+    canonical_json,
+    json_object,
+    sign_compact,
+    split_compact,
+    verify_compact,
+)
+from access.keys import SigningKey
 from access.tokens import TrustedKey, admin_from_issuer, issuer_for
 
 __all__ = [
@@ -116,7 +117,6 @@ __all__ = [
     "verify_grant",
 ]
 
-ALLOWED_ALGORITHMS: Final = frozenset({SIGNING_ALG})
 MAX_SKEW: Final = timedelta(seconds=60)
 MAX_GRANT_LIFETIME: Final = timedelta(days=365)
 OPERATIONS: Final = ("download", "evaluate")
@@ -145,7 +145,6 @@ DENIED_CODES: Final = frozenset(
 
 _ADMIN = re.compile(r"[A-Z]{3}")  # ISO 3166-1 alpha-3, as access.levels.parse_admin_code
 _AUDIENCE = re.compile(r"^urn:clearance:(transfer|enclave):([A-Z]{3})$")
-_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 _JTI = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # 22 base64url characters = 132 bits
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 _CLAIMS = frozenset({"iss", "sub", "aud", "jti", "iat", "nbf", "exp", "clearance_grant", "cnf"})
@@ -153,10 +152,7 @@ _BODY = frozenset(
     {"type", "holding", "holding_version", "items_sha256", "operations", "request", "conditions"}
 )
 _OPTIONAL_BODY = frozenset({"manifest_sha256"})
-_HEADER = frozenset({"alg", "typ", "kid"})
 _MAX_TIME = 2**32
-_SIG_BYTES = 64  # P-256: r ‖ s, 32 bytes each
-_ES256 = ec.ECDSA(hashes.SHA256())
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -472,128 +468,30 @@ def _b64_key(value: object) -> bytes:
     return raw
 
 
-# --- the envelope -------------------------------------------------------------------------------
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
-_UNUSED_BITS = {2: 0b1111, 3: 0b11}  # segment length mod 4 -> bits the last character leaves over
-
-
-def _b64url_decode(segment: str) -> bytes:
-    """Strict base64url without padding (RFC 7515 §2); ValueError otherwise.
-
-    Canonical only: the unused low bits of the last character must be zero, so that no two
-    spellings decode to the same bytes.
-    """
-    rest = len(segment) % 4
-    if rest == 1 or not _B64URL.fullmatch(segment):
-        raise ValueError("not base64url")
-    if rest and _B64URL_ALPHABET.index(segment[-1]) & _UNUSED_BITS[rest]:
-        raise ValueError("not canonical base64url")
-    padded = (segment + "==="[: 4 - rest] if rest else segment).encode("ascii")
-    return binascii.a2b_base64(padded.translate(_URLSAFE_TO_STANDARD), strict_mode=True)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate member name")
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-#: RFC 8259 strictly: no duplicate member names, no NaN/Infinity.
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-
-
-def _json_segment(segment: str) -> dict[str, Any]:
-    value = _DECODER.decode(_b64url_decode(segment).decode("utf-8"))
-    if not isinstance(value, dict):
-        raise ValueError("not a JSON object")
-    return value
-
-
-def _canonical_json(obj: Mapping[str, Any]) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True, allow_nan=False).encode()
+# --- the envelope (access.jws) --------------------------------------------------------------------
 
 
 def sign_grant(grant: Grant, key: SigningKey) -> str:
     """The compact JWS of ``grant``, signed ES256 with ``key`` (which must be the issuer's)."""
-    if key.alg not in ALLOWED_ALGORITHMS:  # pragma: no cover - SigningKey is ES256 only
-        raise ValueError(f"grants are signed with {sorted(ALLOWED_ALGORITHMS)}")
-    header = {"alg": key.alg, "typ": GRANT_TYP_HEADER, "kid": key.kid}
-    signing_input = (
-        f"{_b64url(_canonical_json(header))}.{_b64url(_canonical_json(grant.to_claims()))}"
-    )
-    der = key.private_key.sign(signing_input.encode("ascii"), _ES256)
-    r, s = decode_dss_signature(der)
-    return f"{signing_input}.{_b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    return sign_compact(canonical_json(grant.to_claims()), GRANT_TYP_HEADER, key)
 
 
-def _split(token: object) -> tuple[str, str, str]:
-    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS or not token.isascii():
-        raise _fail("grant-malformed", "grant is not a well-formed JWS")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise _fail("grant-malformed", "grant is not a compact JWS of three segments")
-    if not all(_B64URL.fullmatch(part) for part in parts):
-        raise _fail("grant-malformed", "grant segments are not unpadded base64url")
-    return parts[0], parts[1], parts[2]
-
-
-def _parse_header(segment: str) -> dict[str, Any]:
+def _claims(payload: bytes) -> dict[str, Any]:
     try:
-        return _json_segment(segment)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise _fail("grant-malformed", "grant header is not a base64url JSON object") from None
-
-
-def _choose_key(header: Mapping[str, Any], keys: Mapping[str, TrustedKey]) -> TrustedKey:
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
-        shown = alg[:16] if isinstance(alg, str) else type(alg).__name__
-        raise _fail("grant-algorithm-not-allowed", f"grant algorithm {shown!r} is not allowed")
-    if header.get("typ") != GRANT_TYP_HEADER:
-        raise _fail("grant-malformed", f"grant header typ is not {GRANT_TYP_HEADER!r}")
-    if not set(header) <= _HEADER:  # crit, b64, jku, x5u, jwk … are never honoured
-        raise _fail("grant-malformed", "grant header carries members this verifier refuses")
-    kid = header.get("kid")
-    key = keys.get(kid) if isinstance(kid, str) else None
-    if key is None or key.kid != kid:
-        raise _fail("grant-unknown-key", "grant is signed with a key this node does not trust")
-    if key.alg != alg or not isinstance(key.public_key.curve, ec.SECP256R1):
-        raise _fail("grant-algorithm-not-allowed", "grant algorithm does not match its key")
-    return key
-
-
-def _check_signature(key: TrustedKey, signing_input: str, signature_segment: str) -> None:
-    try:
-        signature = _b64url_decode(signature_segment)
-    except ValueError:
-        raise _fail("grant-malformed", "grant signature is not base64url") from None
-    if len(signature) != _SIG_BYTES:
-        raise _fail("grant-bad-signature", "grant signature does not verify")
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:], "big")
-    try:
-        key.public_key.verify(encode_dss_signature(r, s), signing_input.encode("ascii"), _ES256)
-    except InvalidSignature:
-        raise _fail("grant-bad-signature", "grant signature does not verify") from None
-
-
-def _parse_payload(segment: str) -> dict[str, Any]:
-    try:
-        return _json_segment(segment)
+        return json_object(payload)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise _fail("grant-malformed", "grant payload is not a base64url JSON object") from None
+
+
+def _open(token: str, keys: Mapping[str, TrustedKey]) -> tuple[TrustedKey, dict[str, Any]]:
+    """The signing key and the claims of ``token``, once its envelope verifies."""
+    try:
+        key, payload = verify_compact(
+            token, typ=GRANT_TYP_HEADER, keys=keys, max_chars=MAX_TOKEN_CHARS, what="grant"
+        )
+    except JwsError as exc:
+        raise _fail(f"grant-{exc.kind}", str(exc)) from None
+    return key, _claims(payload)
 
 
 def _check_times(claims: Mapping[str, Any], now: datetime) -> None:
@@ -635,10 +533,7 @@ def verify_grant(
         raise ValueError(f"operation must be one of {OPERATIONS}")
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    header_segment, payload_segment, signature_segment = _split(token)
-    key = _choose_key(_parse_header(header_segment), keys)
-    _check_signature(key, f"{header_segment}.{payload_segment}", signature_segment)
-    claims = _parse_payload(payload_segment)
+    key, claims = _open(token, keys)
     issuer = claims.get("iss")
     if not isinstance(issuer, str):
         raise _fail("grant-malformed", "grant claim 'iss' is missing or not a string")
@@ -668,9 +563,15 @@ def UNSAFE_decode_without_verification(token: str) -> dict[str, Any]:
     Nothing in the result is authenticated: never make a decision on it. Raises ``GrantError``
     (grant-malformed) when the token does not even parse.
     """
-    header_segment, payload_segment, _ = _split(token)
-    return {
-        "verified": False,
-        "header": _parse_header(header_segment),
-        "claims": _parse_payload(payload_segment),
-    }
+    try:
+        header, payload, _ = split_compact(token, max_chars=MAX_TOKEN_CHARS, what="grant")
+        decoded = json_object(b64url_decode(header))
+    except JwsError as exc:
+        raise _fail("grant-malformed", str(exc)) from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _fail("grant-malformed", "grant header is not a base64url JSON object") from None
+    try:
+        raw = b64url_decode(payload)
+    except ValueError:
+        raise _fail("grant-malformed", "grant payload is not base64url") from None
+    return {"verified": False, "header": decoded, "claims": _claims(raw)}

@@ -50,24 +50,22 @@ that the publisher uses while encrypting and the client while decrypting, and
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
+from access.jws import (
+    ALLOWED_ALGORITHMS,
+    JwsError,
+    canonical_json,
+    json_object,
+    sign_compact,
+    verify_compact,
 )
-
-from access.keys import SIGNING_ALG, SigningKey
+from access.keys import SigningKey
 from access.tokens import TrustedKey
 from transfer.crypt4gh import CIPHER_SEGMENT_SIZE, SEGMENT_SIZE
 
@@ -90,7 +88,6 @@ __all__ = [
     "verify_manifest",
 ]
 
-ALLOWED_ALGORITHMS: Final = frozenset({SIGNING_ALG})
 MANIFEST_TYPE: Final = "clearance-manifest"
 MANIFEST_TYP_HEADER: Final = "clearance-manifest+jws"
 MAX_MANIFEST_CHARS: Final = 64 * 1024 * 1024
@@ -122,10 +119,6 @@ _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 _KEY_HEX = re.compile(r"^[0-9a-f]{64}$")
 _CREATED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _CREATED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
-_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_UNUSED_BITS = {2: 0b1111, 3: 0b11}
-_HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
 _MANIFEST_MEMBERS = frozenset({"type", "holding", "version", "owner", "created", "objects"})
 _OBJECT_MEMBERS = frozenset(
     {
@@ -141,8 +134,6 @@ _OBJECT_MEMBERS = frozenset(
         "writer_public_key",
     }
 )
-_SIG_BYTES = 64
-_ES256 = ec.ECDSA(hashes.SHA256())
 
 
 class ManifestError(Exception):
@@ -449,7 +440,7 @@ class Manifest:
 
     def canonical_bytes(self) -> bytes:
         """The JWS payload: sorted-key compact JSON, ASCII-only."""
-        return _canonical_json(self.to_json())
+        return canonical_json(self.to_json())
 
     def sha256(self) -> str:
         """The manifest hash (lower-case hex) that grants carry."""
@@ -468,47 +459,6 @@ def _exactly(obj: Mapping[str, Any], names: frozenset[str], what: str) -> None:
 # --- the envelope ---------------------------------------------------------------------------------
 
 
-def _canonical_json(obj: Mapping[str, Any]) -> bytes:
-    return json.dumps(
-        obj, separators=(",", ":"), sort_keys=True, ensure_ascii=True, allow_nan=False
-    ).encode("ascii")
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64url_decode(segment: str) -> bytes:
-    """Strict, canonical base64url without padding (RFC 7515 §2); ``ValueError`` otherwise."""
-    rest = len(segment) % 4
-    if rest == 1 or not _B64URL.fullmatch(segment):
-        raise ValueError("not base64url")
-    if rest and _B64URL_ALPHABET.index(segment[-1]) & _UNUSED_BITS[rest]:
-        raise ValueError("not canonical base64url")
-    return base64.urlsafe_b64decode(segment + "=" * (4 - rest) if rest else segment)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate member name")
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    value = _DECODER.decode(raw.decode("utf-8"))
-    if type(value) is not dict:
-        raise ValueError("not a JSON object")
-    return value
-
-
 def _fail(code: str, message: str) -> ManifestError:
     return ManifestError(code, message)
 
@@ -518,66 +468,12 @@ def sign_manifest(manifest: Manifest, key: SigningKey) -> str:
 
     ``key`` must be a key of ``manifest.owner``; verifiers refuse any other.
     """
-    if key.alg not in ALLOWED_ALGORITHMS:  # pragma: no cover - SigningKey is ES256 only
-        raise ValueError(f"manifests are signed with {sorted(ALLOWED_ALGORITHMS)}")
-    header = {"alg": key.alg, "kid": key.kid, "typ": MANIFEST_TYP_HEADER}
-    signing_input = f"{_b64url(_canonical_json(header))}.{_b64url(manifest.canonical_bytes())}"
-    r, s = decode_dss_signature(key.private_key.sign(signing_input.encode("ascii"), _ES256))
-    return f"{signing_input}.{_b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    return sign_compact(manifest.canonical_bytes(), MANIFEST_TYP_HEADER, key)
 
 
-def _split(jws: object) -> tuple[str, str, str]:
-    if not isinstance(jws, str) or not 0 < len(jws) <= MAX_MANIFEST_CHARS or not jws.isascii():
-        raise _fail("manifest-malformed", "manifest is not a well-formed JWS")
-    parts = jws.split(".")
-    if len(parts) != 3 or not all(_B64URL.fullmatch(part) for part in parts):
-        raise _fail("manifest-malformed", "manifest is not a compact JWS of three segments")
-    return parts[0], parts[1], parts[2]
-
-
-def _choose_key(segment: str, keys: Mapping[str, TrustedKey]) -> TrustedKey:
+def _parse_payload(raw: bytes) -> Manifest:
     try:
-        header = _json_object(_b64url_decode(segment))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise _fail("manifest-malformed", "manifest header is not a JSON object") from None
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
-        shown = alg[:16] if isinstance(alg, str) else type(alg).__name__
-        raise _fail("manifest-algorithm-not-allowed", f"manifest algorithm {shown!r} not allowed")
-    if header.get("typ") != MANIFEST_TYP_HEADER:
-        raise _fail("manifest-malformed", f"manifest header typ is not {MANIFEST_TYP_HEADER!r}")
-    if not set(header) <= _HEADER_MEMBERS:  # crit, b64, jku, jwk, x5u … are never honoured
-        raise _fail("manifest-malformed", "manifest header carries members this verifier refuses")
-    kid = header.get("kid")
-    key = keys.get(kid) if isinstance(kid, str) else None
-    if key is None or key.kid != kid:
-        raise _fail(
-            "manifest-unknown-key", "manifest is signed with a key this node does not trust"
-        )
-    if key.alg != alg or not isinstance(key.public_key.curve, ec.SECP256R1):
-        raise _fail("manifest-algorithm-not-allowed", "manifest algorithm does not match its key")
-    return key
-
-
-def _check_signature(key: TrustedKey, signing_input: str, segment: str) -> None:
-    try:
-        signature = _b64url_decode(segment)
-    except ValueError:
-        raise _fail("manifest-malformed", "manifest signature is not base64url") from None
-    if len(signature) != _SIG_BYTES:
-        raise _fail("manifest-bad-signature", "manifest signature does not verify")
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:], "big")
-    try:
-        key.public_key.verify(encode_dss_signature(r, s), signing_input.encode("ascii"), _ES256)
-    except InvalidSignature:
-        raise _fail("manifest-bad-signature", "manifest signature does not verify") from None
-
-
-def _parse_payload(segment: str) -> Manifest:
-    try:
-        raw = _b64url_decode(segment)
-        manifest = Manifest.from_json(_json_object(raw))
+        manifest = Manifest.from_json(json_object(raw))
     except (ValueError, TypeError, UnicodeDecodeError, RecursionError) as exc:
         detail = str(exc)[:200] if isinstance(exc, ValueError) else "not a JSON object"
         raise _fail("manifest-malformed", f"manifest payload is invalid: {detail}") from None
@@ -606,10 +502,13 @@ def verify_manifest(
         raise ValueError("expected_owner must be an ISO 3166-1 alpha-3 code")
     if expected_sha256 is not None:
         _sha256_hex(expected_sha256, "expected_sha256")
-    header_segment, payload_segment, signature_segment = _split(jws)
-    key = _choose_key(header_segment, keys)
-    _check_signature(key, f"{header_segment}.{payload_segment}", signature_segment)
-    manifest = _parse_payload(payload_segment)
+    try:
+        key, payload = verify_compact(
+            jws, typ=MANIFEST_TYP_HEADER, keys=keys, max_chars=MAX_MANIFEST_CHARS, what="manifest"
+        )
+    except JwsError as exc:
+        raise _fail(f"manifest-{exc.kind}", str(exc)) from None
+    manifest = _parse_payload(payload)
     if manifest.owner != key.admin:
         raise _fail("manifest-wrong-owner", "manifest owner does not match its signing key")
     if manifest.owner != expected_owner:

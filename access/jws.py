@@ -1,0 +1,197 @@
+"""The signed envelope of grants and manifests: compact JWS (RFC 7515), ES256 only. Pure.
+
+A generic envelope around typed payloads, in the style of python-tuf's Metadata API: this module
+knows nothing of grants or manifests. It signs canonical payload bytes under a header
+``{"alg": "ES256", "kid": <key id>, "typ": <media type>}`` and verifies in a fixed order:
+
+1. the token: a string of at most ``max_chars`` ASCII characters, three unpadded base64url
+   segments (``malformed``);
+2. the header: strict JSON (no duplicate members, no NaN), ``alg`` on the allow-list — checked
+   before any key is chosen, so ``none`` and HS256 keyed with a public key never get near one
+   (``algorithm-not-allowed``) — the expected ``typ``, no member besides ``alg``/``kid``/``typ``
+   (``crit``, ``jku``, ``jwk``, ``x5u`` … are never honoured) (``malformed``);
+3. ``kid`` names a trusted key (``unknown-key``) of that algorithm on P-256
+   (``algorithm-not-allowed``);
+4. the signature: 64 bytes r ‖ s that verify (``bad-signature``).
+
+Only then are the payload bytes returned; the caller parses and checks them. Every failure is one
+:class:`JwsError` whose ``kind`` is one of those four; callers prefix it with their own name
+(``grant-bad-signature``, ``manifest-unknown-key``). Messages never echo the token or key
+material. Base64url is strict and canonical (unused bits zero), so no two spellings decode to the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+from access.keys import SIGNING_ALG, SigningKey
+from access.tokens import TrustedKey
+
+__all__ = [
+    "ALLOWED_ALGORITHMS",
+    "JwsError",
+    "b64url",
+    "b64url_decode",
+    "canonical_json",
+    "json_object",
+    "sign_compact",
+    "split_compact",
+    "verify_compact",
+]
+
+ALLOWED_ALGORITHMS: Final = frozenset({SIGNING_ALG})
+Kind = Literal["malformed", "algorithm-not-allowed", "unknown-key", "bad-signature"]
+
+_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_UNUSED_BITS = {2: 0b1111, 3: 0b11}  # segment length mod 4 -> bits the last character leaves over
+_HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
+_SIG_BYTES = 64  # P-256: r ‖ s, 32 bytes each
+_ES256 = ec.ECDSA(hashes.SHA256())
+
+
+class JwsError(Exception):
+    """The envelope does not verify; ``kind`` says how (see the module docstring)."""
+
+    def __init__(self, kind: Kind, message: str) -> None:
+        super().__init__(message)
+        self.kind: Kind = kind
+
+
+# --- encodings ----------------------------------------------------------------------------------
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(segment: str) -> bytes:
+    """Strict, canonical base64url without padding (RFC 7515 §2); ``ValueError`` otherwise."""
+    rest = len(segment) % 4
+    if rest == 1 or not _B64URL.fullmatch(segment):
+        raise ValueError("not base64url")
+    if rest and _B64URL_ALPHABET.index(segment[-1]) & _UNUSED_BITS[rest]:
+        raise ValueError("not canonical base64url")
+    padded = (segment + "==="[: 4 - rest] if rest else segment).encode("ascii")
+    return binascii.a2b_base64(padded.translate(_URLSAFE_TO_STANDARD), strict_mode=True)
+
+
+def canonical_json(obj: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no insignificant white space, ASCII: one spelling per value."""
+    return json.dumps(
+        obj, separators=(",", ":"), sort_keys=True, ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate member name")
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+#: RFC 8259 strictly: no duplicate member names, no NaN/Infinity.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """``raw`` as a strict JSON object; ``ValueError`` (or ``UnicodeDecodeError``) otherwise."""
+    value = _DECODER.decode(raw.decode("utf-8"))
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
+# --- sign and verify ----------------------------------------------------------------------------
+
+
+def sign_compact(payload: bytes, typ: str, key: SigningKey) -> str:
+    """The compact JWS of ``payload`` (already canonical bytes), signed ES256 with ``key``."""
+    if key.alg not in ALLOWED_ALGORITHMS:  # pragma: no cover - SigningKey is ES256 only
+        raise ValueError(f"envelopes are signed with {sorted(ALLOWED_ALGORITHMS)}")
+    header = {"alg": key.alg, "kid": key.kid, "typ": typ}
+    signing_input = f"{b64url(canonical_json(header))}.{b64url(payload)}"
+    r, s = decode_dss_signature(key.private_key.sign(signing_input.encode("ascii"), _ES256))
+    return f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def split_compact(token: object, *, max_chars: int, what: str) -> tuple[str, str, str]:
+    """The three segments of a compact JWS (``malformed`` otherwise). Verifies nothing."""
+    if not isinstance(token, str) or not 0 < len(token) <= max_chars or not token.isascii():
+        raise JwsError("malformed", f"{what} is not a well-formed JWS")
+    parts = token.split(".")
+    if len(parts) != 3 or not all(_B64URL.fullmatch(part) for part in parts):
+        raise JwsError("malformed", f"{what} is not a compact JWS of three unpadded segments")
+    return parts[0], parts[1], parts[2]
+
+
+def _choose_key(segment: str, typ: str, keys: Mapping[str, TrustedKey], what: str) -> TrustedKey:
+    try:
+        header = json_object(b64url_decode(segment))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise JwsError("malformed", f"{what} header is not a base64url JSON object") from None
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
+        shown = alg[:16] if isinstance(alg, str) else type(alg).__name__
+        raise JwsError("algorithm-not-allowed", f"{what} algorithm {shown!r} is not allowed")
+    if header.get("typ") != typ:
+        raise JwsError("malformed", f"{what} header typ is not {typ!r}")
+    if not set(header) <= _HEADER_MEMBERS:
+        raise JwsError("malformed", f"{what} header carries members this verifier refuses")
+    kid = header.get("kid")
+    key = keys.get(kid) if isinstance(kid, str) else None
+    if key is None or key.kid != kid:
+        raise JwsError("unknown-key", f"{what} is signed with a key this node does not trust")
+    if key.alg != alg or not isinstance(key.public_key.curve, ec.SECP256R1):
+        raise JwsError("algorithm-not-allowed", f"{what} algorithm does not match its key")
+    return key
+
+
+def _check_signature(key: TrustedKey, signing_input: str, segment: str, what: str) -> None:
+    try:
+        signature = b64url_decode(segment)
+    except ValueError:
+        raise JwsError("malformed", f"{what} signature is not base64url") from None
+    if len(signature) != _SIG_BYTES:
+        raise JwsError("bad-signature", f"{what} signature does not verify")
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:], "big")
+    try:
+        key.public_key.verify(encode_dss_signature(r, s), signing_input.encode("ascii"), _ES256)
+    except InvalidSignature:
+        raise JwsError("bad-signature", f"{what} signature does not verify") from None
+
+
+def verify_compact(
+    token: object, *, typ: str, keys: Mapping[str, TrustedKey], max_chars: int, what: str
+) -> tuple[TrustedKey, bytes]:
+    """The key that signed ``token`` and its payload bytes, once the signature verifies.
+
+    ``what`` ("grant", "manifest") names the token in messages. :class:`JwsError` otherwise.
+    """
+    header, payload, signature = split_compact(token, max_chars=max_chars, what=what)
+    key = _choose_key(header, typ, keys, what)
+    _check_signature(key, f"{header}.{payload}", signature, what)
+    try:
+        return key, b64url_decode(payload)
+    except ValueError:
+        raise JwsError("malformed", f"{what} payload is not base64url") from None
