@@ -166,7 +166,6 @@ class BlobChunks:
 
 
 class BlobStore(Protocol):
-    def put_file(self, key: str, source: Path, *, sha256: str | None = None) -> None: ...
     def put_bytes(self, key: str, data: bytes) -> None: ...
     def put_stream(self, key: str, stream: BinaryIO, *, sha256: str | None = None) -> int:
         """Store ``stream`` read to its end; return the size. ``sha256`` (hex): all or nothing."""
@@ -210,20 +209,6 @@ class LocalBlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-
-    def put_file(self, key: str, source: Path, *, sha256: str | None = None) -> None:
-        """Copy ``source`` in; with ``sha256``, refuse (and keep nothing) if the bytes differ."""
-
-        def copy(handle: BinaryIO) -> None:
-            digest = hashlib.sha256()
-            with source.open("rb") as src:
-                while chunk := src.read(1 << 20):
-                    digest.update(chunk)
-                    handle.write(chunk)
-            if sha256 is not None and digest.hexdigest() != sha256:
-                raise ChecksumMismatch(f"{source.name} changed while it was being stored")
-
-        self._write(key, copy)
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self._write(key, lambda handle: handle.write(data))

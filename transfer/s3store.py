@@ -30,7 +30,6 @@ import io
 import logging
 import re
 from collections.abc import Callable, Generator, Iterator
-from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -232,18 +231,6 @@ class S3BlobStore:
         return self._call("HEAD", key, self._s3.head_object, Key=self._name(key))
 
     # ------------------------------------------------------------------ writes
-
-    def put_file(self, key: str, source: Path, *, sha256: str | None = None) -> None:
-        """Upload ``source``; with ``sha256``, refuse (and keep nothing) if the bytes differ."""
-        self._name(key)
-        with source.open("rb") as stream:
-            try:
-                self.put_stream(key, stream, sha256=sha256)
-            except ChecksumMismatch:
-                mismatch = ChecksumMismatch(f"{source.name} changed while it was being stored")
-            else:
-                return
-        raise mismatch
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self.put_stream(key, io.BytesIO(data))

@@ -151,7 +151,8 @@ def big(store: S3BlobStore, tmp_path_factory: pytest.TempPathFactory) -> tuple[s
     data = payload(BIG, seed=1)
     source = tmp_path_factory.mktemp("s3") / "big.bin"
     source.write_bytes(data)
-    store.put_file("objects/big", source, sha256=sha(data))
+    with source.open("rb") as stream:
+        assert store.put_stream("objects/big", stream, sha256=sha(data)) == BIG
     return "objects/big", data
 
 
@@ -411,14 +412,20 @@ def test_moto_round_trip_small_and_multipart(moto: tuple[S3BlobStore, Any]) -> N
     assert not store.exists("objects/a")
 
 
-def test_moto_put_file(moto: tuple[S3BlobStore, Any], tmp_path: Path) -> None:
+def test_moto_put_stream_from_a_file(moto: tuple[S3BlobStore, Any], tmp_path: Path) -> None:
     store, _ = moto
     source = tmp_path / "scan.tif"
     source.write_bytes(b"changed after hashing")
-    with pytest.raises(ChecksumMismatch, match=r"scan\.tif changed while it was being stored"):
-        store.put_file("objects/s", source, sha256=sha(b"original"))
+    with (
+        source.open("rb") as stream,
+        pytest.raises(
+            ChecksumMismatch, match=r"blob 'objects/s': the bytes do not have the expected SHA-256"
+        ),
+    ):
+        store.put_stream("objects/s", stream, sha256=sha(b"original"))
     assert not store.exists("objects/s")
-    store.put_file("objects/s", source, sha256=sha(source.read_bytes()))
+    with source.open("rb") as stream:
+        store.put_stream("objects/s", stream, sha256=sha(source.read_bytes()))
     assert store.read_range("objects/s", 0, 7).read_all() == b"changed"
 
 
