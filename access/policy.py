@@ -27,6 +27,7 @@ __all__ = [
     "Resource",
     "decide",
     "may_discover",
+    "may_see_items",
 ]
 
 
@@ -35,6 +36,7 @@ class Action(StrEnum):
 
     CATALOG_READ = "catalog:catalogue:read"  # call catalogue routes at all
     DISCOVER = "catalog:holding:discover"  # learn that a holding exists, see its metadata
+    READ_ITEMS = "catalog:holding:read-items"  # see its items (per-scan metadata), exact counts
     PUBLISH = "catalog:holding:publish"
     REQUEST_DOWNLOAD = "access:holding:request-download"
     REQUEST_EVALUATION = "access:holding:request-evaluation"
@@ -53,6 +55,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         {
             Action.CATALOG_READ,
             Action.DISCOVER,
+            Action.READ_ITEMS,
             Action.REQUEST_DOWNLOAD,
             Action.REQUEST_EVALUATION,
             Action.REQUEST_READ,
@@ -64,6 +67,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         {
             Action.CATALOG_READ,
             Action.DISCOVER,
+            Action.READ_ITEMS,
             Action.PUBLISH,
             Action.REQUEST_READ,
             Action.REVIEW,
@@ -71,15 +75,33 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         }
     ),
     Role.OPERATOR: frozenset(
-        {Action.CATALOG_READ, Action.DISCOVER, Action.PUBLISH, Action.ADMIN_MANAGE}
+        {
+            Action.CATALOG_READ,
+            Action.DISCOVER,
+            Action.READ_ITEMS,
+            Action.PUBLISH,
+            Action.ADMIN_MANAGE,
+        }
     ),
     Role.AUDITOR: frozenset(
-        {Action.CATALOG_READ, Action.DISCOVER, Action.AUDIT_READ, Action.REQUEST_READ}
+        {
+            Action.CATALOG_READ,
+            Action.DISCOVER,
+            Action.READ_ITEMS,
+            Action.AUDIT_READ,
+            Action.REQUEST_READ,
+        }
     ),
 }
 
 _HOLDING_ACTIONS = frozenset(
-    {Action.DISCOVER, Action.PUBLISH, Action.REQUEST_DOWNLOAD, Action.REQUEST_EVALUATION}
+    {
+        Action.DISCOVER,
+        Action.READ_ITEMS,
+        Action.PUBLISH,
+        Action.REQUEST_DOWNLOAD,
+        Action.REQUEST_EVALUATION,
+    }
 )
 _REQUEST_ACTIONS = frozenset(
     {Action.REQUEST_READ, Action.REQUEST_WITHDRAW, Action.REVIEW, Action.GRANT_REVOKE}
@@ -93,6 +115,7 @@ class Reason(StrEnum):
     NOT_OWNER = "not-owner"
     NOT_RELEASABLE = "not-releasable"
     CLEARANCE_BELOW_LEVEL = "clearance-below-level"
+    ITEMS_NOT_RELEASED = "items-not-released"
     LEVEL_R4_NEVER_SERVED = "level-r4-never-served"
     HANDLING_FORBIDS_MODE = "handling-forbids-mode"
     ACTION_NOT_APPLICABLE = "action-not-applicable"
@@ -180,6 +203,25 @@ def may_discover(admin: str, holding: HoldingResource) -> bool:
     return holding.releasable_to_admin(admin)
 
 
+def may_see_items(principal: Principal, holding: HoldingResource) -> bool:
+    """Whether ``principal`` may see the items of ``holding`` (per-scan dates, declared goods,
+    inspection outcomes, label overviews) and hence exact counts of it (the READ_ITEMS rule alone).
+
+    The owner always may. Item metadata of R0/R1 holdings goes to everyone who may discover the
+    holding. From R2 it is itself sensitive: only administrations in REL TO, and only users
+    cleared to the holding's level; an R4 holding has no items anyone but its owner may see.
+    """
+    if principal.admin == holding.owner:
+        return True
+    if not may_discover(principal.admin, holding):
+        return False
+    if holding.level <= Level.R1:
+        return True
+    if holding.level is Level.R4:
+        return False
+    return holding.releasable_to_admin(principal.admin) and principal.clearance >= holding.level
+
+
 def decide(principal: Principal, resource: Resource, action: Action, now: datetime) -> Decision:
     """Decide one access. ``now`` bounds time-limited resources (grants, later issues)."""
     del now  # no resource kind handled here is time-limited yet; grants will be
@@ -197,6 +239,8 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
         return _deny(Reason.NOT_DISCOVERABLE)
     if action is Action.DISCOVER:
         return _ALLOW
+    if action is Action.READ_ITEMS:
+        return _ALLOW if may_see_items(principal, resource) else _deny(Reason.ITEMS_NOT_RELEASED)
     if action is Action.PUBLISH:
         return _ALLOW if principal.admin == resource.owner else _deny(Reason.NOT_OWNER)
     return _decide_data_access(principal, resource, action)

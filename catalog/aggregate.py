@@ -1,4 +1,9 @@
-"""The aggregation extension: counts over the same filtered, visibility-restricted item set."""
+"""The aggregation extension: counts over the same filtered, visibility-restricted item set.
+
+That set holds only items the caller may see (``catalog.search.conditions``), so every count here
+is exact under the disclosure rule (``catalog.disclosure``): a holding the caller may only
+discover contributes nothing, and its disclosure-controlled counts are served by who-has alone.
+"""
 
 from __future__ import annotations
 
@@ -98,5 +103,5 @@ def _names(names: Any) -> list[str]:
 def run_aggregation(
     session: Session, principal: Principal, request: SearchRequest, names: Any
 ) -> list[dict[str, Any]]:
-    where = and_(*conditions(request, principal.admin))
+    where = and_(*conditions(request, principal))
     return [{"name": n, **AGGREGATIONS[n].run(session, where)} for n in _names(names)]

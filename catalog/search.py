@@ -18,7 +18,7 @@ from access.policy import Principal
 from catalog.cql2sql import to_sql
 from catalog.queryables import ITEM_QUERYABLES, SORTABLES
 from catalog.tables import ItemRow
-from catalog.visibility import visible_collection_ids
+from catalog.visibility import visible_item_collection_ids
 
 __all__ = [
     "MAX_LIMIT",
@@ -82,8 +82,12 @@ def _free_text(terms: Sequence[str]) -> ColumnElement[bool]:
     )
 
 
-def conditions(request: SearchRequest, admin: str) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = [ItemRow.collection_id.in_(visible_collection_ids(admin))]
+def conditions(request: SearchRequest, principal: Principal) -> list[ColumnElement[bool]]:
+    # Only items of holdings whose items the caller may see: a holding it may only discover
+    # shows no item, and is counted by no item query (see catalog.disclosure).
+    found: list[ColumnElement[bool]] = [
+        ItemRow.collection_id.in_(visible_item_collection_ids(principal))
+    ]
     if request.collections is not None:
         found.append(ItemRow.collection_id.in_(request.collections))
     if request.ids is not None:
@@ -102,7 +106,7 @@ def conditions(request: SearchRequest, admin: str) -> list[ColumnElement[bool]]:
 
 
 def build_query(request: SearchRequest, principal: Principal) -> Select[tuple[dict[str, Any]]]:
-    query = select(ItemRow.document).where(and_(*conditions(request, principal.admin)))
+    query = select(ItemRow.document).where(and_(*conditions(request, principal)))
     order = [
         SORTABLES[k.field].desc() if k.descending else SORTABLES[k.field].asc()
         for k in request.sortby

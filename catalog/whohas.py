@@ -1,29 +1,34 @@
 """ "What has who got": administration × label class × modality → images and annotated objects.
 
 Computed from per-holding statistics stored at publish time, over the holdings the caller may
-discover only. Counts below ``SMALL_COUNT`` are shown as ``"<10"`` for holdings at R2 and above:
-small cells of sensitive holdings say too much (e.g. "3 seizures of X at port Y").
+discover only, under the one disclosure rule (``catalog.disclosure``): holdings whose items the
+caller may see are summed exactly; every other holding keeps a row of its own whose counts are
+controlled (suppressed below 10, otherwise rounded to 10) and never added to anything, so neither
+sums nor two snapshots taken around a publication reveal a suppressed cell.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.levels import Level
 from access.policy import Principal
+from catalog.disclosure import Shown, disclose
 from catalog.tables import ClassStatRow, CollectionRow
-from catalog.visibility import visible_collection_ids
+from catalog.visibility import items_visible, visible_collection_ids
 
-__all__ = ["SMALL_COUNT", "WhoHasRow", "display_count", "who_has"]
-
-SMALL_COUNT = 10
+__all__ = ["WhoHasRow", "who_has"]
 
 
 @dataclass(frozen=True)
 class WhoHasRow:
+    """One row as the caller may see it: ``images`` and ``objects`` are already disclosed."""
+
     administration: str
     hs_code: str
     class_name: str
@@ -31,11 +36,9 @@ class WhoHasRow:
     level: Level
     handling: str
     holdings: int
-    images: int
-    objects: int
-
-    def shown(self, count: int) -> int | str:
-        return display_count(count, self.level)
+    images: Shown
+    objects: Shown
+    exact: bool
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -46,44 +49,61 @@ class WhoHasRow:
             "sec:level": self.level.name,
             "sec:handling": self.handling,
             "holdings": self.holdings,
-            "images": self.shown(self.images),
-            "objects": self.shown(self.objects),
+            "images": self.images,
+            "objects": self.objects,
+            "counts": "exact" if self.exact else "controlled",
         }
 
 
-def display_count(count: int, level: Level) -> int | str:
-    if level >= Level.R2 and count < SMALL_COUNT:
-        return f"<{SMALL_COUNT}"
-    return count
+@dataclass(frozen=True)
+class _Cell:
+    """One holding × HS code × modality, as stored at publish time."""
+
+    owner: str
+    hs_code: str
+    class_name: str
+    modality: str
+    level: int
+    handling: str
+    holding: str
+    images: int
+    objects: int
+    exact: bool
+
+    def key(self) -> tuple[str, str, str, int, str, bool, str]:
+        # Exact cells of one group are summed; each controlled cell stays alone (its holding id
+        # is part of the key, never shown).
+        return (self.owner, self.hs_code, self.modality, self.level, self.handling,
+                not self.exact, "" if self.exact else self.holding)  # fmt: skip
+
+
+def _row(cells: list[_Cell]) -> WhoHasRow:
+    first = cells[0]
+    images = sum(c.images for c in cells)
+    objects = sum(c.objects for c in cells)
+    return WhoHasRow(
+        first.owner, first.hs_code, min(c.class_name for c in cells), first.modality,
+        Level(first.level), first.handling, len(cells),
+        disclose(images, exact=first.exact), disclose(objects, exact=first.exact), first.exact,
+    )  # fmt: skip
+
+
+def _rows(cells: Iterable[_Cell]) -> list[WhoHasRow]:
+    ordered = sorted(cells, key=_Cell.key)
+    return [_row(list(group)) for _, group in groupby(ordered, key=_Cell.key)]
 
 
 def who_has(session: Session, principal: Principal) -> list[WhoHasRow]:
     query = (
         select(
-            CollectionRow.owner,
-            ClassStatRow.hs_code,
-            func.min(ClassStatRow.class_name),
-            ClassStatRow.modality,
-            CollectionRow.level,
-            CollectionRow.handling,
-            func.count(CollectionRow.id),
-            func.sum(ClassStatRow.images),
-            func.sum(ClassStatRow.objects),
+            CollectionRow.owner, ClassStatRow.hs_code, ClassStatRow.class_name,
+            ClassStatRow.modality, CollectionRow.level, CollectionRow.handling, CollectionRow.id,
+            ClassStatRow.images, ClassStatRow.objects, items_visible(principal),
         )
         .join(CollectionRow, CollectionRow.id == ClassStatRow.collection_id)
         .where(CollectionRow.id.in_(visible_collection_ids(principal.admin)))
-        .group_by(
-            CollectionRow.owner,
-            ClassStatRow.hs_code,
-            ClassStatRow.modality,
-            CollectionRow.level,
-            CollectionRow.handling,
-        )
-        .order_by(
-            CollectionRow.owner, ClassStatRow.hs_code, ClassStatRow.modality, CollectionRow.level
-        )
+    )  # fmt: skip
+    return _rows(
+        _Cell(o, code, name, mod, int(lvl), hand, hid, int(img), int(obj), bool(exact))
+        for o, code, name, mod, lvl, hand, hid, img, obj, exact in session.execute(query)
     )
-    return [
-        WhoHasRow(owner, code, name, modality, Level(level), handling, int(n), int(img), int(obj))
-        for owner, code, name, modality, level, handling, n, img, obj in session.execute(query)
-    ]

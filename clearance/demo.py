@@ -100,7 +100,7 @@ HOLDINGS = (
         40,
         "R2",
         "OFFICIAL: Sensitive",
-        "GBR,NLD,NZL",
+        "GBR,NZL",
         "enclave-only",
         "partners",
     ),
@@ -167,7 +167,9 @@ def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
         echo("")
         echo(who_has_table(rows, principal))
     echo("\nNLD does not see the USA reefer holding at all (discovery: releasable, REL TO GBR);")
-    echo("GBR does. Counts under 10 of R2+ holdings show as <10.")
+    echo("GBR does. NLD may discover AUS-post-pills but not see its items (R2, REL TO GBR,NZL):")
+    echo("its counts are controlled (each holding apart, rounded to 10, under 10 shown as <10);")
+    echo("counts of holdings whose items you may see are exact.")
     token, key = _access_walkthrough(node, echo)
     _pull_walkthrough(node, token, key, settings.data_dir / "pulled", echo)
     _audit_walkthrough(node, settings, echo)
@@ -234,7 +236,7 @@ def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> tuple[str, X
         ),
     )
     echo(
-        f"\nusa-analyst asks for AUS-post-pills (REL TO GBR,NLD,NZL): {refused.state}, "
+        f"\nusa-analyst asks for AUS-post-pills (REL TO GBR,NZL): {refused.state}, "
         f"reason {refused.reason}"
     )
     return token, key

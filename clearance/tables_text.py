@@ -26,8 +26,9 @@ def who_has_table(rows: Sequence[WhoHasRow], principal: Principal) -> str:
         return f"{title}\n(no holdings visible)"
     body = [
         (r.administration, r.hs_code, r.class_name[:34], r.modality, r.level.name, r.handling,
-         r.shown(r.images), r.shown(r.objects))
+         r.images, r.objects, "exact" if r.exact else "controlled")
         for r in rows
     ]  # fmt: skip
-    headers = ("admin", "HS", "class", "modality", "level", "handling", "images", "objects")
+    headers = ("admin", "HS", "class", "modality", "level", "handling", "images", "objects",
+               "counts")  # fmt: skip
     return f"{title}\n{render_table(headers, body)}"

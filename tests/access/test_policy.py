@@ -26,6 +26,7 @@ from access.policy import (
     Reason,
     decide,
     may_discover,
+    may_see_items,
 )
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,6 +42,7 @@ ROLE_SETS = tuple(
 
 HOLDING_ACTIONS = (
     Action.DISCOVER,
+    Action.READ_ITEMS,
     Action.PUBLISH,
     Action.REQUEST_DOWNLOAD,
     Action.REQUEST_EVALUATION,
@@ -54,17 +56,29 @@ BASE_ROLE_ACTIONS: dict[str, set[str]] = {
     "researcher": {
         "catalog:catalogue:read",
         "catalog:holding:discover",
+        "catalog:holding:read-items",
         "access:holding:request-download",
         "access:holding:request-evaluation",
     },
-    "steward": {"catalog:catalogue:read", "catalog:holding:discover", "catalog:holding:publish"},
+    "steward": {
+        "catalog:catalogue:read",
+        "catalog:holding:discover",
+        "catalog:holding:read-items",
+        "catalog:holding:publish",
+    },
     "operator": {
         "catalog:catalogue:read",
         "catalog:holding:discover",
+        "catalog:holding:read-items",
         "catalog:holding:publish",
         "access:node:manage",
     },
-    "auditor": {"catalog:catalogue:read", "catalog:holding:discover", "access:audit:read"},
+    "auditor": {
+        "catalog:catalogue:read",
+        "catalog:holding:discover",
+        "catalog:holding:read-items",
+        "access:audit:read",
+    },
 }
 BASE_ACTION_VALUES = set().union(*BASE_ROLE_ACTIONS.values())
 
@@ -90,6 +104,16 @@ def _discoverable(admin: str, owner: str, rel_to: frozenset[str], discovery: Dis
     return _releasable(admin, owner, rel_to)  # "releasable": only the REL TO list
 
 
+def _items_released(
+    admin: str, clearance: Level, owner: str, level: Level, rel_to: frozenset[str]
+) -> bool:
+    """Item-level metadata: the owner; anyone who discovers an R0/R1 holding; from R2 only REL
+    TO administrations' users cleared to the level; R4 items to nobody but the owner."""
+    if admin == owner or level.value <= 1:
+        return True
+    return level.value <= 3 and _releasable(admin, owner, rel_to) and clearance.value >= level.value
+
+
 def expected_on_holding(
     admin: str,
     roles: frozenset[Role],
@@ -113,6 +137,11 @@ def expected_on_holding(
         (_resource_kind(action) == "holding", "action-not-applicable"),
         (_discoverable(admin, owner, rel_to, discovery), "not-discoverable"),
         (act != "catalog:holding:publish" or admin == owner, "not-owner"),
+        (
+            act != "catalog:holding:read-items"
+            or _items_released(admin, clearance, owner, level, rel_to),
+            "items-not-released",
+        ),
         (not data_action or level.value <= 3, "level-r4-never-served"),
         (not data_action or _releasable(admin, owner, rel_to), "not-releasable"),
         (not data_action or clearance.value >= level.value, "clearance-below-level"),
@@ -177,6 +206,7 @@ def test_decide_on_holdings_matches_the_rules_for_every_combination() -> None:
         "action-not-applicable",
         "not-discoverable",
         "not-owner",
+        "items-not-released",
         "level-r4-never-served",
         "not-releasable",
         "clearance-below-level",
@@ -216,6 +246,21 @@ def test_may_discover_is_the_discover_rule() -> None:
         # a role allowed to DISCOVER gets exactly that answer
         auditor = Principal("u", admin, frozenset({Role.AUDITOR}), Level.R0)
         assert decide(auditor, holding, Action.DISCOVER, NOW).allowed is want
+
+
+def test_may_see_items_is_the_read_items_rule() -> None:
+    for admin, clearance, level, handling, discovery, rel_to in itertools.product(
+        (OWNER, IN_REL_TO, NOT_IN_REL_TO), CLEARANCES, Level, Handling, Discovery, REL_TOS
+    ):
+        holding = HoldingResource(OWNER, level, rel_to, handling, discovery)
+        principal = Principal("u", admin, frozenset({Role.AUDITOR}), clearance)
+        want = _discoverable(admin, OWNER, rel_to, discovery) and _items_released(
+            admin, clearance, OWNER, level, rel_to
+        )
+        assert may_see_items(principal, holding) is want, (principal, holding)
+        assert decide(principal, holding, Action.READ_ITEMS, NOW).allowed is want
+        # seeing items implies discovering the holding
+        assert not want or may_discover(admin, holding)
 
 
 def test_undiscoverable_holding_gives_one_answer_whatever_its_other_attributes() -> None:
@@ -275,6 +320,18 @@ A = Role.AUDITOR
         ),
         # ... though a reference record of it can be discovered
         (_p("NLD", R), _h(Level.R4), Action.DISCOVER, True, "allowed"),
+        # item-level metadata of an R2 holding: REL TO and cleared, not merely discoverable
+        (_p("GBR", R, clearance=Level.R2), _h(), Action.READ_ITEMS, True, "allowed"),
+        (
+            _p("GBR", R, clearance=Level.R1),
+            _h(),
+            Action.READ_ITEMS,
+            False,
+            "items-not-released",
+        ),
+        (_p("AUS", R), _h(), Action.READ_ITEMS, False, "items-not-released"),
+        (_p("AUS", R, clearance=Level.R0), _h(Level.R1), Action.READ_ITEMS, True, "allowed"),
+        (_p("NLD", R, clearance=Level.R0), _h(Level.R3), Action.READ_ITEMS, True, "allowed"),
         # AUS sees a "partners" holding but it is not released to AUS
         (_p("AUS", R), _h(), Action.REQUEST_DOWNLOAD, False, "not-releasable"),
         (_p("AUS", R), _h(), Action.DISCOVER, True, "allowed"),

@@ -11,7 +11,7 @@ from access.levels import ALL_PARTNERS, Discovery, Handling, Level, Role
 from access.policy import Action, HoldingResource, Principal, decide
 from access.tables import AdministrationRow
 from catalog.tables import CollectionRow, RelToRow
-from catalog.visibility import visible_collection_ids
+from catalog.visibility import items_visible, visible_collection_ids, visible_item_collection_ids
 from clearance.app import Node
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -53,3 +53,55 @@ def test_sql_visibility_equals_decide(node: Node) -> None:
         assert visible == expected, viewer
         sizes.append(len(visible))
     assert 0 < min(sizes) < max(sizes) == len(combos)  # the table has something to tell apart
+
+
+ITEM_COMBOS = list(itertools.product(ADMINS, Discovery, REL_TOS, Level))
+
+
+def test_sql_item_visibility_equals_decide(node: Node) -> None:
+    """``visible_item_collection_ids`` (and who-has's ``items_visible`` flag) is READ_ITEMS, for
+    every owner × discovery × REL TO × level, seen by every administration at every clearance."""
+    with node.sessions.begin() as session:
+        for code in ADMINS:
+            session.add(AdministrationRow(id=code, name=code, created_at=NOW))
+        session.flush()
+        for n, (owner, discovery, rel_to, level) in enumerate(ITEM_COMBOS):
+            session.add(
+                CollectionRow(
+                    id=f"h{n}", owner=owner, title="t", level=int(level), national_marking="m",
+                    handling="download", discovery=discovery.value, version=1, item_count=0,
+                    search_text="", document={}, published_at=NOW,
+                )
+            )  # fmt: skip
+            session.flush()
+            session.add_all(RelToRow(collection_id=f"h{n}", admin=a) for a in rel_to)
+    sizes = []
+    for viewer, clearance in itertools.product(ADMINS, (Level.R0, Level.R1, Level.R2, Level.R3)):
+        principal = Principal("u", viewer, frozenset({Role.RESEARCHER}), clearance)
+        with node.sessions() as session:
+            got = set(
+                session.scalars(select(visible_item_collection_ids(principal).subquery().c.id))
+            )
+            flagged = {
+                hid
+                for hid, flag in session.execute(
+                    select(CollectionRow.id, items_visible(principal)).where(
+                        CollectionRow.id.in_(visible_collection_ids(viewer))
+                    )
+                )
+                if flag
+            }
+        expected = {
+            f"h{n}"
+            for n, (owner, discovery, rel_to, level) in enumerate(ITEM_COMBOS)
+            if decide(
+                principal,
+                HoldingResource(owner, level, rel_to, Handling.DOWNLOAD, discovery),
+                Action.READ_ITEMS,
+                NOW,
+            ).allowed
+        }
+        assert got == expected, (viewer, clearance)
+        assert flagged == expected, (viewer, clearance)
+        sizes.append(len(got))
+    assert 0 < min(sizes) < max(sizes) < len(ITEM_COMBOS)  # the table tells cases apart
