@@ -435,3 +435,20 @@ def test_releasable_to_admin() -> None:
     assert not holding.releasable_to_admin("ALL")  # "ALL" is not an administration
     everyone = _h(rel_to=frozenset({"ALL"}))
     assert all(everyone.releasable_to_admin(a) for a in ("AUS", "CAN", "NZL"))
+
+
+def test_whoever_may_request_data_may_see_its_items() -> None:
+    """A grantee is never refused the item-level metadata of what it receives."""
+    for admin, clearance, level, handling, discovery, rel_to, action in itertools.product(
+        (OWNER, IN_REL_TO, NOT_IN_REL_TO),
+        CLEARANCES,
+        Level,
+        Handling,
+        Discovery,
+        REL_TOS,
+        (Action.REQUEST_DOWNLOAD, Action.REQUEST_EVALUATION),
+    ):
+        principal = Principal("u", admin, frozenset({Role.RESEARCHER}), clearance)
+        holding = HoldingResource(OWNER, level, rel_to, handling, discovery)
+        if decide(principal, holding, action, NOW).allowed:
+            assert may_see_items(principal, holding), (principal, holding, action)
