@@ -394,11 +394,8 @@ class Workflow:
     def _revoke_by_policy(
         self, session: Session, who: Principal, row: AccessRequestRow, grant: GrantRow, reason: str
     ) -> None:
-        grant.revoked_at, grant.revoked_by, grant.revoke_reason = (
-            self._clock.now(),
-            who.user,
-            reason,
-        )
+        grant.revoked_at, grant.revoked_by = self._clock.now(), who.user
+        grant.revoke_reason = reason
         self._transition(session, who, row, State.REVOKED, reason)
         self._log(session, who, "grant.revoke", f"grant:{grant.jti}", reason, request=row.id)
 

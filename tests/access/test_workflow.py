@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import base64
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -326,3 +328,37 @@ def test_request_for_hidden_and_missing_holding_run_the_same_statements(world: W
         missing = ask("GBR-nothing")
     assert hidden[0] == missing[0] == 404
     assert hidden[1] == missing[1]
+
+
+def _race(*steps: Callable[[], object]) -> list[BaseException]:
+    """Run ``steps`` at once in threads; the exceptions they raised."""
+    barrier = threading.Barrier(len(steps))
+    errors: list[BaseException] = []
+
+    def run(step: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            step()
+        except BaseException as exc:  # reported by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(step,)) for step in steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_approval_racing_a_narrowing_republish_never_leaves_a_live_grant(world: World) -> None:
+    """Whichever commits first, the end state is the same: no grant the new attributes forbid,
+    and neither side fails (the publish locks request rows before the audit head, as an
+    approval does, so the two cannot deadlock)."""
+    for _ in range(3):
+        world.publish()  # releasable to all again
+        pending = world.request()
+        errors = _race(lambda: world.approve(pending), lambda: _narrowing_republish(world))  # noqa: B023
+        assert errors == []
+        view = world.node.workflow.get(world.who["nld-r"], pending)
+        assert view.state in ("refused", "revoked"), view
+        assert view.grant is None or world.node.workflow.is_revoked(view.grant)
