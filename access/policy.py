@@ -19,6 +19,7 @@ __all__ = [
     "ROLE_ACTIONS",
     "Action",
     "Decision",
+    "GrantResource",
     "HoldingResource",
     "NodeResource",
     "Principal",
@@ -46,6 +47,8 @@ class Action(StrEnum):
     REQUEST_WITHDRAW = "access:request:withdraw"
     REVIEW = "access:request:review"  # approve or refuse
     GRANT_REVOKE = "access:grant:revoke"
+    GRANT_READ = "access:grant:read"  # a grant's metadata (its subject, the owner's reviewers)
+    GRANT_TOKEN_READ = "access:grant:read-token"  # noqa: S105 (an action name; token: subject only)
     KEYS_REGISTER = "access:keys:register"  # a researcher's Crypt4GH public key
 
 
@@ -61,6 +64,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REQUEST_READ,
             Action.REQUEST_WITHDRAW,
             Action.KEYS_REGISTER,
+            Action.GRANT_READ,
+            Action.GRANT_TOKEN_READ,
         }
     ),
     Role.STEWARD: frozenset(
@@ -72,6 +77,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REQUEST_READ,
             Action.REVIEW,
             Action.GRANT_REVOKE,
+            Action.GRANT_READ,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -90,6 +96,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.READ_ITEMS,
             Action.AUDIT_READ,
             Action.REQUEST_READ,
+            Action.GRANT_READ,
         }
     ),
 }
@@ -106,6 +113,7 @@ _HOLDING_ACTIONS = frozenset(
 _REQUEST_ACTIONS = frozenset(
     {Action.REQUEST_READ, Action.REQUEST_WITHDRAW, Action.REVIEW, Action.GRANT_REVOKE}
 )
+_GRANT_ACTIONS = frozenset({Action.GRANT_READ, Action.GRANT_TOKEN_READ})
 
 
 class Reason(StrEnum):
@@ -121,6 +129,7 @@ class Reason(StrEnum):
     ACTION_NOT_APPLICABLE = "action-not-applicable"
     OWN_REQUEST = "own-request"
     NOT_REQUESTER = "not-requester"
+    NOT_SUBJECT = "not-subject"
 
 
 @dataclass(frozen=True)
@@ -177,7 +186,15 @@ class RequestResource:
     requester_admin: str
 
 
-Resource = NodeResource | HoldingResource | RequestResource
+@dataclass(frozen=True)
+class GrantResource:
+    """An issued grant: whose holding it opens, and to whom it was issued."""
+
+    owner: str
+    subject: str
+
+
+Resource = NodeResource | HoldingResource | RequestResource | GrantResource
 
 
 @dataclass(frozen=True)
@@ -233,6 +250,8 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
         return _ALLOW
     if isinstance(resource, RequestResource):
         return _decide_request(principal, resource, action)
+    if isinstance(resource, GrantResource):
+        return _decide_grant(principal, resource, action)
     if action not in _HOLDING_ACTIONS:
         return _deny(Reason.ACTION_NOT_APPLICABLE)
     if not may_discover(principal.admin, resource):
@@ -264,6 +283,21 @@ def _decide_request(principal: Principal, request: RequestResource, action: Acti
     if is_requester:
         return _deny(Reason.OWN_REQUEST)
     return _ALLOW
+
+
+def _decide_grant(principal: Principal, grant: GrantResource, action: Action) -> Decision:
+    """A grant's token is a bearer credential for its subject alone; the owner's stewards and
+    auditors may read its metadata (to review and revoke), nobody else even learns of it."""
+    if action not in _GRANT_ACTIONS:
+        return _deny(Reason.ACTION_NOT_APPLICABLE)
+    if principal.user == grant.subject:
+        return _ALLOW
+    if action is Action.GRANT_TOKEN_READ:
+        return _deny(Reason.NOT_SUBJECT)
+    if principal.admin != grant.owner:
+        return _deny(Reason.NOT_OWNER)
+    reviewers = {Role.STEWARD, Role.AUDITOR}
+    return _ALLOW if principal.roles & reviewers else _deny(Reason.NOT_SUBJECT)
 
 
 def _decide_data_access(principal: Principal, holding: HoldingResource, action: Action) -> Decision:

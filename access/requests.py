@@ -12,6 +12,7 @@ Pure: no I/O. The workflow service (``access.workflow``) stores requests and app
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "PurposeCode",
     "State",
     "check_transition",
+    "combine",
     "filter_spec",
 ]
 
@@ -146,25 +148,30 @@ def filter_spec(value: str | dict[str, Any] | None) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class Conditions:
-    """What a steward may impose on approval: shorter expiry, item subset, evaluation only."""
+    """What stewards may impose on approval: shorter expiry, item subsets, evaluation only.
+
+    ``item_filters`` are stored filter specs (see ``filter_spec``); an item must match all of
+    them. One steward gives at most one; ``combine`` gathers every approving steward's.
+    """
 
     max_days: int | None = None
-    item_filter: dict[str, Any] | None = None
+    item_filters: tuple[dict[str, Any], ...] = ()
     evaluation_only: bool = False
 
     @property
     def any(self) -> bool:
-        return self.max_days is not None or self.item_filter is not None or self.evaluation_only
+        return self.max_days is not None or bool(self.item_filters) or self.evaluation_only
 
     def as_json(self) -> dict[str, Any]:
         return {
             "max_days": self.max_days,
-            "item_filter": self.item_filter,
+            "item_filters": [dict(spec) for spec in self.item_filters],
             "evaluation_only": self.evaluation_only,
         }
 
     @classmethod
     def from_json(cls, body: Any) -> Conditions:
+        """One steward's conditions as sent in an approval (``item_filter``: one CQL2 filter)."""
         if body is None:
             return cls()
         if not isinstance(body, dict):
@@ -179,8 +186,41 @@ class Conditions:
         evaluation_only = body.get("evaluation_only", False)
         if not isinstance(evaluation_only, bool):
             raise InvalidInput("conditions.evaluation_only must be true or false")
+        spec = filter_spec(item_filter)
         return cls(
             max_days=None if max_days is None else _days(max_days, "conditions.max_days"),
-            item_filter=filter_spec(item_filter),
+            item_filters=() if spec is None else (spec,),
             evaluation_only=evaluation_only,
         )
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any] | None) -> Conditions:
+        """Conditions as ``as_json`` stored them (also the older one-filter form)."""
+        if not stored:
+            return cls()
+        specs = list(stored.get("item_filters") or [])
+        if stored.get("item_filter"):
+            specs.append(stored["item_filter"])
+        return cls(
+            max_days=stored.get("max_days"),
+            item_filters=tuple(specs),
+            evaluation_only=bool(stored.get("evaluation_only", False)),
+        )
+
+
+def combine(conditions: Iterable[Conditions]) -> Conditions:
+    """Several stewards' conditions as one, each the stricter: item filters intersect (an item
+    must match every one), the shortest duration wins, evaluation-only from any one holds."""
+    days: list[int] = []
+    filters: list[dict[str, Any]] = []
+    evaluation_only = False
+    for c in conditions:
+        if c.max_days is not None:
+            days.append(c.max_days)
+        filters += [spec for spec in c.item_filters if spec not in filters]
+        evaluation_only = evaluation_only or c.evaluation_only
+    return Conditions(
+        max_days=min(days) if days else None,
+        item_filters=tuple(filters),
+        evaluation_only=evaluation_only,
+    )

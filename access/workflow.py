@@ -28,9 +28,24 @@ from access.directory import Directory
 from access.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from access.grants import Grant, enclave_audience, item_set_hash, sign_grant, transfer_audience
 from access.levels import Level, Role
-from access.policy import Action, Decision, HoldingResource, Principal, RequestResource, decide
-from access.requests import PENDING, Conditions, Mode, NewRequest, State, check_transition
-from access.tables import AccessRequestRow, GrantRow, RecipientKeyRow, ReviewDecisionRow
+from access.policy import (
+    Action,
+    Decision,
+    GrantResource,
+    HoldingResource,
+    Principal,
+    Reason,
+    RequestResource,
+    decide,
+)
+from access.requests import PENDING, Conditions, Mode, NewRequest, State, check_transition, combine
+from access.tables import (
+    AccessRequestRow,
+    GrantRow,
+    RecipientKeyRow,
+    ReviewDecisionRow,
+    UserRow,
+)
 
 __all__ = ["HoldingCatalog", "RequestView", "Workflow"]
 
@@ -282,15 +297,26 @@ class Workflow:
             self._require(who, row, Action.REVIEW, "request.approve")
             if row.state not in PENDING or self._decided_by(session, row, who.user):
                 return self._view(session, row)  # repeated or concurrent: first one won
-            if conditions.item_filter is not None:
-                self._catalog.check_filter(conditions.item_filter)
+            for spec in conditions.item_filters:
+                self._catalog.check_filter(spec)
+            combined = combine([*self._approved_conditions(session, row), conditions])
+            # Decided again, for the requester, on the holding as it is now (it may have been
+            # republished narrower since the request): at every approval, so also at the last
+            # one, which issues the grant in this transaction with the request row locked.
+            decision = self._decide_now(session, row, combined)
+            if not decision.allowed:
+                self._end_by_policy(session, who, row, f"policy:{decision.reason.value}")
+                return self._view(session, row)
+            items = self._selected_items(row, combined)
             self._record(session, who, row, "approve", reason, conditions)
-            approvals = self._approvals(session, row)
-            if len(approvals) < self._approvals_needed(row):
+            # The combined effect so far, shown to the next steward before a grant exists.
+            row.conditions = combined.as_json() if combined.any else None
+            row.item_ids = items
+            if len(self._approvals(session, row)) < self._approvals_needed(row):
                 if row.state != State.UNDER_REVIEW:
                     self._transition(session, who, row, State.UNDER_REVIEW, "first approval")
                 return self._view(session, row)
-            self._finish_approval(session, who, row, self._merged_conditions(session, row))
+            self._finish_approval(session, who, row, combined, items)
             return self._view(session, row)
 
     def refuse(self, who: Principal, request_id: str, reason: str) -> RequestView:
@@ -322,6 +348,57 @@ class Workflow:
                 self._transition(session, who, row, State.REVOKED, grant.revoke_reason)
             return self._view(session, row)
 
+    # republish side -----------------------------------------------------------------------------
+    def restrict_to(
+        self, session: Session, holding_id: str, holding: HoldingResource, actor: str
+    ) -> list[str]:
+        """End what ``holding``'s new attributes no longer allow; returns the requests ended.
+
+        Called by a publish in its own transaction, before it commits the new version: every
+        pending request and every live grant on the holding is decided again, for its requester,
+        against the new attributes. A request that fails is refused, a grant revoked, each
+        audited with the reason. All rows are locked first, in id order, so that a concurrent
+        approval either finishes before (and its grant is re-decided here) or runs after and
+        sees the new attributes.
+        """
+        live = [*(s.value for s in PENDING), State.GRANTED.value]
+        rows = session.scalars(
+            select(AccessRequestRow)
+            .where(AccessRequestRow.holding_id == holding_id, AccessRequestRow.state.in_(live))
+            .order_by(AccessRequestRow.id)
+            .with_for_update()
+        ).all()
+        system = Principal(actor, holding.owner, frozenset({Role.OPERATOR}), Level.R0)
+        ended = []
+        for row in rows:
+            grant = session.scalars(select(GrantRow).where(GrantRow.request_id == row.id)).first()
+            if row.state == State.GRANTED.value and not self._live(grant):
+                continue
+            conditions = Conditions.from_stored(row.conditions)
+            decision = self._decide_now(session, row, conditions, holding)
+            if decision.allowed:
+                continue
+            reason = f"holding-restricted: policy:{decision.reason.value}"
+            if grant is not None and row.state == State.GRANTED.value:
+                self._revoke_by_policy(session, system, row, grant, reason)
+            else:
+                self._end_by_policy(session, system, row, reason)
+            ended.append(row.id)
+        return ended
+
+    def _live(self, grant: GrantRow | None) -> bool:
+        return (
+            grant is not None and grant.revoked_at is None and grant.expires_at > self._clock.now()
+        )
+
+    def _revoke_by_policy(
+        self, session: Session, who: Principal, row: AccessRequestRow, grant: GrantRow, reason: str
+    ) -> None:
+        grant.revoked_at, grant.revoked_by = self._clock.now(), who.user
+        grant.revoke_reason = reason
+        self._transition(session, who, row, State.REVOKED, reason)
+        self._log(session, who, "grant.revoke", f"grant:{grant.jti}", reason, request=row.id)
+
     def is_revoked(self, jti: str) -> bool:
         """Fails closed: a grant this node did not issue counts as revoked."""
         with self._sessions() as session:
@@ -329,12 +406,15 @@ class Workflow:
             return grant is None or grant.revoked_at is not None
 
     def grants(self, who: Principal) -> list[dict[str, Any]]:
+        """The grants ``who`` may read (metadata only: tokens go to their subjects alone)."""
+        now = self._clock.now()
         with self._sessions() as session:
-            query = select(GrantRow).where(
+            candidates = select(GrantRow).where(
                 (GrantRow.subject == who.user) | (GrantRow.owner == who.admin)
             )
-            rows = session.scalars(query.order_by(GrantRow.issued_at.desc())).all()
-            return [self._grant_json(g) for g in rows]
+            rows = session.scalars(candidates.order_by(GrantRow.issued_at.desc())).all()
+            readable = [g for g in rows if decide(who, _grant(g), Action.GRANT_READ, now)]
+            return [self._grant_json(g) for g in readable]
 
     def granted_items(self, jti: str) -> list[str] | None:
         """The item ids fixed when the grant's request was approved (None for an unknown grant).
@@ -350,10 +430,17 @@ class Workflow:
             return [str(item) for item in row.item_ids]
 
     def grant_token(self, who: Principal, jti: str) -> str:
+        now = self._clock.now()
         with self._sessions() as session:
             grant = session.get(GrantRow, jti)
-            if grant is None or (who.user != grant.subject and who.admin != grant.owner):
-                raise NotFound(f"no grant {jti!r}")
+            if grant is None or not decide(who, _grant(grant), Action.GRANT_READ, now):
+                raise NotFound(f"no grant {jti!r}")  # not theirs to know about: as if missing
+            decision = decide(who, _grant(grant), Action.GRANT_TOKEN_READ, now)
+            if not decision.allowed:
+                raise PermissionDenied(
+                    "a grant's token is for its subject only; its metadata is in the grant list",
+                    code=decision.reason.value,
+                )
             return grant.token
 
     # internals ----------------------------------------------------------------------------------
@@ -433,26 +520,58 @@ class Workflow:
         holding = self._catalog.security(row.holding_id, row.owner)
         return 2 if holding is not None and holding.level >= Level.R3 else 1
 
-    def _merged_conditions(self, session: Session, row: AccessRequestRow) -> Conditions:
-        """Every approving steward's conditions apply: the strictest of each."""
-        merged = Conditions()
-        for decision in self._approvals(session, row):
-            c = Conditions.from_json(_from_stored(decision.conditions))
-            days = [d for d in (merged.max_days, c.max_days) if d is not None]
-            merged = Conditions(
-                max_days=min(days) if days else None,
-                item_filter=c.item_filter or merged.item_filter,
-                evaluation_only=merged.evaluation_only or c.evaluation_only,
-            )
-        return merged
+    def _approved_conditions(self, session: Session, row: AccessRequestRow) -> list[Conditions]:
+        return [Conditions.from_stored(d.conditions) for d in self._approvals(session, row)]
 
-    def _finish_approval(
-        self, session: Session, who: Principal, row: AccessRequestRow, conditions: Conditions
-    ) -> None:
-        specs = [s for s in (row.item_filter, conditions.item_filter) if s is not None]
+    def _selected_items(self, row: AccessRequestRow, conditions: Conditions) -> list[str]:
+        """The items the request's filter and every steward's filter all select."""
+        specs = [*([row.item_filter] if row.item_filter else []), *conditions.item_filters]
         items = self._catalog.resolve_items(row.holding_id, specs)
         if not items:
-            raise Conflict("the item filter selects no item of the holding", code="no-items")
+            raise Conflict("the item filters select no item of the holding", code="no-items")
+        return items
+
+    def _requester(self, session: Session, row: AccessRequestRow) -> Principal | None:
+        """The requester as the directory knows them now (clearance and roles may change)."""
+        user = session.get(UserRow, row.requester)
+        if user is None:
+            return None
+        roles = frozenset(Role(r) for r in user.roles.split(","))
+        return Principal(user.name, user.admin_id, roles, Level(user.clearance))
+
+    def _decide_now(
+        self,
+        session: Session,
+        row: AccessRequestRow,
+        conditions: Conditions,
+        holding: HoldingResource | None = None,
+    ) -> Decision:
+        """The request's access decided again for its requester, on ``holding`` (default: the
+        holding's current attributes). Fails closed when the holding or requester is gone."""
+        if holding is None:
+            holding = self._catalog.security(row.holding_id, row.requester_admin)
+        requester = self._requester(session, row)
+        if holding is None or requester is None:
+            return Decision(False, Reason.NOT_DISCOVERABLE)
+        evaluate = conditions.evaluation_only or row.mode == Mode.EVALUATION.value
+        action = Action.REQUEST_EVALUATION if evaluate else Action.REQUEST_DOWNLOAD
+        return decide(requester, holding, action, self._clock.now())
+
+    def _end_by_policy(
+        self, session: Session, who: Principal, row: AccessRequestRow, reason: str
+    ) -> None:
+        """A pending request the policy no longer allows is refused (audited with why)."""
+        row.reason = reason
+        self._transition(session, who, row, State.REFUSED, reason)
+
+    def _finish_approval(
+        self,
+        session: Session,
+        who: Principal,
+        row: AccessRequestRow,
+        conditions: Conditions,
+        items: list[str],
+    ) -> None:
         row.item_ids = items
         row.conditions = conditions.as_json() if conditions.any else None
         target = State.APPROVED_WITH_CONDITIONS if conditions.any else State.APPROVED
@@ -593,9 +712,5 @@ def _retrying(step: Callable[[], RequestView], attempts: int = 5) -> RequestView
     raise AssertionError("unreachable")
 
 
-def _from_stored(conditions: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Stored conditions hold filter specs; turn them back into request-body form."""
-    if conditions is None:
-        return None
-    spec = conditions.get("item_filter")
-    return {**conditions, "item_filter": spec["filter"] if spec else None}
+def _grant(row: GrantRow) -> GrantResource:
+    return GrantResource(row.owner, row.subject)

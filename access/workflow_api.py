@@ -123,14 +123,16 @@ def refuse_request(
 
 @router.get("/grants")
 def list_grants(
-    request: Request, who: Annotated[Principal, Depends(requires(Action.REQUEST_READ))]
+    request: Request, who: Annotated[Principal, Depends(requires(Action.GRANT_READ))]
 ) -> dict[str, Any]:
     return {"grants": _workflow(request).grants(who)}
 
 
 @router.get("/grants/{jti}")
 def grant_token(
-    request: Request, jti: str, who: Annotated[Principal, Depends(requires(Action.REQUEST_READ))]
+    request: Request,
+    jti: str,
+    who: Annotated[Principal, Depends(requires(Action.GRANT_TOKEN_READ))],
 ) -> dict[str, Any]:
     return {"jti": jti, "token": _workflow(request).grant_token(who, jti)}
 

@@ -147,7 +147,7 @@ def build_node(data_dir: Path, folders: dict[str, Path]) -> DataNode:
                 duration_days=30,
             ),
         )
-        approved = node.workflow.approve(steward, view.id, Conditions(item_filter=None), "bench")
+        approved = node.workflow.approve(steward, view.id, Conditions(), "bench")
         assert approved.grant is not None, approved
         token = node.workflow.grant_token(researcher, approved.grant)
         grant_file = data_dir / f"{holding_id}.grant"

@@ -27,21 +27,35 @@ class CatalogHoldings:
 
     def security(self, holding_id: str, viewer_admin: str) -> HoldingResource | None:
         """The holding's attributes, or None if it is missing or ``viewer_admin`` may not
-        discover it (the two are indistinguishable to the caller)."""
+        discover it (the two are indistinguishable to the caller).
+
+        One statement whether the holding exists or not (collection and REL TO list joined),
+        so that a hidden holding costs the database the same as a missing one: no extra query
+        for a client to time.
+        """
+        query = (
+            select(
+                CollectionRow.owner,
+                CollectionRow.level,
+                CollectionRow.handling,
+                CollectionRow.discovery,
+                RelToRow.admin,
+            )
+            .outerjoin(RelToRow, RelToRow.collection_id == CollectionRow.id)
+            .where(CollectionRow.id == holding_id)
+        )
         with self._sessions() as session:
-            row = session.get(CollectionRow, holding_id)
-            if row is None:
-                return None
-            rel_to = frozenset(
-                session.scalars(select(RelToRow.admin).where(RelToRow.collection_id == holding_id))
-            )
-            holding = HoldingResource(
-                owner=row.owner,
-                level=Level(row.level),
-                releasable_to=rel_to,
-                handling=Handling(row.handling),
-                discovery=Discovery(row.discovery),
-            )
+            rows = session.execute(query).all()
+        if not rows:
+            return None
+        owner, level, handling, discovery, _ = rows[0]
+        holding = HoldingResource(
+            owner=owner,
+            level=Level(level),
+            releasable_to=frozenset(r.admin for r in rows if r.admin is not None),
+            handling=Handling(handling),
+            discovery=Discovery(discovery),
+        )
         return holding if may_discover(viewer_admin, holding) else None
 
     def version(self, holding_id: str) -> int:

@@ -23,13 +23,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from access.audit import AuditLog
 from access.keys import SigningKey
 from access.levels import Level
+from access.policy import HoldingResource
 from catalog.errors import PublishError
 from catalog.ingest import AssetFile, Scan, read_holding
 from catalog.stac import HoldingOptions, build_holding, build_item
@@ -46,7 +47,7 @@ from transfer.manifest import Manifest, ManifestError, ManifestObject
 from transfer.manifests import ManifestStore
 from transfer.objects import EncryptedObjects, new_object_id
 
-__all__ = ["HOLDING_ID", "PublishResult", "publish_holding"]
+__all__ = ["HOLDING_ID", "AccessRestrictions", "PublishResult", "publish_holding"]
 
 HOLDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -60,6 +61,15 @@ class PublishResult:
     bytes: int
     encrypted: int = 0  # objects encrypted by this publish (the others were re-used)
     manifest_sha256: str | None = None
+
+
+class AccessRestrictions(Protocol):
+    """The access workflow's side of a republish (``access.workflow.Workflow.restrict_to``):
+    in the publish transaction, end the requests and grants the new attributes no longer allow."""
+
+    def restrict_to(
+        self, session: Session, holding_id: str, holding: HoldingResource, actor: str
+    ) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,16 @@ def _store(
     return entries, encrypted
 
 
+def _security(options: HoldingOptions) -> HoldingResource:
+    return HoldingResource(
+        owner=options.admin,
+        level=options.level,
+        releasable_to=options.releasable_to,
+        handling=options.handling,
+        discovery=options.discovery,
+    )
+
+
 def publish_holding(
     folder: Path,
     options: HoldingOptions,
@@ -154,6 +174,7 @@ def publish_holding(
     now: datetime,
     audit: AuditLog,
     actor: str,
+    access: AccessRestrictions,
 ) -> PublishResult:
     """Publish ``folder``; ``signing_key()`` gives the owner's key that signs the manifest."""
     if not HOLDING_ID.fullmatch(options.holding_id):
@@ -194,6 +215,9 @@ def publish_holding(
                 objects=tuple(entries),
             )
             manifest_sha256 = ManifestStore.add(session, manifest, key, now).sha256
+        # Before the publish entry: this locks the holding's request rows, and taking them
+        # before the audit head keeps the lock order of an approval (request, then head).
+        ended = access.restrict_to(session, options.holding_id, _security(options), actor)
         audit.append(
             session,
             actor=actor,
@@ -212,6 +236,7 @@ def publish_holding(
                 "objects": len(entries),
                 "encrypted": encrypted,
                 "manifest_sha256": manifest_sha256,
+                "requests_ended": ended,
             },
         )
     with sessions.begin() as session:

@@ -43,8 +43,29 @@ def _run(action: Callable[[], Any]) -> Any:
         raise click.ClickException(str(exc)) from None
 
 
+def _conditions_text(conditions: dict[str, Any] | None) -> str:
+    """Every approving steward's conditions as one (what the grant will carry), in words."""
+    if not conditions:
+        return "-"
+    parts = []
+    if conditions.get("max_days") is not None:
+        parts.append(f"at most {conditions['max_days']} days")
+    if conditions.get("evaluation_only"):
+        parts.append("evaluation only")
+    filters = [
+        f["filter"] if isinstance(f["filter"], str) else json.dumps(f["filter"])
+        for f in conditions.get("item_filters") or []
+    ]
+    if filters:
+        parts.append("items where " + " AND ".join(f"({f})" for f in filters))
+    return "; ".join(parts) or "-"
+
+
 def _requests_table(rows: Sequence[dict[str, Any]]) -> str:
-    headers = ("id", "holding", "owner", "requester", "mode", "state", "approvals", "reason")
+    headers = (
+        "id", "holding", "owner", "requester", "mode", "state", "approvals", "items",
+        "conditions", "reason",
+    )  # fmt: skip
     body = [
         (
             r["id"],
@@ -54,6 +75,8 @@ def _requests_table(rows: Sequence[dict[str, Any]]) -> str:
             r["mode"],
             r["state"],
             ",".join(r["approvals"]) or "-",
+            "-" if r.get("items") is None else r["items"],
+            _conditions_text(r.get("conditions")),
             r["reason"] or "",
         )
         for r in rows
@@ -66,7 +89,8 @@ def _show(data: Any, as_json: bool, table: Callable[[Any], str]) -> None:
 
 
 def _detail(r: dict[str, Any]) -> str:
-    lines = [f"{k:<14} {v}" for k, v in r.items() if k not in ("purpose",)]
+    shown = {**r, "conditions": _conditions_text(r.get("conditions"))}
+    lines = [f"{k:<14} {v}" for k, v in shown.items() if k not in ("purpose",)]
     lines.append(f"{'purpose':<14} {r['purpose']}")
     return "\n".join(lines)
 
@@ -242,6 +266,8 @@ def grant_show(url: str, token: str, as_json: bool, jti: str, save: Path | None)
 
     data = _run(lambda: fetch_and_verify(_client(url, token), jti, datetime.now(UTC)))
     if save is not None:
+        if data["token"] is None:
+            raise click.ClickException("the grant's token is for its subject only: not saved")
         save.write_text(data["token"] + "\n")
         save.chmod(0o600)
     shown = {k: v for k, v in data.items() if k != "token"}

@@ -20,6 +20,7 @@ from access.policy import (
     ROLE_ACTIONS,
     Action,
     Decision,
+    GrantResource,
     HoldingResource,
     NodeResource,
     Principal,
@@ -452,3 +453,56 @@ def test_whoever_may_request_data_may_see_its_items() -> None:
         holding = HoldingResource(OWNER, level, rel_to, handling, discovery)
         if decide(principal, holding, action, NOW).allowed:
             assert may_see_items(principal, holding), (principal, holding, action)
+
+def expected_on_grant(
+    user: str, admin: str, roles: frozenset[Role], subject: str, owner: str, action: Action
+) -> tuple[bool, str]:
+    """A grant's token is its subject's alone; its metadata also goes to the owning
+    administration's stewards and auditors; nobody else reads anything of it."""
+    if not _role_allows(roles, action):
+        return False, "role-lacks-action"
+    if _resource_kind(action) != "grant" or action.value == "access:grant:revoke":
+        return False, "action-not-applicable"  # revocation is decided on the request
+    if user == subject:
+        return True, "allowed"
+    if action.value == "access:grant:read-token":
+        return False, "not-subject"
+    if admin != owner:
+        return False, "not-owner"
+    if roles & {Role.STEWARD, Role.AUDITOR}:
+        return True, "allowed"
+    return False, "not-subject"
+
+
+def test_decide_on_grants_matches_the_rules_for_every_combination() -> None:
+    seen: Counter[str] = Counter()
+    for user, admin, roles, action in itertools.product(
+        ("subject", "other"), (OWNER, NOT_IN_REL_TO), ROLE_SETS, Action
+    ):
+        got = decide(
+            Principal(user, admin, roles, Level.R3), GrantResource(OWNER, "subject"), action, NOW
+        )
+        want = expected_on_grant(user, admin, roles, "subject", OWNER, action)
+        assert (got.allowed, got.reason.value) == want, (user, admin, roles, action)
+        seen[want[1]] += 1
+    assert set(seen) == {
+        "allowed",
+        "role-lacks-action",
+        "action-not-applicable",
+        "not-subject",
+        "not-owner",
+    }
+
+
+def test_grant_tokens_go_to_subjects_only_whatever_the_roles() -> None:
+    """The issue's leak: a researcher of the owning administration read every grant's token."""
+    grant = GrantResource("GBR", "nld-researcher")
+    colleague = Principal("gbr-researcher", "GBR", frozenset({Role.RESEARCHER}), Level.R3)
+    assert decide(colleague, grant, Action.GRANT_READ, NOW).reason is Reason.NOT_SUBJECT
+    assert decide(colleague, grant, Action.GRANT_TOKEN_READ, NOW).reason is Reason.NOT_SUBJECT
+    everything = Principal("gbr-all", "GBR", frozenset(Role), Level.R3)
+    assert decide(everything, grant, Action.GRANT_READ, NOW).allowed
+    assert not decide(everything, grant, Action.GRANT_TOKEN_READ, NOW).allowed
+    subject = Principal("nld-researcher", "NLD", frozenset({Role.RESEARCHER}), Level.R1)
+    assert decide(subject, grant, Action.GRANT_TOKEN_READ, NOW).allowed
+    assert {r for r, a in ROLE_ACTIONS.items() if Action.GRANT_TOKEN_READ in a} == {Role.RESEARCHER}

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from access.levels import Level, Role
+from catalog.holdings import CatalogHoldings
 from catalog.synth import generate_holding
 from clearance.app import Node, create_app, open_node
 from clearance.cli import cli
@@ -128,3 +129,53 @@ def test_client_errors_are_clear(node_url: tuple[Node, str]) -> None:
         cli, ["request", "list"], env={**ann, "CLEARANCE_URL": "http://127.0.0.1:9"}
     )
     assert unreachable.exit_code != 0 and "cannot reach the node" in unreachable.output
+
+
+def test_second_steward_sees_combined_conditions_and_stewards_never_the_token(
+    node_url: tuple[Node, str], tmp_path: Path
+) -> None:
+    node, url = node_url
+    node.directory.add_user("sue", admin="GBR", roles=[Role.STEWARD], clearance=Level.R3)
+    node.directory.add_user("bob", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R3)
+    generate_holding(tmp_path / "src", kind="parcel", count=3, seed=6, admin="GBR")
+    publish_folder(
+        node, tmp_path / "src", admin="GBR", holding_id="GBR-r3", title="R3 parcels",
+        description="", level="R3", marking="OFFICIAL-SENSITIVE", rel_to="ALL",
+        handling="download", discovery="partners",
+    )  # fmt: skip
+    ids = CatalogHoldings(node.sessions).resolve_items("GBR-r3", [])
+    runner = CliRunner()
+    bob, sam, sue = (_as(node, url, u) for u in ("bob", "sam", "sue"))
+    _ok(runner.invoke(cli, ["keys", "generate", str(tmp_path / "bob")], env=bob))
+    _ok(runner.invoke(cli, ["keys", "register", str(tmp_path / "bob.pub")], env=bob))
+    create = ["request", "create", "--holding", "GBR-r3", "--purpose", "train", "--purpose-code",
+              "model-training", "--mode", "download", "--days", "30", "--json"]  # fmt: skip
+    request_id = json.loads(_ok(runner.invoke(cli, create, env=bob)))["id"]
+    first = f"id IN ('{ids[0]}', '{ids[1]}')"
+    approve = ["review", "approve", request_id, "--items", first, "--max-days", "9"]
+    _ok(runner.invoke(cli, approve, env=sam))
+    queue = _ok(runner.invoke(cli, ["review", "list"], env=sue))
+    assert f"at most 9 days; items where ({first})" in queue.replace("\n", " ")
+    shown = _ok(runner.invoke(cli, ["request", "show", request_id], env=bob))
+    assert "items          2" in shown and "at most 9 days" in shown
+    second = f"id = '{ids[1]}'"
+    done = json.loads(
+        _ok(
+            runner.invoke(
+                cli, ["review", "approve", request_id, "--items", second, "--json"], env=sue
+            )
+        )
+    )
+    assert done["state"] == "granted" and done["items"] == 1
+    as_steward = json.loads(
+        _ok(runner.invoke(cli, ["grant", "show", done["grant"], "--json"], env=sam))
+    )
+    assert as_steward["verified"] is None and "token" not in as_steward
+    assert as_steward["subject"] == "bob" and "subject only" in as_steward["token_note"]
+    save = ["grant", "show", done["grant"], "--save", str(tmp_path / "g.jwt")]
+    refused = runner.invoke(cli, save, env=sam)
+    assert refused.exit_code != 0 and not (tmp_path / "g.jwt").exists()
+    as_subject = json.loads(
+        _ok(runner.invoke(cli, ["grant", "show", done["grant"], "--json"], env=bob))
+    )
+    assert as_subject["verified"] is True

@@ -117,11 +117,7 @@ class World:
                 duration_days=days,
             ),
         )
-        conditions = Conditions(
-            item_filter=None
-            if item_filter is None
-            else {"lang": "cql2-text", "filter": item_filter}
-        )
+        conditions = Conditions.from_json({"item_filter": item_filter})
         approved = workflow.approve(self.stewards[owner], view.id, conditions, "fine")
         assert approved.grant is not None, approved
         return workflow.grant_token(self.researcher, approved.grant)
