@@ -152,6 +152,7 @@ class WholeFile:
 class _Subject:
     items: frozenset[str]
     admin: str
+    items_sha256: str
 
 
 class TransferService:
@@ -178,7 +179,7 @@ class TransferService:
         self._clock = clock
         self._presign_expires_s = presign_expires_s
         self._headers: _Lru[str, bytes] = _Lru(4096)
-        self._subjects: _Lru[str, _Subject] = _Lru(1024)
+        self._subjects: _Lru[tuple[str, str], _Subject] = _Lru(1024)
 
     # -- the grant -------------------------------------------------------------------------------
 
@@ -246,16 +247,28 @@ class TransferService:
         return Granted(grant, stored, items, objects, {o.id: o for o in objects})
 
     def _subject(self, grant: Grant) -> _Subject:
-        found = self._subjects.get(grant.jti)
-        if found is not None:
-            return found
-        items = self._workflow.granted_items(grant.jti)
-        if items is None or not items or item_set_hash(items) != grant.items_sha256:
+        """The approved item set of ``grant.jti``, checked against this grant's claim.
+
+        Only what the database says is cached (the approved items and their hash); the grant's
+        own ``items_sha256`` is compared on every request, so a second token under a cached jti
+        never inherits the first one's check.
+        """
+        key = (grant.jti, grant.subject)  # the admin below is the subject's
+        subject = self._subjects.get(key)
+        if subject is None:
+            items = self._workflow.granted_items(grant.jti)
+            if not items:
+                raise GrantDenied(
+                    "the grant's item set does not match the approved request", code="grant-items"
+                )
+            admin = self._subject_admin(grant.subject, grant.issuer_admin)
+            subject = _Subject(frozenset(items), admin, item_set_hash(items))
+            self._subjects.put(key, subject)
+        if subject.items_sha256 != grant.items_sha256:
             raise GrantDenied(
                 "the grant's item set does not match the approved request", code="grant-items"
             )
-        subject = _Subject(frozenset(items), self._subject_admin(grant.subject, grant.issuer_admin))
-        return self._subjects.put(grant.jti, subject)
+        return subject
 
     def _subject_admin(self, subject: str, fallback: str) -> str:
         try:
