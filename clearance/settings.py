@@ -90,9 +90,14 @@ class Settings:
         )
 
     def prepare(self) -> None:
-        """Create the data folder (0700: it holds keys) and its sub-folders."""
+        """Create the data folder and its sub-folders 0700 (they hold keys, the database and
+        plaintext while an upload completes), tightening any that already exist: ``mkdir``'s
+        mode applies only to a folder it creates, and is further masked by the umask."""
         for path in (self.data_dir, self.blob_dir, self.keys_dir, self.work_dir):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path, 0o700)
+        for folder, _, _ in os.walk(self.keys_dir):  # small: a few folders of key files
+            os.chmod(folder, 0o700)
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
