@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from access.errors import InvalidInput
 from access.levels import Discovery, Handling, Level
-from access.policy import HoldingResource, may_discover
+from access.policy import HoldingResource, NewHoldingResource, holding_id_owner, may_discover
 from catalog.cql2sql import FilterError, parse_filter, to_sql
 from catalog.queryables import ITEM_QUERYABLES
 from catalog.tables import CollectionRow, ItemRow, RelToRow
@@ -28,21 +28,31 @@ class CatalogHoldings:
     def security(self, holding_id: str, viewer_admin: str) -> HoldingResource | None:
         """The holding's attributes, or None if it is missing or ``viewer_admin`` may not
         discover it (the two are indistinguishable to the caller)."""
+        holding = self._stored(holding_id)
+        return holding if holding is not None and may_discover(viewer_admin, holding) else None
+
+    def publish_target(self, holding_id: str) -> HoldingResource | NewHoldingResource:
+        """What PUBLISH on ``holding_id`` is decided on: the stored holding, else a new one owned
+        by the administration the id names. Not filtered by discovery: ``decide()`` answers a
+        non-owner alike for both, and the same two queries run either way."""
+        stored = self._stored(holding_id)
+        return stored if stored is not None else NewHoldingResource(holding_id_owner(holding_id))
+
+    def _stored(self, holding_id: str) -> HoldingResource | None:
         with self._sessions() as session:
+            rel_to = frozenset(  # asked first and always: a missing id costs what a stored one does
+                session.scalars(select(RelToRow.admin).where(RelToRow.collection_id == holding_id))
+            )
             row = session.get(CollectionRow, holding_id)
             if row is None:
                 return None
-            rel_to = frozenset(
-                session.scalars(select(RelToRow.admin).where(RelToRow.collection_id == holding_id))
-            )
-            holding = HoldingResource(
+            return HoldingResource(
                 owner=row.owner,
                 level=Level(row.level),
                 releasable_to=rel_to,
                 handling=Handling(row.handling),
                 discovery=Discovery(row.discovery),
             )
-        return holding if may_discover(viewer_admin, holding) else None
 
     def version(self, holding_id: str) -> int:
         with self._sessions() as session:
