@@ -81,3 +81,14 @@ def test_an_existing_wider_database_file_is_tightened(tmp_path: Path) -> None:
         assert _mode(database) == 0o600
     finally:
         engine.dispose()
+
+
+def test_the_grant_rate_is_checked(tmp_path: Path) -> None:
+    env = {"CLEARANCE_DATA": str(tmp_path)}
+    assert Settings.from_env(env).grant_rate == "3000/minute"
+    assert Settings.from_env({**env, "CLEARANCE_GRANT_RATE": "50 per 1 second"}).grant_rate == (
+        "50 per 1 second"
+    )
+    for bad in ("fast", "0/minute", "-1/second"):
+        with pytest.raises(ValueError, match="CLEARANCE_GRANT_RATE"):
+            Settings.from_env({**env, "CLEARANCE_GRANT_RATE": bad})
