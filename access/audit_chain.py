@@ -42,6 +42,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from access.errors import InvalidInput
+from access.es256 import JWS
 from access.keys import SIGNING_ALG, SigningKey, jwk_thumbprint
 
 __all__ = [
@@ -323,8 +324,11 @@ def sign_point(key: SigningKey, *, typ: str, seq: int, hash: str, now: datetime)
     if typ not in (HEAD_TYP, CHECKPOINT_TYP):
         raise ValueError(f"unknown audit signature type {typ!r}")
     payload = {"seq": seq, "hash": hash, "iat": int(now.timestamp())}
-    return jwt.encode(
-        payload, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": typ}
+    return JWS.encode(
+        json.dumps(payload, separators=(",", ":")).encode("ascii"),
+        key.private_key,
+        algorithm=key.alg,
+        headers={"kid": key.kid, "typ": typ},
     )
 
 
@@ -347,7 +351,7 @@ def _verify_point(
     if header.get("kid") != kid:
         raise _BadSignature("signed by a key other than this node's audit key")
     try:
-        raw = jwt.PyJWS().decode_complete(token, key, algorithms=list(ALLOWED_ALGORITHMS))
+        raw = JWS.decode_complete(token, key, algorithms=list(ALLOWED_ALGORITHMS))
         payload = json.loads(raw["payload"])
     except jwt.InvalidSignatureError:
         raise _BadSignature("signature does not verify") from None

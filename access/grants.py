@@ -36,7 +36,7 @@ Verification order (each step has its own code; messages never echo the token):
    §3.11); no header member but ``alg``, ``typ``, ``kid`` (``crit``, ``b64``, ``jku``, ``jwk``,
    ``x5u`` … are refused, never honoured)
 4. key chosen by ``kid`` among trusted keys only (a retired key is simply absent), then the
-   ECDSA P-256 signature over ``header.payload`` (raw 64-byte r‖s)
+   ECDSA P-256 signature over ``header.payload`` (raw 64-byte r‖s, low s only)
 5. issuer = the key's administration; audience = the caller's service, owned by that issuer
 6. lifetime, expiry and not-before / issued-at with a bounded skew of ``MAX_SKEW`` both ways
 7. the grant body and its invariants; unknown claims are refused (an older verifier must never

@@ -1,24 +1,35 @@
 """FastAPI dependencies that authenticate the caller and ask ``decide()`` about the route.
 
-Every route declares what it needs with ``Depends(requires(Action.X))`` or ``Depends(public)``;
-the authorization-matrix test walks the app's route table and fails on a route that declares
-neither. The node's services are found on ``app.state`` (set by the composition root).
+Every route declares what it needs with ``Depends(requires(Action.X))``,
+``Depends(requires_on(Action.X, load))`` (the action decided on the resource ``load`` finds for
+the request, before the route does any work) or ``Depends(public)``; the authorization-matrix
+test walks the app's route table and fails on a route that declares none. The node's services
+are found on ``app.state`` (set by the composition root).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from access.clock import Clock
 from access.directory import Directory
 from access.errors import AuthenticationError, PermissionDenied
-from access.policy import NODE, Action, Principal, decide
+from access.policy import NODE, Action, Principal, Resource, decide
 
-__all__ = ["ROUTE_POLICY_ATTR", "bearer_token", "policy_of", "public", "requires", "sessions_of"]
+__all__ = [
+    "ROUTE_POLICY_ATTR",
+    "bearer_token",
+    "policy_of",
+    "public",
+    "requires",
+    "requires_on",
+    "sessions_of",
+]
 
 ROUTE_POLICY_ATTR = "__clearance_policy__"
 
@@ -36,19 +47,56 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+def _authenticated(request: Request) -> Principal:
+    directory: Directory = request.app.state.directory
+    return directory.authenticate(
+        bearer_token(request), audience=request.app.state.settings.node_id
+    )
+
+
+def _allow(
+    request: Request, principal: Principal, action: Action, resource: Resource, hint: str = ""
+) -> None:
+    clock: Clock = request.app.state.clock
+    decision = decide(principal, resource, action, clock.now())
+    if not decision.allowed:
+        reason = decision.reason.value
+        raise PermissionDenied(f"not allowed: {reason}{hint}", code=reason)
+    request.state.principal = principal
+
+
 def requires(action: Action) -> Callable[[Request], Principal]:
     """A dependency: the authenticated principal, allowed ``action`` on the node."""
 
     def dependency(request: Request) -> Principal:
-        directory: Directory = request.app.state.directory
-        clock: Clock = request.app.state.clock
-        principal = directory.authenticate(
-            bearer_token(request), audience=request.app.state.settings.node_id
-        )
-        decision = decide(principal, NODE, action, clock.now())
-        if not decision.allowed:
-            raise PermissionDenied(f"not allowed: {decision.reason}", code=decision.reason.value)
-        request.state.principal = principal
+        principal = _authenticated(request)
+        _allow(request, principal, action, NODE)
+        return principal
+
+    setattr(dependency, ROUTE_POLICY_ATTR, action)
+    return dependency
+
+
+ResourceLoader = Callable[[Request], Awaitable[Resource]]
+
+
+def requires_on(
+    action: Action, load: ResourceLoader, hint: Callable[[Principal], str] | None = None
+) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency: the authenticated principal, allowed ``action`` on the node and then on the
+    resource ``load(request)`` finds (e.g. the holding a body names), before the route runs.
+
+    ``load`` runs only for a caller whose role may do ``action`` at all; it must answer alike
+    for what the caller may not discover and what does not exist (``decide()`` then does too).
+    Its own errors (a malformed resource key) propagate as they are. ``hint(principal)`` is
+    appended to a refusal on the resource: it may speak of the caller, never of the resource.
+    """
+
+    async def dependency(request: Request) -> Principal:
+        principal = await run_in_threadpool(_authenticated, request)
+        _allow(request, principal, action, NODE)  # the role first: no loading for nothing
+        resource = await load(request)
+        _allow(request, principal, action, resource, hint(principal) if hint else "")
         return principal
 
     setattr(dependency, ROUTE_POLICY_ATTR, action)

@@ -12,7 +12,8 @@ knows nothing of grants or manifests. It signs canonical payload bytes under a h
    (``crit``, ``jku``, ``jwk``, ``x5u`` … are never honoured) (``malformed``);
 3. ``kid`` names a trusted key (``unknown-key``) of that algorithm on P-256
    (``algorithm-not-allowed``);
-4. the signature: 64 bytes r ‖ s that verify (``bad-signature``).
+4. the signature: 64 bytes r ‖ s with ``s ≤ n/2`` that verify (``bad-signature``); signing
+   always produces low ``s`` (``access.es256``), so a signature has one spelling only.
 
 Only then are the payload bytes returned; the caller parses and checks them. Every failure is one
 :class:`JwsError` whose ``kind`` is one of those four; callers prefix it with their own name
@@ -30,14 +31,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 
+from access.es256 import sign_raw, verify_raw
 from access.keys import SIGNING_ALG, SigningKey
 from access.tokens import TrustedKey
 
@@ -61,8 +57,6 @@ _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 _URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _UNUSED_BITS = {2: 0b1111, 3: 0b11}  # segment length mod 4 -> bits the last character leaves over
 _HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
-_SIG_BYTES = 64  # P-256: r ‖ s, 32 bytes each
-_ES256 = ec.ECDSA(hashes.SHA256())
 
 
 class JwsError(Exception):
@@ -130,8 +124,7 @@ def sign_compact(payload: bytes, typ: str, key: SigningKey) -> str:
         raise ValueError(f"envelopes are signed with {sorted(ALLOWED_ALGORITHMS)}")
     header = {"alg": key.alg, "kid": key.kid, "typ": typ}
     signing_input = f"{b64url(canonical_json(header))}.{b64url(payload)}"
-    r, s = decode_dss_signature(key.private_key.sign(signing_input.encode("ascii"), _ES256))
-    return f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    return f"{signing_input}.{b64url(sign_raw(key.private_key, signing_input.encode('ascii')))}"
 
 
 def split_compact(token: object, *, max_chars: int, what: str) -> tuple[str, str, str]:
@@ -171,14 +164,9 @@ def _check_signature(key: TrustedKey, signing_input: str, segment: str, what: st
         signature = b64url_decode(segment)
     except ValueError:
         raise JwsError("malformed", f"{what} signature is not base64url") from None
-    if len(signature) != _SIG_BYTES:
-        raise JwsError("bad-signature", f"{what} signature does not verify")
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:], "big")
-    try:
-        key.public_key.verify(encode_dss_signature(r, s), signing_input.encode("ascii"), _ES256)
-    except InvalidSignature:
-        raise JwsError("bad-signature", f"{what} signature does not verify") from None
+    if not verify_raw(key.public_key, signing_input.encode("ascii"), signature):
+        # A mirrored (high) s is refused here too: one signature, one spelling.
+        raise JwsError("bad-signature", f"{what} signature does not verify (or is not low-s)")
 
 
 def verify_compact(

@@ -8,6 +8,7 @@ into the audit log. SQL-side visibility filters (catalog search) are a translati
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,12 +22,14 @@ __all__ = [
     "Decision",
     "GrantResource",
     "HoldingResource",
+    "NewHoldingResource",
     "NodeResource",
     "Principal",
     "Reason",
     "RequestResource",
     "Resource",
     "decide",
+    "holding_id_owner",
     "may_discover",
     "may_see_items",
 ]
@@ -177,6 +180,24 @@ class HoldingResource:
         return admin == self.owner or bool({ALL_PARTNERS, admin} & self.releasable_to)
 
 
+#: A holding id names its owner: ``<ADMIN>-<name>`` (``NLD-cargo-2025``), 1–128 characters.
+_OWNED_HOLDING_ID = re.compile(r"^([A-Z]{3})-[A-Za-z0-9][A-Za-z0-9._-]{0,123}$")
+
+
+def holding_id_owner(holding_id: str) -> str:
+    """The administration a holding id names by its prefix, or ``""`` when it names none."""
+    found = _OWNED_HOLDING_ID.fullmatch(holding_id)
+    return found.group(1) if found else ""
+
+
+@dataclass(frozen=True)
+class NewHoldingResource:
+    """A holding id that is not published yet: its owner-to-be is the administration the id
+    names (``holding_id_owner``), ``""`` when it names none. Only PUBLISH applies to it."""
+
+    owner: str
+
+
 @dataclass(frozen=True)
 class RequestResource:
     """An access request (and the grant it led to): who asked, and whose holding it is."""
@@ -194,7 +215,9 @@ class GrantResource:
     subject: str
 
 
-Resource = NodeResource | HoldingResource | RequestResource | GrantResource
+Resource = (
+    NodeResource | HoldingResource | NewHoldingResource | RequestResource | GrantResource
+)
 
 
 @dataclass(frozen=True)
@@ -252,16 +275,21 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
         return _decide_request(principal, resource, action)
     if isinstance(resource, GrantResource):
         return _decide_grant(principal, resource, action)
-    if action not in _HOLDING_ACTIONS:
+    if action not in _HOLDING_ACTIONS or (
+        isinstance(resource, NewHoldingResource) and action is not Action.PUBLISH
+    ):
         return _deny(Reason.ACTION_NOT_APPLICABLE)
+    if action is Action.PUBLISH:
+        # Ownership alone, before discovery: a non-owner gets the same answer for a stored,
+        # hidden or free id, so publishing cannot probe which ids exist.
+        return _ALLOW if principal.admin == resource.owner else _deny(Reason.NOT_OWNER)
+    assert isinstance(resource, HoldingResource)
     if not may_discover(principal.admin, resource):
         return _deny(Reason.NOT_DISCOVERABLE)
     if action is Action.DISCOVER:
         return _ALLOW
     if action is Action.READ_ITEMS:
         return _ALLOW if may_see_items(principal, resource) else _deny(Reason.ITEMS_NOT_RELEASED)
-    if action is Action.PUBLISH:
-        return _ALLOW if principal.admin == resource.owner else _deny(Reason.NOT_OWNER)
     return _decide_data_access(principal, resource, action)
 
 

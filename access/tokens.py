@@ -19,6 +19,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from access.errors import AuthenticationError
+from access.es256 import JWS
 from access.keys import SIGNING_ALG, SigningKey
 
 __all__ = [
@@ -84,7 +85,8 @@ def issue_token(
         "exp": issued + int(ttl.total_seconds()),
         "jti": secrets.token_urlsafe(16),
     }
-    return jwt.encode(claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid})
+    payload = json.dumps(claims, separators=(",", ":")).encode("ascii")
+    return JWS.encode(payload, key.private_key, algorithm=key.alg, headers={"kid": key.kid})
 
 
 def _fail(code: str, message: str) -> AuthenticationError:
@@ -113,7 +115,7 @@ def _choose_key(header: Mapping[str, Any], keys: Mapping[str, TrustedKey]) -> Tr
 
 def _payload(token: str, key: TrustedKey) -> dict[str, Any]:
     try:
-        raw = jwt.PyJWS().decode_complete(token, key.public_key, algorithms=[key.alg])["payload"]
+        raw = JWS.decode_complete(token, key.public_key, algorithms=[key.alg])["payload"]
         payload = json.loads(raw)
     except jwt.InvalidSignatureError:
         raise _fail("token-bad-signature", "token signature does not verify") from None

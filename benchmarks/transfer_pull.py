@@ -362,7 +362,7 @@ def _median(runs: list[Run], key: Callable[[Run], float]) -> float:
 def report(
     args: argparse.Namespace, node: DataNode, runs: dict[str, list[Run]], plain_client: str
 ) -> tuple[str, bool]:
-    full, quarter = node.holdings["BENCH-full"], node.holdings["BENCH-quarter"]
+    full, quarter = node.holdings["NLD-bench-full"], node.holdings["NLD-bench-quarter"]
     n = args.workers
     best_plain = max(_median(runs[name], _mb_s) for name in ("plain-n", "plain-1"))
     ratio = _median(runs["pull"], _mb_s) / best_plain
@@ -464,13 +464,13 @@ def main() -> None:
     args.workdir = args.workdir.resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     folders = {
-        "BENCH-full": source_folder(args.workdir, args.size_gib, args.seed),
-        "BENCH-quarter": source_folder(args.workdir, args.size_gib / 4, args.seed + 1),
+        "NLD-bench-full": source_folder(args.workdir, args.size_gib, args.seed),
+        "NLD-bench-quarter": source_folder(args.workdir, args.size_gib / 4, args.seed + 1),
     }
     plain_client = "curl" if shutil.which("curl") else "httpx"
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="node-") as tmp:
         node = build_node(Path(tmp), folders)
-        full, quarter = node.holdings["BENCH-full"], node.holdings["BENCH-quarter"]
+        full, quarter = node.holdings["NLD-bench-full"], node.holdings["NLD-bench-quarter"]
         out = args.workdir / "out"
         log = args.workdir / "clients.log"
         log.write_bytes(b"")

@@ -5,6 +5,7 @@
      │                     the two are deliberately indistinguishable
      ├── InvalidQuery      a search parameter, CQL2 filter, sort or field the client sent is wrong
      ├── PublishError      a holding could not be published (ingest or validation), nothing visible
+     │    └── HoldingIdNotOwned  a new holding id must name its owner: ``<ADMIN>-...``
      └── Conflict          the holding id belongs to another administration
 
 Messages are safe to show to the caller.
@@ -12,7 +13,14 @@ Messages are safe to show to the caller.
 
 from __future__ import annotations
 
-__all__ = ["CatalogError", "Conflict", "InvalidQuery", "NotFound", "PublishError"]
+__all__ = [
+    "CatalogError",
+    "Conflict",
+    "HoldingIdNotOwned",
+    "InvalidQuery",
+    "NotFound",
+    "PublishError",
+]
 
 
 class CatalogError(Exception):
@@ -29,6 +37,10 @@ class InvalidQuery(CatalogError):
 
 class PublishError(CatalogError):
     code = "publish-failed"
+
+
+class HoldingIdNotOwned(PublishError):
+    code = "holding-id-not-owned"
 
 
 class Conflict(CatalogError):

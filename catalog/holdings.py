@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from access.errors import InvalidInput
 from access.levels import Discovery, Handling, Level
-from access.policy import HoldingResource, may_discover
+from access.policy import HoldingResource, NewHoldingResource, holding_id_owner, may_discover
 from catalog.cql2sql import FilterError, parse_filter, to_sql
 from catalog.queryables import ITEM_QUERYABLES
 from catalog.tables import CollectionRow, ItemRow, RelToRow
@@ -27,12 +27,21 @@ class CatalogHoldings:
 
     def security(self, holding_id: str, viewer_admin: str) -> HoldingResource | None:
         """The holding's attributes, or None if it is missing or ``viewer_admin`` may not
-        discover it (the two are indistinguishable to the caller).
+        discover it (the two are indistinguishable to the caller)."""
+        holding = self._stored(holding_id)
+        return holding if holding is not None and may_discover(viewer_admin, holding) else None
 
-        One statement whether the holding exists or not (collection and REL TO list joined),
+    def publish_target(self, holding_id: str) -> HoldingResource | NewHoldingResource:
+        """What PUBLISH on ``holding_id`` is decided on: the stored holding, else a new one owned
+        by the administration the id names. Not filtered by discovery: ``decide()`` answers a
+        non-owner alike for both, and the same statement runs either way."""
+        stored = self._stored(holding_id)
+        return stored if stored is not None else NewHoldingResource(holding_id_owner(holding_id))
+
+    def _stored(self, holding_id: str) -> HoldingResource | None:
+        """One statement whether the holding exists or not (collection and REL TO list joined),
         so that a hidden holding costs the database the same as a missing one: no extra query
-        for a client to time.
-        """
+        for a client to time."""
         query = (
             select(
                 CollectionRow.owner,
@@ -49,14 +58,13 @@ class CatalogHoldings:
         if not rows:
             return None
         owner, level, handling, discovery, _ = rows[0]
-        holding = HoldingResource(
+        return HoldingResource(
             owner=owner,
             level=Level(level),
             releasable_to=frozenset(r.admin for r in rows if r.admin is not None),
             handling=Handling(handling),
             discovery=Discovery(discovery),
         )
-        return holding if may_discover(viewer_admin, holding) else None
 
     def version(self, holding_id: str) -> int:
         with self._sessions() as session:

@@ -25,16 +25,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from access.audit import AuditLog
 from access.keys import SigningKey
 from access.levels import Level
-from access.policy import HoldingResource
-from catalog.errors import PublishError
+from access.policy import HoldingResource, holding_id_owner
+from catalog.errors import HoldingIdNotOwned, PublishError
 from catalog.ingest import AssetFile, Scan, read_holding
 from catalog.stac import HoldingOptions, build_holding, build_item
 from catalog.store import refresh_statistics, replace_holding
+from catalog.tables import CollectionRow
 from catalog.validation import (
     COLLECTION_EXTENSIONS,
     ITEM_EXTENSIONS,
@@ -163,6 +165,24 @@ def _security(options: HoldingOptions) -> HoldingResource:
     )
 
 
+def _check_holding_id(sessions: sessionmaker[Session], holding_id: str, admin: str) -> None:
+    """A new holding id names its owner (``NLD-...``), so no administration can take or probe
+    another's ids; a stored holding of ``admin`` keeps its id, whatever its form. Another's
+    stored id gets the same answer as a free one (the owner check in ``replace_holding`` stays,
+    for ids that named no owner before this rule)."""
+    if not HOLDING_ID.fullmatch(holding_id):
+        raise PublishError(f"holding id {holding_id!r} must be 1–128 of A-Z a-z 0-9 . _ -")
+    if holding_id_owner(holding_id) == admin:
+        return
+    with sessions() as session:
+        owner = session.scalar(select(CollectionRow.owner).where(CollectionRow.id == holding_id))
+    if owner != admin:
+        raise HoldingIdNotOwned(
+            f"a new holding id of {admin} must start with '{admin}-' "
+            f"(then 1–124 of A-Z a-z 0-9 . _ -, starting with a letter or digit)"
+        )
+
+
 def publish_holding(
     folder: Path,
     options: HoldingOptions,
@@ -177,8 +197,7 @@ def publish_holding(
     access: AccessRestrictions,
 ) -> PublishResult:
     """Publish ``folder``; ``signing_key()`` gives the owner's key that signs the manifest."""
-    if not HOLDING_ID.fullmatch(options.holding_id):
-        raise PublishError(f"holding id {options.holding_id!r} must be 1–128 of A-Z a-z 0-9 . _ -")
+    _check_holding_id(sessions, options.holding_id, options.admin)
     holding = read_holding(folder)  # IngestError is a PublishError
     r4 = options.level is Level.R4
     reusable = {} if r4 else _reusable(options.holding_id, options.admin, objects, manifests)

@@ -26,6 +26,7 @@ from transfer.objects import EncryptedObjects
 from transfer.s3store import S3BlobStore
 from transfer.service import TransferService
 from transfer.storage import StorageKey
+from transfer.throttle import GrantThrottle
 from transfer.uploads import UploadLimits, UploadStore
 
 __all__ = ["Node", "create_app", "open_blob_store", "open_node"]
@@ -86,6 +87,7 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         documents=holdings,
         audit=audit,
         clock=clock,
+        throttle=GrantThrottle(settings.grant_rate),
     )
     uploads = UploadStore(
         sessions, blobs, storage, audit, clock, settings.work_dir,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["make_engine", "migrate", "open_database"]
@@ -24,8 +25,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: SQLite's own files: the database and its rollback journal, write-ahead log and shared memory.
+_SQLITE_SUFFIXES = ("", "-journal", "-wal", "-shm")
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite database file 0600 before SQLite opens it (SQLite would create it 0644
+    under the usual umask, and gives its -wal/-shm/-journal files the database's mode), and
+    tighten existing ones."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in _SQLITE_SUFFIXES:
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.chmod(companion, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -39,6 +39,7 @@ STATUS: list[tuple[type[Exception], int]] = [
     (transfer_errors.InvalidRange, 400),
     (transfer_errors.InvalidObjectList, 400),
     (transfer_errors.RangeNotSatisfiable, 416),
+    (transfer_errors.TooManyRequests, 429),
     (transfer_errors.UploadNotFound, 404),
     (transfer_errors.InvalidUpload, 400),
     (transfer_errors.PartDigestMismatch, 400),
@@ -76,6 +77,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers = {"Content-Range": f"bytes */{size}"}
     if isinstance(exc, transfer_errors.OffsetMismatch):  # where the client must resume
         headers = {"Upload-Offset": str(exc.offset), "Cache-Control": "no-store"}
+    if isinstance(exc, transfer_errors.TooManyRequests):  # when the client may try again
+        headers = {"Retry-After": str(exc.retry_after), "Cache-Control": "no-store"}
     code = getattr(exc, "code", "error")
     if isinstance(exc, blob_errors.BlobNotFound):  # KeyError's str() quotes the key: say it plainly
         code, message = "not-found", "object not found in the blob store"

@@ -20,9 +20,12 @@ at the end; plaintext reaches its final path only then. Verified ciphertext is k
 Ctrl-C, kill -9) resumes with ``Range: bytes=<verified>-<last>``: verified bytes are never
 downloaded twice. Finished files are recognised by size and SHA-256 and skipped.
 
-A 401/403 (grant expired, revoked, not for this holding), 404 or 409 from the node stops the whole
-pull at once (other downloads stop at their next chunk, keeping what they verified); transport
-errors and 5xx are retried a few times per object, resuming each time.
+A 429 (the node's bound on requests per grant, ``transfer.throttle``) is waited out as its
+``Retry-After`` says and the request sent again, without counting as a failure, so a pull never
+fails on the bound, it only slows down. A 401/403 (grant expired, revoked, not for this
+holding), 404 or 409 from the node stops the whole pull at once (other downloads stop at their
+next chunk, keeping what they verified); transport errors and 5xx are retried a few times per
+object, resuming each time.
 
 Output (``--out DIR``)::
 
@@ -75,6 +78,8 @@ from transfer.verify import TransferVerificationError, VerifyingWriter, partial_
 __all__ = ["Progress", "PullError", "PullOptions", "PullResult", "pull", "read_grant"]
 
 RETRIES = 4
+RATE_LIMIT_WAITS = 50  # 429 answers waited out in a row for one request before giving up
+MAX_RETRY_AFTER_S = 300
 HEADER_BATCH = 60  # object headers per batch request (the most the node allows)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _EXTENSIONS = {
@@ -278,6 +283,37 @@ class _Plan:
     items: list[dict[str, Any]]
 
 
+def _retry_after(value: str | None) -> float:
+    """Seconds a 429's ``Retry-After`` asks for (delay-seconds; 1 s when absent or a date)."""
+    text = (value or "").strip()
+    return float(min(max(int(text), 1), MAX_RETRY_AFTER_S)) if text.isdigit() else 1.0
+
+
+class _WaitOutRateLimits(httpx.BaseTransport):
+    """Sends a request again after each 429, once its ``Retry-After`` has passed (at most
+    :data:`RATE_LIMIT_WAITS` times in a row; then the 429 goes to the caller). Requests to the
+    node carry no streamed body, so each can be sent again as it is."""
+
+    def __init__(
+        self, inner: httpx.BaseTransport, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._inner = inner
+        self._sleep = sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(RATE_LIMIT_WAITS):
+            response = self._inner.handle_request(request)
+            if response.status_code != 429:
+                return response
+            wait = _retry_after(response.headers.get("retry-after"))
+            response.close()
+            self._sleep(wait)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 class _Session:
     """The HTTP side: the node (with the grant) and presigned URLs (without it)."""
 
@@ -286,12 +322,12 @@ class _Session:
             raise PullError("bad-url", f"node URL must be http(s)://…, got {options.url!r}")
         limits = httpx.Limits(max_connections=options.workers + 2)
         timeout = httpx.Timeout(options.timeout_s, connect=10.0)
+        to_node = transport or httpx.HTTPTransport(limits=limits)
         self.node = httpx.Client(
             base_url=options.url.rstrip("/"),
             headers={"Authorization": f"Bearer {options.grant}"},
             timeout=timeout,
-            limits=limits,
-            transport=transport,
+            transport=_WaitOutRateLimits(to_node),
             follow_redirects=False,
         )
         self.plain = httpx.Client(timeout=timeout, limits=limits, transport=transport)

@@ -9,6 +9,8 @@ in it: ``clearance.db`` (SQLite), ``blobs/`` (local blob store) and ``keys/`` (0
 ``CLEARANCE_S3_REGION`` (default us-east-1), ``CLEARANCE_S3_ACCESS_KEY``,
 ``CLEARANCE_S3_SECRET_KEY`` and ``CLEARANCE_S3_PREFIX`` (a key prefix, default none).
 ``CLEARANCE_UPLOAD_MAX_BYTES`` caps the archive size of one resumable upload (default 64 GiB).
+``CLEARANCE_GRANT_RATE`` bounds the transfer requests of one grant (default ``3000/minute``; see
+``transfer.throttle``).
 ``work/`` in the data folder holds a completing upload while it is unpacked and published.
 """
 
@@ -18,6 +20,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from transfer.throttle import DEFAULT_GRANT_RATE, parse_rate
 
 __all__ = ["S3Settings", "Settings"]
 
@@ -60,6 +64,7 @@ class Settings:
     storage_passphrase: str | None = field(default=None, repr=False)
     s3: S3Settings | None = None
     upload_max_bytes: int = _DEFAULT_UPLOAD_MAX
+    grant_rate: str = DEFAULT_GRANT_RATE
 
     @property
     def blob_dir(self) -> Path:
@@ -87,12 +92,18 @@ class Settings:
             storage_passphrase=env.get("CLEARANCE_STORAGE_PASSPHRASE") or None,
             s3=S3Settings.from_env(env),
             upload_max_bytes=_positive(env, "CLEARANCE_UPLOAD_MAX_BYTES", _DEFAULT_UPLOAD_MAX),
+            grant_rate=_rate(env, "CLEARANCE_GRANT_RATE", DEFAULT_GRANT_RATE),
         )
 
     def prepare(self) -> None:
-        """Create the data folder (0700: it holds keys) and its sub-folders."""
+        """Create the data folder and its sub-folders 0700 (they hold keys, the database and
+        plaintext while an upload completes), tightening any that already exist: ``mkdir``'s
+        mode applies only to a folder it creates, and is further masked by the umask."""
         for path in (self.data_dir, self.blob_dir, self.keys_dir, self.work_dir):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path, 0o700)
+        for folder, _, _ in os.walk(self.keys_dir):  # small: a few folders of key files
+            os.chmod(folder, 0o700)
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -102,3 +113,12 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"{name} must be a positive whole number of bytes, got {text!r}")
     return int(text)
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    text = env.get(name, "").strip() or default
+    try:
+        parse_rate(text)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    return text

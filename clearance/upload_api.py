@@ -1,14 +1,19 @@
 """HTTP routes of resumable uploads: publish a holding from another machine.
 
-    POST   /uploads                   {"size", "sha256"} → 201, a session (Location, Upload-Offset)
+    POST   /uploads                   {"size", "sha256", "holding"} → 201, a session (Location,
+                                      Upload-Offset)
     GET    /uploads                   the caller's sessions
     GET    /uploads/{upload_id}       one session as JSON; Upload-Offset, -Length, -Expires
     PATCH  /uploads/{upload_id}       one part: Upload-Offset + Content-Digest (RFC 9530) → 204
     POST   /uploads/{upload_id}/complete   publish options → the publish result
     DELETE /uploads/{upload_id}       → 204
 
-Every route needs ``catalog:holding:publish``; a session is its creator's alone. There is no
-HEAD: an error answer to HEAD could not carry its JSON reason, so GET gives the offset.
+Every route needs ``catalog:holding:publish``; a session is its creator's alone. Creating a
+session and completing one decide PUBLISH on the holding the body names before any work (no
+session, no part, no unpacking when refused): ``decide()`` answers a non-owner ``not-owner``
+whether the id is stored, hidden or free, and a new id must name its owner (``NLD-...``), so
+no administration can squat or probe another's ids. There is no HEAD: an error answer to HEAD
+could not carry its JSON reason, so GET gives the offset.
 
 The part body is spooled (memory, then the node's work folder past 8 MiB) while it is counted
 against what the session can still take, then checked against its digest and stored by
@@ -25,8 +30,10 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from access.http import requires
-from access.policy import Action, Principal
+from access.http import requires, requires_on
+from access.policy import Action, Principal, Resource
+from catalog.holdings import CatalogHoldings
+from catalog.publish import HOLDING_ID
 from clearance.app import Node
 from clearance.upload_publish import PublishOptions, complete_upload
 from transfer.errors import InvalidUpload, UploadTooLarge
@@ -37,6 +44,32 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/uploads")
 Publisher = Annotated[Principal, Depends(requires(Action.PUBLISH))]
+
+
+async def _named_holding(request: Request) -> Resource:
+    """The holding the JSON body's ``holding`` names, as PUBLISH is decided on it."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    holding = body.get("holding") if isinstance(body, dict) else None
+    if not isinstance(holding, str) or not HOLDING_ID.fullmatch(holding):
+        raise InvalidUpload(
+            "holding is required: the id to publish under, '<your administration>-<name>' "
+            "(1–128 of A-Z a-z 0-9 . _ -)"
+        )
+    holdings = CatalogHoldings(request.app.state.sessions)
+    return await run_in_threadpool(holdings.publish_target, holding)
+
+
+def _id_rule(who: Principal) -> str:
+    return f" (holdings of {who.admin} are published under ids that start with '{who.admin}-')"
+
+
+#: Allowed PUBLISH on the holding the body names (see the module docstring).
+HoldingPublisher = Annotated[
+    Principal, Depends(requires_on(Action.PUBLISH, _named_holding, _id_rule))
+]
 JsonBody = Annotated[Any, Body()]
 _SPOOL = 8 << 20
 
@@ -76,9 +109,11 @@ def _headers(upload: Upload) -> dict[str, str]:
 
 
 @router.post("", status_code=201)
-def create_upload(request: Request, who: Publisher, body: JsonBody = None) -> JSONResponse:
-    if not isinstance(body, dict) or set(body) != {"size", "sha256"}:
-        raise InvalidUpload('body must be {"size": <archive bytes>, "sha256": "<hex>"}')
+def create_upload(request: Request, who: HoldingPublisher, body: JsonBody = None) -> JSONResponse:
+    if not isinstance(body, dict) or set(body) != {"size", "sha256", "holding"}:
+        raise InvalidUpload(
+            'body must be {"size": <archive bytes>, "sha256": "<hex>", "holding": "<id>"}'
+        )
     store = _store(request)
     upload = store.create(who, body["size"], body["sha256"])
     headers = {**_headers(upload), "Location": f"/uploads/{upload.id}"}
@@ -134,7 +169,7 @@ async def _spool(request: Request, room: int, store: UploadStore) -> tuple[Any, 
 
 @router.post("/{upload_id}/complete")
 def complete(
-    request: Request, upload_id: str, who: Publisher, body: JsonBody = None
+    request: Request, upload_id: str, who: HoldingPublisher, body: JsonBody = None
 ) -> dict[str, Any]:
     node: Node = request.app.state.node
     return complete_upload(node, who, upload_id, PublishOptions.from_json(body))

@@ -80,7 +80,7 @@ def upload_folder(
         with path.open("wb") as out:
             info = write_tar(request.folder, out)
         echo(f"archive: {info.members} members, {info.size:,} bytes, sha256 {info.sha256}")
-        session, resumed = _session(client, info)
+        session, resumed = _session(client, info, str(request.options["holding"]))
         upload_id = session["id"]
         part_size = min(request.part_size, int(session.get("max_part") or request.part_size))
         sender = _Sender(client, request, upload_id, info.size, part_size, echo)
@@ -93,13 +93,15 @@ def upload_folder(
     )
 
 
-def _session(client: NodeClient, info: ArchiveInfo) -> tuple[dict[str, Any], bool]:
-    """The caller's unfinished session for this very archive, or a new one."""
+def _session(client: NodeClient, info: ArchiveInfo, holding: str) -> tuple[dict[str, Any], bool]:
+    """The caller's unfinished session for this very archive, or a new one to publish as
+    ``holding`` (the node refuses before the first byte if the caller may not publish it)."""
     for upload in client.call("GET", "/uploads")["uploads"]:
         same = (upload["sha256"], upload["size"]) == (info.sha256, info.size)
         if same and upload["state"] in ("open", "completing"):
             return upload, True
-    created = client.call("POST", "/uploads", {"size": info.size, "sha256": info.sha256})
+    body = {"size": info.size, "sha256": info.sha256, "holding": holding}
+    created = client.call("POST", "/uploads", body)
     return created, False
 
 

@@ -9,6 +9,8 @@ run into.
      ├── InvalidObjectList     a malformed list of object ids in a batch request (400)
      ├── RangeNotSatisfiable   a range that starts past the end of the body (416); ``size`` is
      │                         the body size, for ``Content-Range: bytes */size``
+     ├── TooManyRequests       over the requests one grant may make (429); ``retry_after`` is
+     │                         the seconds to wait, for ``Retry-After``
      └── UploadError           resumable uploads (``transfer.uploads``)
           ├── UploadNotFound         no such upload session, expired, or another user's (404)
           ├── InvalidUpload          a malformed header or body field (400)
@@ -38,6 +40,7 @@ __all__ = [
     "PartDigestMismatch",
     "RangeNotSatisfiable",
     "StaleGrant",
+    "TooManyRequests",
     "TransferError",
     "UploadBusy",
     "UploadError",
@@ -126,3 +129,11 @@ class ArchiveError(UploadError):
     def __init__(self, message: str, *, member: str = "") -> None:
         super().__init__(message)
         self.member = member
+
+
+class TooManyRequests(TransferError):
+    code = "too-many-requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -36,7 +36,7 @@ manifest-malformed             not three strict base64url segments, header/paylo
 manifest-algorithm-not-allowed ``alg`` not on the allow-list (ES256) — checked before any key, so
                                ``none`` and HS256 keyed with a public key are refused outright
 manifest-unknown-key           ``kid`` names no trusted key
-manifest-bad-signature         the ECDSA P-256 signature does not verify
+manifest-bad-signature         the ECDSA P-256 signature does not verify, or its s is high
 manifest-wrong-owner           the signing key does not speak for the manifest's owner, or the
                                owner is not the administration the caller expects
 manifest-wrong-holding         not the holding (or holding version) the caller expects

@@ -23,7 +23,8 @@ HTTP byte range or as a presigned ranged URL when the blob store makes them, or 
 Crypt4GH file. Every answer is audited in its own transaction (``transfer.manifest``,
 ``transfer.header``, ``transfer.headers`` with the object ids, ``transfer.body``,
 ``transfer.file``, with the grant's jti); a refused genuine grant (revoked, out of scope, expired
-or not yet valid) is audited as ``transfer.denied``.
+or not yet valid) is audited as ``transfer.denied``. Every request of a genuine grant counts
+against its bound (``transfer.throttle``): past it, 429 and nothing is audited.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from transfer.manifest import ManifestObject
 from transfer.manifests import ManifestStore, StoredManifest
 from transfer.objects import EncryptedObjects, body_key
 from transfer.ranges import content_range, parse_range
+from transfer.throttle import GrantThrottle
 
 __all__ = [
     "MAX_HEADERS",
@@ -152,6 +154,7 @@ class WholeFile:
 class _Subject:
     items: frozenset[str]
     admin: str
+    items_sha256: str
 
 
 class TransferService:
@@ -167,6 +170,7 @@ class TransferService:
         audit: AuditLog,
         clock: Clock,
         presign_expires_s: int = PRESIGN_EXPIRES_S,
+        throttle: GrantThrottle | None = None,
     ) -> None:
         self._sessions = sessions
         self._objects = objects
@@ -177,8 +181,9 @@ class TransferService:
         self._audit = audit
         self._clock = clock
         self._presign_expires_s = presign_expires_s
+        self._throttle = throttle or GrantThrottle()
         self._headers: _Lru[str, bytes] = _Lru(4096)
-        self._subjects: _Lru[str, _Subject] = _Lru(1024)
+        self._subjects: _Lru[tuple[str, str], _Subject] = _Lru(1024)
 
     # -- the grant -------------------------------------------------------------------------------
 
@@ -186,10 +191,12 @@ class TransferService:
         """The verified grant ``token`` if it allows downloading ``holding`` now.
 
         ``GrantError`` (401) or ``GrantDenied`` (403); denials of a genuine grant are audited.
+        Every request of a genuine grant, allowed or denied, counts against its bound
+        (``transfer.throttle``): past it, ``TooManyRequests`` (429) and nothing is audited.
         """
         audience = _claimed_transfer_audience(token)
         try:
-            return verify_grant(
+            grant = verify_grant(
                 token,
                 keys=self._directory.trusted_keys(),
                 audience=audience,
@@ -205,6 +212,8 @@ class TransferService:
             if error.code in _AFTER_SIGNATURE:
                 self._audit_denial(token, audience, holding, error)
             raise
+        self._throttle.charge(grant.jti)
+        return grant
 
     def _audit_denial(
         self, token: str, audience: str, holding: str, denied: GrantDenied | GrantError
@@ -212,6 +221,8 @@ class TransferService:
         # Only called once the signature, issuer and audience held: the claims are the issuer's,
         # so they may name the actor in the log. Forgeries are not logged as anyone's.
         claims = UNSAFE_decode_without_verification(token)["claims"]
+        jti = str(claims.get("jti", ""))[:64]
+        self._throttle.charge(jti)  # a revoked grant may not flood the log with denials either
         owner = audience_owner(audience) or ""
         subject = str(claims.get("sub", "?"))[:128] or "?"
         self._log(
@@ -221,7 +232,7 @@ class TransferService:
             f"holding:{holding[:128]}",
             decision="deny",
             reason=denied.code,
-            jti=str(claims.get("jti", ""))[:64],
+            jti=jti,
         )
 
     def granted(self, grant: Grant) -> Granted:
@@ -246,16 +257,28 @@ class TransferService:
         return Granted(grant, stored, items, objects, {o.id: o for o in objects})
 
     def _subject(self, grant: Grant) -> _Subject:
-        found = self._subjects.get(grant.jti)
-        if found is not None:
-            return found
-        items = self._workflow.granted_items(grant.jti)
-        if items is None or not items or item_set_hash(items) != grant.items_sha256:
+        """The approved item set of ``grant.jti``, checked against this grant's claim.
+
+        Only what the database says is cached (the approved items and their hash); the grant's
+        own ``items_sha256`` is compared on every request, so a second token under a cached jti
+        never inherits the first one's check.
+        """
+        key = (grant.jti, grant.subject)  # the admin below is the subject's
+        subject = self._subjects.get(key)
+        if subject is None:
+            items = self._workflow.granted_items(grant.jti)
+            if not items:
+                raise GrantDenied(
+                    "the grant's item set does not match the approved request", code="grant-items"
+                )
+            admin = self._subject_admin(grant.subject, grant.issuer_admin)
+            subject = _Subject(frozenset(items), admin, item_set_hash(items))
+            self._subjects.put(key, subject)
+        if subject.items_sha256 != grant.items_sha256:
             raise GrantDenied(
                 "the grant's item set does not match the approved request", code="grant-items"
             )
-        subject = _Subject(frozenset(items), self._subject_admin(grant.subject, grant.issuer_admin))
-        return self._subjects.put(grant.jti, subject)
+        return subject
 
     def _subject_admin(self, subject: str, fallback: str) -> str:
         try:

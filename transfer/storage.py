@@ -87,6 +87,11 @@ class StorageKey:
             fcntl.flock(fd, fcntl.LOCK_EX)  # another process may be creating it right now
             secret = self._dir / _PRIVATE_KEY_FILE
             if secret.exists():
+                mode = secret.stat().st_mode & 0o777
+                if mode & 0o077:  # as for signing keys: refuse, never silently tighten
+                    raise PermissionError(
+                        f"key file {secret} is readable by others (mode {mode:o}); expected 0600"
+                    )
                 try:
                     return load_private_key(secret, self._passphrase)
                 except KeyFileError as exc:

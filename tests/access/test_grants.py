@@ -44,6 +44,7 @@ from access.grants import (
 )
 from access.keys import SigningKey, generate_signing_key
 from access.tokens import TrustedKey, issue_token
+from tests.helpers.es256 import low_s
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 T = int(NOW.timestamp())
@@ -147,7 +148,7 @@ def pyjwt_sign(payload: Any, key: SigningKey = NLD_KEY, **header: Any) -> str:
     """A correctly ES256-signed token over arbitrary claims/bytes, PyJWT as independent signer."""
     headers = {"kid": key.kid, "typ": GRANT_TYP_HEADER, **header}
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return jwt.PyJWS().encode(raw, key.private_key, algorithm="ES256", headers=headers)
+    return low_s(jwt.PyJWS().encode(raw, key.private_key, algorithm="ES256", headers=headers))
 
 
 def raw_es256(header: dict[str, Any], payload_segment: str, key: SigningKey = NLD_KEY) -> str:
@@ -155,7 +156,7 @@ def raw_es256(header: dict[str, Any], payload_segment: str, key: SigningKey = NL
     signing_input = f"{b64json(header)}.{payload_segment}"
     der = key.private_key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
     r, s = decode_dss_signature(der)
-    return f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    return low_s(f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}")
 
 
 def verify(

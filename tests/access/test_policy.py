@@ -22,10 +22,12 @@ from access.policy import (
     Decision,
     GrantResource,
     HoldingResource,
+    NewHoldingResource,
     NodeResource,
     Principal,
     Reason,
     decide,
+    holding_id_owner,
     may_discover,
     may_see_items,
 )
@@ -136,8 +138,9 @@ def expected_on_holding(
     guards: list[tuple[bool, str]] = [
         (_role_allows(roles, action), "role-lacks-action"),
         (_resource_kind(action) == "holding", "action-not-applicable"),
-        (_discoverable(admin, owner, rel_to, discovery), "not-discoverable"),
+        # publishing: ownership alone, before discovery (no probing of ids by publishing)
         (act != "catalog:holding:publish" or admin == owner, "not-owner"),
+        (_discoverable(admin, owner, rel_to, discovery), "not-discoverable"),
         (
             act != "catalog:holding:read-items"
             or _items_released(admin, clearance, owner, level, rel_to),
@@ -275,8 +278,37 @@ def test_undiscoverable_holding_gives_one_answer_whatever_its_other_attributes()
             NOW,
         )
         for lvl, h, a in itertools.product(Level, Handling, HOLDING_ACTIONS)
+        if a is not Action.PUBLISH  # decided on ownership alone: see the next test
     }
     assert reasons == {Decision(False, Reason.NOT_DISCOVERABLE)}
+
+
+def test_publish_by_a_non_owner_is_one_answer_for_stored_hidden_and_free_ids() -> None:
+    """Issue 8: an id another administration holds, hidden or not, answers like a free one."""
+    steward = Principal("u", NOT_IN_REL_TO, frozenset({Role.STEWARD}), Level.R3)
+    stored = [
+        HoldingResource(OWNER, lvl, rel_to, h, d)
+        for lvl, rel_to, h, d in itertools.product(Level, REL_TOS, Handling, Discovery)
+    ]
+    free = [NewHoldingResource(OWNER), NewHoldingResource("")]
+    answers = {decide(steward, r, Action.PUBLISH, NOW) for r in [*stored, *free]}
+    assert answers == {Decision(False, Reason.NOT_OWNER)}
+    owner = Principal("u", OWNER, frozenset({Role.STEWARD}), Level.R0)
+    assert decide(owner, NewHoldingResource(OWNER), Action.PUBLISH, NOW).allowed
+    for action in set(Action) - {Action.PUBLISH}:
+        got = decide(owner, NewHoldingResource(OWNER), action, NOW)
+        assert not got.allowed and got.reason in (
+            Reason.ACTION_NOT_APPLICABLE,
+            Reason.ROLE_LACKS_ACTION,
+        )
+
+
+def test_a_holding_id_names_its_owner() -> None:
+    assert holding_id_owner("NLD-cargo-2025") == "NLD"
+    assert holding_id_owner("GBR-p") == "GBR"
+    for nobody in ("H1", "nld-cargo", "NL-x", "NLDX-x", "NLD-", "NLD--x", "NLD-" + "x" * 125):
+        assert holding_id_owner(nobody) == "", nobody
+    assert holding_id_owner("NLD-" + "x" * 124) == "NLD"  # 128 characters in all
 
 
 def _p(admin: str, *roles: Role, clearance: Level = Level.R3) -> Principal:

@@ -32,6 +32,7 @@ from access.tokens import (
     issuer_for,
     verify_token,
 )
+from tests.helpers.es256 import low_s
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 T = int(NOW.timestamp())
@@ -78,11 +79,13 @@ _DROP = object()
 def sign(payload: Any, key: SigningKey = NLD_KEY, **header: Any) -> str:
     """A correctly ES256-signed token over arbitrary claims (PyJWT as an independent signer)."""
     if isinstance(payload, bytes):
-        return jwt.PyJWS().encode(
-            payload, key.private_key, algorithm="ES256", headers={"kid": key.kid, **header}
+        return low_s(
+            jwt.PyJWS().encode(
+                payload, key.private_key, algorithm="ES256", headers={"kid": key.kid, **header}
+            )
         )
-    return jwt.encode(
-        payload, key.private_key, algorithm="ES256", headers={"kid": key.kid, **header}
+    return low_s(
+        jwt.encode(payload, key.private_key, algorithm="ES256", headers={"kid": key.kid, **header})
     )
 
 

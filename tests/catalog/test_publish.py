@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from access.levels import Level, Role
-from catalog.errors import Conflict, PublishError
+from catalog.errors import Conflict, HoldingIdNotOwned, PublishError
 from catalog.publish import PublishResult
 from catalog.synth import generate_holding
 from catalog.tables import CollectionRow, ItemRow
@@ -29,7 +29,7 @@ def _setup(node: Node) -> None:
 
 
 def _publish(
-    node: Node, folder: Path, holding: str = "H1", admin: str = "NLD", level: str = "R2"
+    node: Node, folder: Path, holding: str = "NLD-H1", admin: str = "NLD", level: str = "R2"
 ) -> PublishResult:
     return publish_folder(
         node, folder, admin=admin, holding_id=holding, title="Test holding", description="",
@@ -57,8 +57,8 @@ def test_every_published_document_validates_offline(node: Node, tmp_path: Path) 
     cargo, parcel = tmp_path / "cargo", tmp_path / "parcel"
     generate_holding(cargo, kind="cargo", count=3, seed=1, admin="NLD")
     generate_holding(parcel, kind="parcel", count=4, seed=2, admin="NLD")
-    _publish(node, cargo, "C1")
-    _publish(node, parcel, "P1")
+    _publish(node, cargo, "NLD-C1")
+    _publish(node, parcel, "NLD-P1")
     with node.sessions() as session:
         collections = list(session.scalars(select(CollectionRow.document)))
         items = list(session.scalars(select(ItemRow.document)))
@@ -76,7 +76,7 @@ def test_assets_are_encrypted_at_rest_header_and_body_apart(node: Node, holding:
     result = _publish(node, holding)
     with node.sessions() as session:
         items = list(session.scalars(select(ItemRow.document)))
-    stored = node.manifests.get("H1", 1)
+    stored = node.manifests.get("NLD-H1", 1)
     assert stored is not None and stored.sha256 == result.manifest_sha256
     entries = {(o.item, o.asset): o for o in stored.manifest.objects}
     sk = node.storage.private_key()
@@ -85,7 +85,7 @@ def test_assets_are_encrypted_at_rest_header_and_body_apart(node: Node, holding:
         for name, asset in item["assets"].items():
             sha = asset["file:checksum"][4:]
             entry = entries[(item["id"], name)]
-            assert asset["href"] == f"/transfer/holdings/H1/objects/{entry.id}"
+            assert asset["href"] == f"/transfer/holdings/NLD-H1/objects/{entry.id}"
             assert entry.plaintext_sha256 == sha and entry.plaintext_size == asset["file:size"]
             header = node.blobs.open(header_key(entry.id)).read()
             body = node.blobs.open(body_key(entry.id)).read()
@@ -111,7 +111,7 @@ def test_republish_reuses_unchanged_objects_and_keeps_old_versions(
     second = _publish(node, holding)
     assert second.version == 2 and second.encrypted == 1
     assert first.encrypted == first.assets
-    old, new = node.manifests.get("H1", 1), node.manifests.get("H1", 2)
+    old, new = node.manifests.get("NLD-H1", 1), node.manifests.get("NLD-H1", 2)
     assert old is not None and new is not None
     changed = {o.id for o in new.manifest.objects} - {o.id for o in old.manifest.objects}
     assert len(changed) == 1
@@ -156,7 +156,7 @@ def test_republish_replaces_items_and_bumps_version(
     smaller = tmp_path / "smaller"
     generate_holding(smaller, kind="parcel", count=2, seed=8, admin="NLD")
     result = publish_folder(
-        node, smaller, admin="NLD", holding_id="H1", title="Test holding", description="",
+        node, smaller, admin="NLD", holding_id="NLD-H1", title="Test holding", description="",
         level="R2", marking="m", rel_to="GBR", handling="download", discovery="partners",
     )  # fmt: skip
     assert result.version == 2
@@ -164,12 +164,46 @@ def test_republish_replaces_items_and_bumps_version(
 
 
 def test_another_administrations_holding_id_is_refused(node: Node, holding: Path) -> None:
+    """Issue 8: ids name their owner, so another's id — stored or free — is one refusal."""
     _setup(node)
     _publish(node, holding)
-    with pytest.raises(Conflict):
-        _publish(node, holding, admin="GBR")
+    refusals = []
+    for taken_or_free in ("NLD-H1", "NLD-free"):
+        with pytest.raises(HoldingIdNotOwned) as caught:
+            _publish(node, holding, taken_or_free, admin="GBR")
+        refusals.append((caught.value.code, str(caught.value)))
+    assert (
+        refusals[0]
+        == refusals[1]
+        == (
+            "holding-id-not-owned",
+            "a new holding id of GBR must start with 'GBR-' "
+            "(then 1–124 of A-Z a-z 0-9 . _ -, starting with a letter or digit)",
+        )
+    )
+    with pytest.raises(HoldingIdNotOwned):  # a new id must name its owner
+        _publish(node, holding, "H2")
     with node.sessions() as session:
-        assert session.scalar(select(CollectionRow.owner)) == "NLD"
+        assert list(session.execute(select(CollectionRow.id, CollectionRow.owner))) == [
+            ("NLD-H1", "NLD")
+        ]
+
+
+def test_a_stored_holding_keeps_its_id_for_its_owner(
+    node: Node, holding: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Holdings stored before ids named their owner: the owner republishes them; for anyone
+    else they are one refusal like every other id (and the store's owner check still holds)."""
+    _setup(node)
+    with monkeypatch.context() as before_the_rule:
+        before_the_rule.setattr("catalog.publish.holding_id_owner", lambda _: "NLD")
+        _publish(node, holding, "legacy")
+        _publish(node, holding, "GBR-squat")
+    assert _publish(node, holding, "legacy").version == 2
+    with pytest.raises(HoldingIdNotOwned):
+        _publish(node, holding, "legacy", admin="GBR")
+    with pytest.raises(Conflict):  # squatted before the rule: its prefix's owner learns of it
+        _publish(node, holding, "GBR-squat", admin="GBR")
 
 
 def test_r4_keeps_only_a_reference_record(node: Node, holding: Path) -> None:
@@ -195,7 +229,7 @@ def test_bad_publish_options(
 ) -> None:
     _setup(node)
     options = dict(
-        admin="NLD", holding_id="H1", title="t", description="", level="R2", marking="m",
+        admin="NLD", holding_id="NLD-H1", title="t", description="", level="R2", marking="m",
         rel_to="GBR", handling="download", discovery="partners",
     )  # fmt: skip
     options[field] = value

@@ -81,7 +81,7 @@ def test_errors_are_one_clear_line_and_exit_2(run: object, tmp_path: Path) -> No
     _ok(run("synth", str(holding), "--kind", "parcel", "--count", "2", "--seed", "4"))
     (holding / "annotations.json").write_text("{not json")
     bad = run(
-        "publish", str(holding), "--admin", "NLD", "--holding", "x", "--title", "t",
+        "publish", str(holding), "--admin", "NLD", "--holding", "NLD-x", "--title", "t",
         "--level", "R1", "--marking", "m", "--rel-to", "ALL", "--handling", "download",
         "--discovery", "partners",
     )  # fmt: skip

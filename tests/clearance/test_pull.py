@@ -53,6 +53,7 @@ from transfer.crypt4gh import (
 from transfer.crypt4gh.envelope import parse_packets, serialize_packets
 from transfer.manifest import ManifestObject
 from transfer.objects import body_key
+from transfer.throttle import GrantThrottle
 
 from ..helpers.server import serve
 from ..transfer.world import PASSPHRASE, World, build_world, transfer_node
@@ -332,6 +333,26 @@ def test_a_second_run_fetches_nothing_for_a_body_kept_complete(
     assert (result.skipped, result.body_bytes_fetched) == (len(objects) - len(short), 0)
     _assert_identical(world, out, "NLD-X", objects)
     assert not [name for name in _files(out) if "partial" in name]
+
+
+def test_a_pull_waits_out_the_grant_bound_and_never_fails_on_it(
+    local: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8: the node bounds the requests of one grant (429 + Retry-After); the pull waits as
+    told and sends again, without spending its retries, and ends byte-identical."""
+    monkeypatch.setattr(local.world.node.transfer, "_throttle", GrantThrottle("4 per 2 seconds"))
+    world, token = local.world, local.world.request_grant("NLD-X")  # a grant of its own
+    objects = _covered(world, token, "NLD-X")  # counts as one request
+    out = tmp_path / "out"
+    recorder = Recorder()
+    result = pull(_options(local, token, out, workers=3), transport=recorder)
+    statuses = Counter(status for _, status in recorder.seen)
+    assert statuses[429] >= len(objects) // 4  # the bound was met, again and again
+    assert result.skipped == 0 and len(objects) > pull_module.RETRIES
+    _assert_identical(world, out, "NLD-X", objects)
+    _assert_catalog(out, "NLD-X", objects)
+    for _, status in recorder.seen:
+        assert status in (200, 206, 302, 429)
 
 
 # --- 2. --keep-encrypted and `clearance decrypt` -------------------------------------------------

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from clearance.database import open_database
 from clearance.settings import Settings
 
 
@@ -32,3 +33,62 @@ def test_postgres_url_and_node_id(tmp_path: Path) -> None:
 def test_other_database_urls_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="CLEARANCE_DATABASE_URL"):
         Settings.from_env({"CLEARANCE_DATA": str(tmp_path), "CLEARANCE_DATABASE_URL": "mysql://x"})
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_prepare_creates_private_folders_and_tightens_existing_ones(tmp_path: Path) -> None:
+    fresh = Settings.from_env({"CLEARANCE_DATA": str(tmp_path / "new")})
+    old = Settings.from_env({"CLEARANCE_DATA": str(tmp_path / "old")})
+    for path in (old.data_dir, old.blob_dir, old.keys_dir / "_node" / "audit", old.work_dir):
+        path.mkdir(parents=True)
+        path.chmod(0o755)  # e.g. made by hand or by an older version
+    for settings in (fresh, old):
+        settings.prepare()
+        folders = [settings.data_dir, settings.blob_dir, settings.keys_dir, settings.work_dir]
+        for path in folders:
+            assert _mode(path) == 0o700, path
+    assert _mode(old.keys_dir / "_node" / "audit") == 0o700
+    assert _mode(old.keys_dir / "_node") == 0o700
+
+
+def test_the_sqlite_database_and_its_companions_are_0600(tmp_path: Path) -> None:
+    settings = Settings.from_env({"CLEARANCE_DATA": str(tmp_path / "d")})
+    settings.prepare()
+    engine, _ = open_database(settings.database_url)  # creates, migrates: WAL and SHM exist
+    try:
+        database = settings.data_dir / "clearance.db"
+        files = [p for p in settings.data_dir.iterdir() if p.name.startswith("clearance.db")]
+        assert database in files and len(files) >= 2, files  # -wal and -shm while open
+        for path in files:
+            assert _mode(path) == 0o600, path
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_wider_database_file_is_tightened(tmp_path: Path) -> None:
+    settings = Settings.from_env({"CLEARANCE_DATA": str(tmp_path / "d")})
+    settings.prepare()
+    engine, _ = open_database(settings.database_url)
+    engine.dispose()
+    database = settings.data_dir / "clearance.db"
+    for path in settings.data_dir.iterdir():
+        path.chmod(0o644)
+    engine, _ = open_database(settings.database_url)
+    try:
+        assert _mode(database) == 0o600
+    finally:
+        engine.dispose()
+
+
+def test_the_grant_rate_is_checked(tmp_path: Path) -> None:
+    env = {"CLEARANCE_DATA": str(tmp_path)}
+    assert Settings.from_env(env).grant_rate == "3000/minute"
+    assert Settings.from_env({**env, "CLEARANCE_GRANT_RATE": "50 per 1 second"}).grant_rate == (
+        "50 per 1 second"
+    )
+    for bad in ("fast", "0/minute", "-1/second"):
+        with pytest.raises(ValueError, match="CLEARANCE_GRANT_RATE"):
+            Settings.from_env({**env, "CLEARANCE_GRANT_RATE": bad})

@@ -21,6 +21,7 @@ from access.levels import Level, Role
 from access.tables import AuditEntryRow
 from catalog.tables import CollectionRow
 from clearance.app import Node, create_app
+from clearance.publishing import publish_folder
 from tests.catalog.ingest.builders import build_holding, edit_json
 from transfer.archive import write_tar
 from transfer.upload_headers import content_digest
@@ -28,7 +29,7 @@ from transfer.upload_headers import content_digest
 PART = 4_000
 NOT_FOUND = "no upload session 'ID' (or it expired)"
 OPTIONS = {
-    "holding": "H1", "title": "Uploaded scans", "level": "R2", "marking": "Dep. Vertrouwelijk",
+    "holding": "NLD-H1", "title": "Uploaded scans", "level": "R2", "marking": "Dep. Vertrouwelijk",
     "rel_to": "GBR", "handling": "download", "discovery": "partners",
 }  # fmt: skip
 
@@ -64,7 +65,8 @@ def _archive(folder: Path) -> bytes:
 
 
 def _create(w: World, data: bytes, sha: str | None = None, user: str = "olaf") -> dict[str, Any]:
-    body = {"size": len(data), "sha256": sha or hashlib.sha256(data).hexdigest()}
+    body = {"size": len(data), "sha256": sha or hashlib.sha256(data).hexdigest(),
+            "holding": OPTIONS["holding"]}  # fmt: skip
     response = w.client.post("/uploads", json=body, headers=w.headers(user))
     assert response.status_code == 201, response.text
     assert response.headers["Location"] == f"/uploads/{response.json()['id']}"
@@ -126,8 +128,8 @@ def test_publish_from_an_upload(world: World) -> None:
     response = _complete(world, upload["id"])
     assert response.status_code == 200, response.text
     result = response.json()
-    assert (result["holding_id"], result["version"], result["items"]) == ("H1", 1, 2)
-    collection = world.client.get("/collections/H1", headers=world.headers("gina")).json()
+    assert (result["holding_id"], result["version"], result["items"]) == ("NLD-H1", 1, 2)
+    collection = world.client.get("/collections/NLD-H1", headers=world.headers("gina")).json()
     assert collection["sec:national_marking"] == "Dep. Vertrouwelijk"
     assert collection["sec:releasable_to"] == ["GBR"]
     again = _complete(world, upload["id"])  # the answer was lost: the same result again
@@ -177,7 +179,9 @@ def test_bad_part_digest_is_rejected_and_nothing_appended(world: World) -> None:
 def test_limits_are_413(world: World) -> None:
     world.node.uploads.limits = type(world.node.uploads.limits)(max_size=50_000, max_part=10_000)
     response = world.client.post(
-        "/uploads", json={"size": 50_001, "sha256": "0" * 64}, headers=world.headers("olaf")
+        "/uploads",
+        json={"size": 50_001, "sha256": "0" * 64, "holding": "NLD-H1"},
+        headers=world.headers("olaf"),
     )
     assert response.status_code == 413
     upload = _create(world, b"x" * 30_000)
@@ -286,7 +290,7 @@ def test_another_administrations_operator_gets_404(world: World) -> None:
         calls = [
             world.client.get(f"/uploads/{path_id}", headers=world.headers("gina")),
             _patch(world, path_id, 0, data[:PART], user="gina"),
-            _complete(world, path_id, user="gina"),
+            _complete(world, path_id, user="gina", holding="GBR-H1"),
             world.client.delete(f"/uploads/{path_id}", headers=world.headers("gina")),
         ]
         for response in calls:
@@ -299,7 +303,9 @@ def test_another_administrations_operator_gets_404(world: World) -> None:
 
 def test_a_researcher_gets_403(world: World) -> None:
     response = world.client.post(
-        "/uploads", json={"size": 10, "sha256": "0" * 64}, headers=world.headers("rita")
+        "/uploads",
+        json={"size": 10, "sha256": "0" * 64, "holding": "NLD-H1"},
+        headers=world.headers("rita"),
     )
     assert response.status_code == 403
     assert response.json()["code"] == "role-lacks-action"
@@ -326,3 +332,88 @@ def test_an_internal_failure_reveals_nothing_and_keeps_the_upload(
     assert _actions(world) == ["upload.create", "upload.fail"]
     monkeypatch.undo()
     assert _complete(world, upload["id"]).status_code == 200  # retried once fixed
+
+
+# --- issue 8: publishing is decided on the holding, before any work; ids name their owner ---
+
+
+def _publish_hidden(w: World) -> None:
+    """USA-hidden: USA's, discoverable by AUS alone (GBR and NLD must never learn of it)."""
+    w.node.directory.add_administration("USA", "CBP")
+    w.node.directory.add_administration("AUS", "ABF")
+    publish_folder(
+        w.node, w.source, admin="USA", holding_id="USA-hidden", title="hidden", description="",
+        level="R2", marking="LES", rel_to="AUS", handling="download", discovery="releasable",
+    )  # fmt: skip
+
+
+def _answers(w: World, user: str, upload_id: str, holding: str) -> list[tuple[int, Any]]:
+    created = w.client.post(
+        "/uploads",
+        json={"size": 10, "sha256": "0" * 64, "holding": holding},
+        headers=w.headers(user),
+    )
+    completed = _complete(w, upload_id, user=user, holding=holding)
+    return [(r.status_code, r.json()) for r in (created, completed)]
+
+
+def test_an_undiscoverable_id_is_answered_like_a_free_one(world: World) -> None:
+    _publish_hidden(world)
+    data = _archive(world.source)
+    gina = world.client.post(
+        "/uploads",
+        json={"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "holding": "GBR-H1"},
+        headers=world.headers("gina"),
+    ).json()
+    _send_all_as(world, gina["id"], data, "gina")
+    hidden = _answers(world, "gina", gina["id"], "USA-hidden")
+    for free in ("USA-free", "NLD-free", "H2", "usa-hidden"):
+        assert _answers(world, "gina", gina["id"], free) == hidden, free
+    assert {status for status, _ in hidden} == {403}
+    assert hidden[0][1]["code"] == "not-owner" and "'GBR-'" in hidden[0][1]["description"]
+    assert "USA-hidden" not in json.dumps(hidden)
+    # refused before any work: no new session, the session untouched, nothing published
+    listed = world.client.get("/uploads", headers=world.headers("gina")).json()["uploads"]
+    assert [u["id"] for u in listed] == [gina["id"]] and listed[0]["state"] == "open"
+    assert listed[0]["last_error"] is None and listed[0]["result"] is None
+    assert _actions(world).count("upload.create") == 1
+    assert "upload.fail" not in _actions(world)
+    with world.node.sessions() as session:
+        ids = set(session.scalars(select(CollectionRow.id)))
+        owner = session.scalar(select(CollectionRow.owner).where(CollectionRow.id == "USA-hidden"))
+    assert ids == {"USA-hidden"} and owner == "USA"
+
+
+def test_another_administrations_prefix_is_refused_before_any_upload_work(world: World) -> None:
+    response = world.client.post(
+        "/uploads", json={"size": 10, "sha256": "0" * 64, "holding": "GBR-x"},
+        headers=world.headers("olaf"),
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "not-owner",
+        "description": "not allowed: not-owner (holdings of NLD are published under ids that "
+        "start with 'NLD-')",
+    }
+    assert world.client.get("/uploads", headers=world.headers("olaf")).json() == {"uploads": []}
+    assert _actions(world) == []
+    missing = world.client.post(
+        "/uploads", json={"size": 10, "sha256": "0" * 64}, headers=world.headers("olaf")
+    )
+    assert missing.status_code == 400 and "holding" in missing.json()["description"]
+
+
+def test_the_owner_republishes_under_its_own_id(world: World) -> None:
+    data = _archive(world.source)
+    for version in (1, 2):
+        upload = _create(world, data)
+        _send_all(world, upload["id"], data)
+        response = _complete(world, upload["id"])
+        assert response.status_code == 200, response.text
+        assert response.json()["version"] == version
+
+
+def _send_all_as(w: World, upload_id: str, data: bytes, user: str) -> None:
+    for start in range(0, len(data), PART):
+        response = _patch(w, upload_id, start, data[start : start + PART], user=user)
+        assert response.status_code == 204, response.text

@@ -26,6 +26,7 @@ from transfer.crypt4gh import parse_header
 from transfer.crypt4gh.envelope import parse_packets
 from transfer.manifest import ManifestObject
 from transfer.objects import body_key
+from transfer.throttle import GrantThrottle
 
 from .world import World, build_world, transfer_node
 
@@ -352,3 +353,52 @@ def test_a_body_missing_from_the_store_is_404_and_a_republish_409(any_store: Ser
     fresh = world.request_grant("NLD-Y")
     answer = client.get("/transfer/holdings/NLD-Y/manifest", headers=_auth(fresh)).json()
     assert entry.id not in answer["objects"] and answer["version"] == 2
+
+
+# --- issue 8: what one grant holder can make the node write is bounded ------------------------
+
+
+def _entries(world: World, jti: str) -> list[str]:
+    with world.node.sessions() as session:
+        rows = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)).all()
+        return [r.action for r in rows if r.details.get("jti") == jti]
+
+
+def test_one_grant_is_bounded_with_429_and_retry_after(
+    any_store: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, client = any_store.world, any_store.client
+    monkeypatch.setattr(world.node.transfer, "_throttle", GrantThrottle("5/minute"))
+    token, other = world.request_grant("NLD-X"), world.request_grant("NLD-X")
+    jti = str(UNSAFE_decode_without_verification(token)["claims"]["jti"])
+    entry = _objects(world)[0]
+    url = f"/transfer/holdings/NLD-X/objects/{entry.id}/body"
+    one_byte = {**_auth(token), "Range": "bytes=0-0"}
+    answers = [client.get(url, headers=one_byte, follow_redirects=False) for _ in range(12)]
+    assert [a.status_code in (206, 302) for a in answers] == [True] * 5 + [False] * 7
+    for refused in answers[5:]:
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "too-many-requests"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert _entries(world, jti) == ["transfer.body"] * 5  # refusals write nothing
+    for path in ("manifest", f"objects/{entry.id}/header"):  # every route counts
+        assert (
+            client.get(f"/transfer/holdings/NLD-X/{path}", headers=_auth(token)).status_code == 429
+        )
+    assert client.get(url, headers={**_auth(other), "Range": "bytes=0-0"},
+                      follow_redirects=False).status_code in (206, 302)  # fmt: skip
+
+
+def test_a_revoked_grant_cannot_flood_the_log_with_denials(
+    local_store: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, client = local_store.world, local_store.client
+    monkeypatch.setattr(world.node.transfer, "_throttle", GrantThrottle("3/minute"))
+    token = world.request_grant("NLD-X")
+    jti = str(UNSAFE_decode_without_verification(token)["claims"]["jti"])
+    world.node.workflow.revoke(world.stewards["NLD"], jti, "project ended")
+    answers = [
+        client.get("/transfer/holdings/NLD-X/manifest", headers=_auth(token)) for _ in range(8)
+    ]
+    assert [a.status_code for a in answers] == [403] * 3 + [429] * 5
+    assert _entries(world, jti).count("transfer.denied") == 3

@@ -23,8 +23,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from access.es256 import P256_ORDER
 from access.keys import SigningKey, generate_signing_key
 from access.tokens import TrustedKey
+from tests.helpers.es256 import mirrored, s_of
 from transfer import crypt4gh as c4
 from transfer.manifest import (
     MANIFEST_CODES,
@@ -97,6 +99,7 @@ def b64url(data: bytes) -> str:
 def es256(key: SigningKey, signing_input: str) -> str:
     der = key.private_key.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256()))
     r, s = decode_dss_signature(der)
+    s = min(s, P256_ORDER - s)  # the low-s spelling, the only one verifiers accept
     return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
@@ -462,3 +465,10 @@ def test_round_trip_any_manifest(objects: list[ManifestObject], version: int) ->
     jws = sign_manifest(manifest, NLD_KEY)
     assert verify(jws, expected_sha256=manifest.sha256()) == manifest
     assert Manifest.from_json(json.loads(manifest.canonical_bytes())) == manifest
+
+
+def test_a_manifest_with_mirrored_s_is_refused_and_signing_is_low_s() -> None:
+    for _ in range(64):  # an unnormalised signer gives a high s half the time
+        jws = sign_manifest(make_manifest(), NLD_KEY)
+        assert s_of(jws) <= P256_ORDER // 2
+        assert code_of(mirrored(jws)) == "manifest-bad-signature"

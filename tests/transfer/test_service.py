@@ -320,3 +320,22 @@ def test_a_full_batch_of_the_longest_ids_fits_one_audit_entry() -> None:
             resource="r", decision="allow", reason="",
             details={"objects": longest * 2},
         )  # fmt: skip
+
+
+def test_the_item_set_is_checked_on_every_request_even_for_a_cached_grant(world: World) -> None:
+    scans = sorted(p.name for p in (world.sources / "NLD-X" / "scans").iterdir())
+    token = world.request_grant("NLD-X", item_filter=f"id = '{scans[0]}'")
+    grant = _service(world).authorize(token, "NLD-X")
+    _service(world).manifest(grant)  # the jti's approved item set is now cached
+    key = world.node.directory.signing_key("NLD")
+    wider = dataclasses.replace(grant, items_sha256=item_set_hash(scans))  # same jti, more items
+    forged = _service(world).authorize(sign_grant(wider, key), "NLD-X")
+    for ask in (
+        lambda: _service(world).manifest(forged),
+        lambda: _service(world).granted(forged),
+        lambda: _service(world).body(forged, "anything", None),
+    ):
+        with pytest.raises(GrantDenied) as caught:
+            ask()
+        assert caught.value.code == "grant-items"
+    assert _service(world).granted(grant).items == {scans[0]}  # the genuine one still works
