@@ -4,6 +4,7 @@
      ├── NotFound          no such holding or item — or one the caller may not discover:
      │                     the two are deliberately indistinguishable
      ├── InvalidQuery      a search parameter, CQL2 filter, sort or field the client sent is wrong
+     │    └── FilterNotParsed  the isolated CQL2 parser crashed or overran its time on the filter
      ├── PublishError      a holding could not be published (ingest or validation), nothing visible
      └── Conflict          the holding id belongs to another administration
 
@@ -12,7 +13,14 @@ Messages are safe to show to the caller.
 
 from __future__ import annotations
 
-__all__ = ["CatalogError", "Conflict", "InvalidQuery", "NotFound", "PublishError"]
+__all__ = [
+    "CatalogError",
+    "Conflict",
+    "FilterNotParsed",
+    "InvalidQuery",
+    "NotFound",
+    "PublishError",
+]
 
 
 class CatalogError(Exception):
@@ -25,6 +33,10 @@ class NotFound(CatalogError):
 
 class InvalidQuery(CatalogError):
     code = "invalid-query"
+
+
+class FilterNotParsed(InvalidQuery):
+    code = "filter-unparseable"
 
 
 class PublishError(CatalogError):
