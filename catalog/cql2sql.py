@@ -239,8 +239,10 @@ _TEXT_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]
 def _prescan_text(text: str) -> None:
     """Reject what would make the parser recurse too deep, and zone-less timestamps.
 
-    The cql2 parser recurses on nesting without a limit (and crashes the process past a few
-    thousand levels), and silently reads a timestamp without a time zone as UTC.
+    The cql2 parser recurses without a limit on nesting and on chains of binary operators
+    (``1 = 1 = …``, ``LIKE``, ``+``, ``AND``): past a few thousand it overflows its stack, a
+    SIGSEGV. So parentheses, sign runs, NOTs and operator tokens are counted here, in one linear
+    pass over the tokens. It also silently reads a timestamp without a time zone as UTC.
     """
     pieces = _TEXT_TOKEN.findall(text)
     depth = nots = minus_run = operators = 0
