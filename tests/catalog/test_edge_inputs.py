@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import catalog.cql2sql
 from clearance.app import create_app
 from tests.catalog.seeded import Seeded
 
@@ -73,6 +74,27 @@ def test_issue_query_string_examples_are_400s(client: TestClient, path: str) -> 
     deep = '{"op": "not", "args": [' * 900 + "true" + "]}" * 900
     query = {"filter": deep, "filter-lang": "cql2-json", **agg}
     _refused(_raw_get(client, path, query), "nests deeper")
+
+
+def test_with_the_guards_bypassed_a_crashing_filter_is_a_400_and_this_process_lives(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The isolation alone: cql2 crashes in its worker, each route answers filter-unparseable."""
+    monkeypatch.setattr(catalog.cql2sql, "_prescan_text", lambda text: None)
+    crasher = "=".join(["1"] * 4_900)
+    for response in (
+        client.post("/search", json={"filter": crasher}),
+        client.post("/aggregate", json={"filter": crasher, "aggregations": ["total_count"]}),
+        client.get("/search", params={"filter": crasher}),
+        client.post("/access/requests", json={
+            "holding": "NLD-cargo", "purpose": "training", "purpose_code": "research",
+            "mode": "download", "duration_days": 30, "item_filter": crasher,
+        }),
+    ):  # fmt: skip
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "filter-unparseable"
+        assert "could not be parsed" in response.json()["description"]
+    assert client.get("/search", params={"filter": "id = 'x'"}).status_code == 200
 
 
 # --------------------------------------------------------------------------------------------
