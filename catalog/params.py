@@ -172,10 +172,11 @@ def _filter(value: Any, lang: Any, crs: Any) -> dict[str, Any] | None:
 
 
 def _check_values(params: Mapping[str, Any]) -> None:
-    """Every string valid Unicode, nesting bounded: iteratively, before anything recurses.
+    """Every string storable text, nesting bounded: iteratively, before anything recurses.
 
     A JSON body can carry a lone UTF-16 surrogate (``"\\ud800"``) that no database driver can
-    encode; it is refused here, once, for every parameter.
+    encode, and any parameter a NUL character, which PostgreSQL refuses; both are refused here,
+    once, for every parameter.
     """
     stack: list[tuple[str, Any, int]] = [(str(k), v, 1) for k, v in params.items()]
     stack += [(str(k), k, 1) for k in params]
@@ -184,16 +185,22 @@ def _check_values(params: Mapping[str, Any]) -> None:
         if depth > _MAX_NESTING:
             raise InvalidQuery(f"{name}: nests deeper than {_MAX_NESTING} levels")
         if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                shown = name[:40].encode("utf-8", "backslashreplace").decode()
-                raise InvalidQuery(f"{shown}: contains a lone UTF-16 surrogate") from None
+            _check_text(name, value)
         elif isinstance(value, Mapping):
             stack += [(name, k, depth + 1) for k in value]
             stack += [(name, v, depth + 1) for v in value.values()]
         elif isinstance(value, list):
             stack += [(name, v, depth + 1) for v in value]
+
+
+def _check_text(name: str, value: str) -> None:
+    shown = name[:40].encode("utf-8", "backslashreplace").decode()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidQuery(f"{shown}: contains a lone UTF-16 surrogate") from None
+    if "\x00" in value:
+        raise InvalidQuery(f"{shown}: contains a NUL character")
 
 
 def _build(params: Mapping[str, Any]) -> SearchRequest:

@@ -97,6 +97,28 @@ def test_with_the_guards_bypassed_a_crashing_filter_is_a_400_and_this_process_li
     assert client.get("/search", params={"filter": "id = 'x'"}).status_code == 200
 
 
+def test_ids_that_cannot_exist_are_the_same_404_as_missing_ones(client: TestClient) -> None:
+    """A NUL in a path id was a 500 on PostgreSQL; a hostile id is not echoed back whole."""
+    for path in ("/collections/{}", "/collections/{}/items", "/collections/{}/queryables"):
+        missing = client.get(path.format("no-such"))
+        assert missing.status_code == 404
+        for hostile in ("%00", "a%00b", "x" * 5_000):
+            response = client.get(path.format(hostile))
+            assert response.status_code == 404, response.text
+            assert response.json()["code"] == missing.json()["code"] == "not-found"
+            assert len(response.json()["description"]) < 200
+    item = client.get("/collections/GBR-parcel/items/%00")
+    assert item.status_code == 404
+    assert item.json() == {
+        "code": "not-found",
+        "description": "item '\\x00' not found in collection 'GBR-parcel'",
+    }
+    assert client.get("/search", params={"ids": "\x00"}).json() == {
+        "code": "invalid-query",
+        "description": "ids: contains a NUL character",
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # Property: no query string and no JSON body gives a 5xx
 
@@ -115,7 +137,7 @@ _SCALAR_TEXT = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["Infinity", "-Infinity", "NaN", "1e400", "1.5", "0", "-1", "1000", "100001",
                      "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00Z/..", "..", "cql2-json",
-                     "cql2-text", "-datetime", "total_count", "GBR-parcel", "\ud800"]),
+                     "cql2-text", "-datetime", "total_count", "GBR-parcel", "\ud800", "a\x00"]),
     st.lists(st.sampled_from(_FRAGMENTS), max_size=25).map(" ".join),
 )  # fmt: skip
 _JSON = st.recursive(
@@ -186,7 +208,7 @@ _QUERIES = st.one_of(
 )
 _GET_PATHS = st.sampled_from(
     ["/search", "/aggregate", "/collections/GBR-parcel/items", "/collections/USA-reefer/items",
-     "/collections/no-such/items"]
+     "/collections/no-such/items", "/collections/%00/items"]
 )  # fmt: skip
 _PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

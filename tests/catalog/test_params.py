@@ -85,6 +85,17 @@ def test_lone_surrogates_are_refused_in_every_parameter(body: dict[str, Any]) ->
     message.encode("utf-8")  # and the message itself can be sent
 
 
+@pytest.mark.parametrize(
+    "body", [{"q": ["a\x00"]}, {"ids": ["\x00"]}, {"collections": ["a\x00b"]}, {"datetime": "\x00"}]
+)
+def test_nul_characters_are_refused_in_every_parameter(body: dict[str, Any]) -> None:
+    # PostgreSQL refuses text with NUL: it was a 500 there.
+    (name,) = body
+    assert _post_error(body) == f"{name}: contains a NUL character"
+    query = {name: v if isinstance(v, str) else ",".join(v) for name, v in body.items()}
+    assert _get_error(query) == f"{name}: contains a NUL character"
+
+
 def test_a_lone_surrogate_in_a_parameter_name_is_refused_with_a_sendable_message() -> None:
     _post_error({"\ud800": 1}).encode("utf-8")
 
