@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Literal
 
-__all__ = ["ParserCrashed", "ParserPool", "default_pool"]
+__all__ = ["Kind", "ParserCrashed", "ParserPool", "default_pool"]
 
 Kind = Literal["text", "json"]
 
