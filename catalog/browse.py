@@ -5,6 +5,9 @@ does not exist: both are answered by the same query returning no row. An item of
 caller may discover but not see the items of (``access.policy.may_see_items``) is answered the
 same way, and that holding's collection document carries no per-scan date either: its temporal
 extent (the first and last scan times) is widened to whole calendar years.
+An id that no holding or scan can have (publishing enforces their patterns) is that same
+``NotFound`` without a query: PostgreSQL refuses text with a NUL character, which would
+otherwise be a 500.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from access.policy import Principal
 from catalog.errors import NotFound
+from catalog.ingest.sidecar import SCAN_ID
+from catalog.publish import HOLDING_ID
 from catalog.tables import CollectionRow, ItemRow
 from catalog.visibility import items_visible, visible_collection_ids, visible_item_collection_ids
 
@@ -56,7 +61,14 @@ def list_collections(session: Session, principal: Principal) -> list[dict[str, A
     return [_as_seen(document, bool(sees)) for document, sees in rows]
 
 
+def _shown(identifier: str) -> str:
+    """The id as it goes into a 404 message: quoted, and not the whole of a hostile one."""
+    return repr(identifier if len(identifier) <= 128 else identifier[:128] + "…")
+
+
 def get_collection(session: Session, principal: Principal, collection_id: str) -> dict[str, Any]:
+    if not HOLDING_ID.fullmatch(collection_id):
+        raise NotFound(f"collection {_shown(collection_id)} not found")
     row = session.execute(
         select(CollectionRow.document, items_visible(principal)).where(
             CollectionRow.id == collection_id,
@@ -64,13 +76,15 @@ def get_collection(session: Session, principal: Principal, collection_id: str) -
         )
     ).first()
     if row is None:
-        raise NotFound(f"collection {collection_id!r} not found")
+        raise NotFound(f"collection {_shown(collection_id)} not found")
     return _as_seen(row[0], bool(row[1]))
 
 
 def get_item(
     session: Session, principal: Principal, collection_id: str, item_id: str
 ) -> dict[str, Any]:
+    if not (HOLDING_ID.fullmatch(collection_id) and SCAN_ID.fullmatch(item_id)):
+        raise NotFound(f"item {_shown(item_id)} not found in collection {_shown(collection_id)}")
     document = session.scalars(
         select(ItemRow.document).where(
             ItemRow.collection_id == collection_id,
@@ -79,5 +93,5 @@ def get_item(
         )
     ).first()
     if document is None:  # missing, undiscoverable holding, or items not released: one answer
-        raise NotFound(f"item {item_id!r} not found in collection {collection_id!r}")
+        raise NotFound(f"item {_shown(item_id)} not found in collection {_shown(collection_id)}")
     return dict(document)

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal, TypeAlias, cast
 
-import cql2
 from sqlalchemy import (
     Boolean,
     ColumnElement,
@@ -56,6 +55,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from access.levels import Level
+from catalog.parser_pool import Kind, ParserCrashed, default_pool
 from catalog.queryables import HS_CODE_PATTERN, ITEM_QUERYABLES, Queryable
 from catalog.tables import ItemClassRow, ItemRow
 
@@ -63,10 +63,13 @@ __all__ = [
     "CRS84",
     "MAX_DEPTH",
     "MAX_IN_VALUES",
+    "MAX_LIKE_PATTERN",
     "MAX_NODES",
+    "MAX_OPERATORS",
     "MAX_TEXT_LENGTH",
     "FilterError",
     "FilterLang",
+    "FilterUnparseable",
     "check_filter_crs",
     "check_filter_lang",
     "parse_filter",
@@ -79,7 +82,11 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 MAX_DEPTH = 20  # nesting of operators
 MAX_NODES = 200  # operators, properties and values (an array literal counts once)
 MAX_IN_VALUES = 500  # values of one IN list or array literal
-MAX_TEXT_LENGTH = 100_000  # characters of a cql2-text filter or cql2-json document
+MAX_TEXT_LENGTH = 32_000  # characters of a cql2-text filter or cql2-json document
+# Operator tokens of a cql2-text filter (comparison, LIKE, arithmetic, logic). A tree within
+# MAX_NODES has far fewer; cql2 0.6.0 overflows its stack at about 4,000 chained operators.
+MAX_OPERATORS = 2 * MAX_NODES
+MAX_LIKE_PATTERN = 1_000  # characters; SQLite refuses LIKE/GLOB patterns over 50,000 bytes
 _MAX_PARENS = MAX_DEPTH + 10  # cql2-text parenthesis nesting: the parser recurses on it
 _MAX_JSON_NESTING = 4 * MAX_DEPTH + 8  # JSON containers: each operator is an object and a list
 _MAX_JSON_VALUES = 4 * (MAX_NODES + MAX_IN_VALUES)
@@ -94,6 +101,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 class FilterError(ValueError):
     """The filter cannot be used; the message says why, for the client."""
+
+
+class FilterUnparseable(FilterError):
+    """The isolated parser crashed or overran its time on this filter (see catalog.parser_pool)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,17 +157,19 @@ def _parse_text(text: object) -> Any:
         raise FilterError(f"filter is longer than {MAX_TEXT_LENGTH} characters")
     if "\x00" in text:
         raise FilterError("a string must not contain a NUL character")
+    _check_unicode(text)
     _prescan_text(text)
-    try:
-        return cql2.parse_text(text).to_json()
-    except (cql2.ParseError, cql2.ValidationError, ValueError) as exc:
-        raise FilterError(f"invalid cql2-text: {_one_line(str(exc))}") from None
+    status, value = _isolated("text", text)
+    if status != "ok":
+        raise FilterError(f"invalid cql2-text: {_one_line(str(value))}")
+    return value
 
 
 def _parse_json(value: object) -> Any:
     if isinstance(value, str):
         if len(value) > MAX_TEXT_LENGTH:
             raise FilterError(f"filter is longer than {MAX_TEXT_LENGTH} characters")
+        _check_json_nesting(value)
         try:
             value = json.loads(value)
         except (ValueError, RecursionError) as exc:
@@ -164,12 +177,46 @@ def _parse_json(value: object) -> Any:
     if not isinstance(value, Mapping):
         raise FilterError("a cql2-json filter must be a JSON object")
     _prescan_json(value)
-    try:
-        return cql2.parse_json(json.dumps(value, allow_nan=False)).to_json()
-    except (cql2.ParseError, cql2.ValidationError, ValueError, TypeError) as exc:
+    text = json.dumps(value, allow_nan=False)
+    if len(text) > MAX_TEXT_LENGTH:
+        raise FilterError(f"filter is longer than {MAX_TEXT_LENGTH} characters")
+    status, parsed = _isolated("json", text)
+    if status != "ok":
         # Positions would point into our re-serialisation, not into what the client sent.
-        reason = re.sub(r" at line \d+ column \d+$", "", _one_line(str(exc)))
-        raise FilterError(f"invalid cql2-json: {reason}") from None
+        reason = re.sub(r" at line \d+ column \d+$", "", _one_line(str(parsed)))
+        raise FilterError(f"invalid cql2-json: {reason}")
+    return parsed
+
+
+def _isolated(kind: Kind, text: str) -> tuple[str, Any]:
+    """The native parser, run in a worker process: a crash there fails this filter only."""
+    try:
+        return default_pool().parse(kind, text)
+    except ParserCrashed:
+        raise FilterUnparseable(
+            "the filter could not be parsed; simplify it (fewer operators, less nesting)"
+        ) from None
+
+
+def _check_unicode(text: str) -> None:
+    """Text that cannot be encoded as UTF-8 (a lone surrogate, sent as a JSON escape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FilterError("filter contains a lone UTF-16 surrogate (not valid Unicode)") from None
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _check_json_nesting(text: str) -> None:
+    """Bound the nesting of a JSON text before ``json.loads`` recurses into it."""
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > _MAX_JSON_NESTING:
+            raise FilterError(f"filter nests deeper than {MAX_DEPTH} levels")
 
 
 def _one_line(message: str, limit: int = 160) -> str:
@@ -192,19 +239,42 @@ _TEXT_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]
 def _prescan_text(text: str) -> None:
     """Reject what would make the parser recurse too deep, and zone-less timestamps.
 
-    The cql2 parser recurses on nesting without a limit (and crashes the process past a few
-    thousand levels), and silently reads a timestamp without a time zone as UTC.
+    The cql2 parser recurses without a limit on nesting and on chains of binary operators
+    (``1 = 1 = …``, ``LIKE``, ``+``, ``AND``): past a few thousand it overflows its stack, a
+    SIGSEGV. So parentheses, sign runs, NOTs and operator tokens are counted here, in one linear
+    pass over the tokens. It also silently reads a timestamp without a time zone as UTC.
     """
     pieces = _TEXT_TOKEN.findall(text)
-    depth = nots = minus_run = 0
+    depth = nots = minus_run = operators = 0
     for i, piece in enumerate(pieces):
         depth += {"(": 1, ")": -1}.get(piece, 0)
         minus_run = minus_run + 1 if piece == "-" else 0
         nots += piece.upper() == "NOT"
+        operators += _is_operator(piece, pieces[i - 1] if i else "")
         if depth > _MAX_PARENS or minus_run > 2 or nots > MAX_NODES:
             raise FilterError(f"filter nests deeper than {MAX_DEPTH} levels")
+        if operators > MAX_OPERATORS:
+            raise FilterError(f"filter has more than {MAX_OPERATORS} operators")
         if piece.upper() in ("TIMESTAMP", "DATE", "INTERVAL") and pieces[i + 1 : i + 2] == ["("]:
             _check_text_literal(piece.upper(), pieces[i + 2 : i + 5])
+
+
+_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS", "DIV"})
+
+
+def _is_operator(piece: str, previous: str) -> bool:
+    """A binary or logical operator token (``<=`` counts twice: the tokens are single symbols).
+
+    A minus after ``(``, ``,`` or another operator is a sign (``IN (-1, -2)``), not counted;
+    runs of signs are bounded separately.
+    """
+    if piece == "-":
+        return bool(previous) and previous not in "(,=<>!+-*/%^" and not _is_word_op(previous)
+    return piece in "=<>!+*/%^" or _is_word_op(piece)
+
+
+def _is_word_op(piece: str) -> bool:
+    return piece.upper() in _OPERATOR_WORDS
 
 
 def _check_text_literal(function: str, args: list[str]) -> None:
@@ -231,11 +301,14 @@ def _prescan_json(document: Mapping[str, Any]) -> None:
             raise FilterError(f"filter has more than {MAX_NODES} nodes")
         if isinstance(value, Mapping):
             _check_json_literal(value)
+            stack.extend((k, depth + 1) for k in value)
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)
         elif isinstance(value, float) and not math.isfinite(value):
             raise FilterError("filter contains a number that is not finite")
+        elif isinstance(value, str):
+            _check_unicode(value)
 
 
 def _check_json_literal(node: Mapping[str, Any]) -> None:
@@ -701,6 +774,8 @@ def _like(op: str, node: Mapping[str, Any], queryables: _Queryables) -> _Predica
     pattern = _values(op, node["args"][1], queryables)
     if not isinstance(pattern, str):
         raise FilterError(f"a LIKE pattern must be a string, got {_show(pattern)}")
+    if len(pattern) > MAX_LIKE_PATTERN:
+        raise FilterError(f"a LIKE pattern is longer than {MAX_LIKE_PATTERN} characters")
     return _CaseSensitiveLike(prop.expr, *_like_patterns(pattern))
 
 

@@ -4,6 +4,7 @@
      ├── NotFound          no such holding or item — or one the caller may not discover:
      │                     the two are deliberately indistinguishable
      ├── InvalidQuery      a search parameter, CQL2 filter, sort or field the client sent is wrong
+     │    └── FilterNotParsed  the isolated CQL2 parser crashed or overran its time on the filter
      ├── PublishError      a holding could not be published (ingest or validation), nothing visible
      │    └── HoldingIdNotOwned  a new holding id must name its owner: ``<ADMIN>-...``
      └── Conflict          the holding id belongs to another administration
@@ -16,6 +17,7 @@ from __future__ import annotations
 __all__ = [
     "CatalogError",
     "Conflict",
+    "FilterNotParsed",
     "HoldingIdNotOwned",
     "InvalidQuery",
     "NotFound",
@@ -33,6 +35,10 @@ class NotFound(CatalogError):
 
 class InvalidQuery(CatalogError):
     code = "invalid-query"
+
+
+class FilterNotParsed(InvalidQuery):
+    code = "filter-unparseable"
 
 
 class PublishError(CatalogError):

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from access.errors import InvalidInput
 from access.levels import Discovery, Handling, Level
 from access.policy import HoldingResource, NewHoldingResource, holding_id_owner, may_discover
-from catalog.cql2sql import FilterError, parse_filter, to_sql
+from catalog.cql2sql import FilterError, FilterUnparseable, parse_filter, to_sql
+from catalog.errors import FilterNotParsed
 from catalog.queryables import ITEM_QUERYABLES
 from catalog.tables import CollectionRow, ItemRow, RelToRow
 from transfer.tables import ManifestRow
@@ -111,6 +112,8 @@ class CatalogHoldings:
     def _parse(self, spec: dict[str, Any]) -> dict[str, Any]:
         try:
             return parse_filter(spec["filter"], spec["lang"])
+        except FilterUnparseable as exc:
+            raise FilterNotParsed(f"item_filter: {exc}") from None
         except (FilterError, KeyError, TypeError) as exc:
             raise InvalidInput(f"item_filter: {exc}") from None
 

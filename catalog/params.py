@@ -5,22 +5,38 @@ Every parameter is checked and every problem becomes an ``InvalidQuery`` naming 
 
 from __future__ import annotations
 
-import json
+import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from catalog.cql2sql import FilterError, parse_filter
-from catalog.errors import InvalidQuery
+from catalog.cql2sql import FilterError, FilterUnparseable, parse_filter
+from catalog.errors import FilterNotParsed, InvalidQuery
 from catalog.search import SearchRequest, SortKey
 
-__all__ = ["from_get", "from_post", "parse_datetime_interval", "to_post_body"]
+__all__ = [
+    "MAX_Q_TERMS",
+    "MAX_Q_TERM_LENGTH",
+    "MAX_VALUE_LENGTH",
+    "from_get",
+    "from_post",
+    "parse_datetime_interval",
+    "to_post_body",
+]
 
 _KNOWN_POST = {
     "collections", "ids", "bbox", "datetime", "intersects", "limit", "token", "filter",
     "filter-lang", "filter-crs", "sortby", "fields", "q", "aggregations",
 }  # fmt: skip
 _CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+MAX_VALUES = 500  # of a list parameter (collections, ids, fields)
+MAX_VALUE_LENGTH = 1_000  # characters of one value of a list parameter
+# Free-text terms: each becomes a LIKE pattern; SQLite refuses patterns over 50,000 bytes.
+MAX_Q_TERMS = 50
+MAX_Q_TERM_LENGTH = 256
+_MAX_NESTING = 64  # containers in a search body (a cql2-json filter needs far less)
+_DIGITS = re.compile(r"[+-]?[0-9]{1,9}")
 
 
 def _instant(text: str, name: str) -> datetime | None:
@@ -32,7 +48,10 @@ def _instant(text: str, name: str) -> datetime | None:
         raise InvalidQuery(f"{name}: {text!r} is not an RFC 3339 date-time") from None
     if value.tzinfo is None:
         raise InvalidQuery(f"{name}: {text!r} has no time zone (use Z or an offset)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-02:00 is after the year 9999 in UTC
+        raise InvalidQuery(f"{name}: {text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def parse_datetime_interval(text: str) -> tuple[datetime | None, datetime | None]:
@@ -50,13 +69,17 @@ def parse_datetime_interval(text: str) -> tuple[datetime | None, datetime | None
     return start, end
 
 
-def _str_list(value: Any, name: str) -> tuple[str, ...]:
+def _str_list(
+    value: Any, name: str, most: int = MAX_VALUES, longest: int = MAX_VALUE_LENGTH
+) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v for v in value.split(",") if v]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise InvalidQuery(f"{name}: expected a list of strings")
-    if len(value) > 500:
-        raise InvalidQuery(f"{name}: at most 500 values")
+    if len(value) > most:
+        raise InvalidQuery(f"{name}: at most {most} values")
+    if any(len(v) > longest for v in value):
+        raise InvalidQuery(f"{name}: a value is longer than {longest} characters")
     return tuple(value)
 
 
@@ -70,6 +93,8 @@ def _bbox(value: Any) -> tuple[float, ...]:
         raise InvalidQuery("bbox: expected 4 or 6 numbers")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
         raise InvalidQuery("bbox: expected numbers")
+    if not all(math.isfinite(v) for v in value):
+        raise InvalidQuery("bbox: expected finite numbers")
     half = len(value) // 2
     if any(value[i] > value[i + half] for i in range(1, half)):
         raise InvalidQuery("bbox: minimum latitude/elevation is above its maximum")
@@ -77,12 +102,19 @@ def _bbox(value: Any) -> tuple[float, ...]:
 
 
 def _int(value: Any, name: str) -> int:
-    if isinstance(value, bool):
-        raise InvalidQuery(f"{name}: expected an integer")
-    try:
+    """A finite integer: a JSON integer (or integral number) or ASCII decimal digits.
+
+    Never ``int()`` on arbitrary input: it truncates 1.5, overflows on 1e400 and infinity, and
+    reads "1_0", " 7 " and non-ASCII digits.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
-    except (TypeError, ValueError):
-        raise InvalidQuery(f"{name}: expected an integer, got {value!r}") from None
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+    raise InvalidQuery(f"{name}: expected an integer, got {shown}")
 
 
 def _sortby(value: Any) -> tuple[SortKey, ...]:
@@ -133,26 +165,52 @@ def _filter(value: Any, lang: Any, crs: Any) -> dict[str, Any] | None:
         raise InvalidQuery("filter-lang: expected 'cql2-text' or 'cql2-json'")
     try:
         return parse_filter(value, lang)
+    except FilterUnparseable as exc:
+        raise FilterNotParsed(f"filter: {exc}") from None
     except FilterError as exc:
         raise InvalidQuery(f"filter: {exc}") from None
 
 
-def _build(params: Mapping[str, Any], *, from_query_string: bool) -> SearchRequest:
+def _check_values(params: Mapping[str, Any]) -> None:
+    """Every string storable text, nesting bounded: iteratively, before anything recurses.
+
+    A JSON body can carry a lone UTF-16 surrogate (``"\\ud800"``) that no database driver can
+    encode, and any parameter a NUL character, which PostgreSQL refuses; both are refused here,
+    once, for every parameter.
+    """
+    stack: list[tuple[str, Any, int]] = [(str(k), v, 1) for k, v in params.items()]
+    stack += [(str(k), k, 1) for k in params]
+    while stack:
+        name, value, depth = stack.pop()
+        if depth > _MAX_NESTING:
+            raise InvalidQuery(f"{name}: nests deeper than {_MAX_NESTING} levels")
+        if isinstance(value, str):
+            _check_text(name, value)
+        elif isinstance(value, Mapping):
+            stack += [(name, k, depth + 1) for k in value]
+            stack += [(name, v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(name, v, depth + 1) for v in value]
+
+
+def _check_text(name: str, value: str) -> None:
+    shown = name[:40].encode("utf-8", "backslashreplace").decode()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidQuery(f"{shown}: contains a lone UTF-16 surrogate") from None
+    if "\x00" in value:
+        raise InvalidQuery(f"{shown}: contains a NUL character")
+
+
+def _build(params: Mapping[str, Any]) -> SearchRequest:
+    _check_values(params)
     start = end = None
     if params.get("datetime"):
         start, end = parse_datetime_interval(str(params["datetime"]))
     if params.get("intersects") is not None:
         raise InvalidQuery("intersects: spatial search is not supported (scans have no geometry)")
-    filter_value = params.get("filter")
-    if (
-        from_query_string
-        and isinstance(filter_value, str)
-        and params.get("filter-lang") == "cql2-json"
-    ):
-        try:
-            filter_value = json.loads(filter_value)
-        except ValueError:
-            raise InvalidQuery("filter: not valid JSON for filter-lang cql2-json") from None
+    filter_value = params.get("filter")  # cql2-json as a string (GET) is parsed by parse_filter
     include, exclude = _fields(params["fields"]) if params.get("fields") else ((), ())
     try:
         return SearchRequest(
@@ -165,7 +223,9 @@ def _build(params: Mapping[str, Any], *, from_query_string: bool) -> SearchReque
             bbox=_bbox(params["bbox"]) if params.get("bbox") is not None else None,
             cql2=_filter(filter_value, params.get("filter-lang"), params.get("filter-crs")),
             sortby=_sortby(params["sortby"]) if params.get("sortby") else (),
-            q=_str_list(params["q"], "q") if params.get("q") else (),
+            q=_str_list(params["q"], "q", MAX_Q_TERMS, MAX_Q_TERM_LENGTH)
+            if params.get("q")
+            else (),
             limit=_int(params.get("limit", 10), "limit"),
             offset=_int(params.get("token", 0), "token"),
             fields_include=include,
@@ -176,7 +236,7 @@ def _build(params: Mapping[str, Any], *, from_query_string: bool) -> SearchReque
 
 
 def from_get(query: Mapping[str, str]) -> SearchRequest:
-    return _build(query, from_query_string=True)
+    return _build(query)
 
 
 def from_post(body: Any) -> SearchRequest:
@@ -185,7 +245,7 @@ def from_post(body: Any) -> SearchRequest:
     unknown = sorted(set(body) - _KNOWN_POST)
     if unknown:
         raise InvalidQuery(f"unknown search parameter {unknown[0]!r}")
-    return _build(body, from_query_string=False)
+    return _build(body)
 
 
 def to_post_body(body: Mapping[str, Any], offset: int) -> dict[str, Any]:

@@ -28,6 +28,9 @@ from access.db import Base
 from catalog.cql2sql import (
     CRS84,
     MAX_IN_VALUES,
+    MAX_LIKE_PATTERN,
+    MAX_OPERATORS,
+    MAX_TEXT_LENGTH,
     FilterError,
     check_filter_crs,
     check_filter_lang,
@@ -552,7 +555,7 @@ def test_parse_errors_are_one_short_line() -> None:
         (op("like", P("id"), 5), "a LIKE pattern must be a string, got 5"),
         (op("=", P("id"), "a\x00"), "a string must not contain a NUL character"),
         ('{"op": "=", "args": [{"property": "id"}, "\\ud800"]}',
-         "invalid cql2-json: unexpected end of hex escape"),
+         "filter contains a lone UTF-16 surrogate (not valid Unicode)"),
         (op("a_overlaps", P("label:classes"), "9302"),
          "label:classes is compared with an array of HS codes, got '9302'"),
     ],
@@ -589,7 +592,54 @@ def test_pathological_nesting_is_refused_before_the_parser_recurses() -> None:
         deep = op("not", deep)
     assert _json_error(deep) == "filter nests deeper than 20 levels"
     assert _json_error("[" * 100_000 + "]" * 100_000).startswith("filter is longer than")
-    assert _json_error("[" * 50_000 + "]" * 50_000).startswith("filter is not valid JSON")
+    # Refused by a bracket count before json.loads recurses into it.
+    assert _json_error("[" * 15_000 + "]" * 15_000) == "filter nests deeper than 20 levels"
+    assert _json_error('{"op": "not", "args": [' * 1_000 + "1" + "]}" * 1_000) == (
+        "filter nests deeper than 20 levels"
+    )
+    brackets_in_a_string = '{"op": "=", "args": [{"property": "id"}, "' + "[{" * 200 + '\\""]}'
+    assert parse_filter(brackets_in_a_string, "cql2-json")["args"][1] == "[{" * 200 + '"'
+
+
+@pytest.mark.parametrize("operator", ["=", "<>", "<", ">=", "+", "*", "LIKE", "AND", "OR", "DIV"])
+def test_long_operator_chains_are_refused_before_the_parser_sees_them(operator: str) -> None:
+    # Unchecked, cql2 0.6.0 overflows its stack (SIGSEGV, the whole process) at ~4,000 operators:
+    # "1 = 1 = … = 1" is about 16 kB.
+    chain = f" {operator} ".join(["1"] * 4_000)
+    assert _text_error(chain) == f"filter has more than {MAX_OPERATORS} operators"
+    short = f" {operator} ".join(["1"] * (MAX_OPERATORS + 2))
+    assert _text_error(short) == f"filter has more than {MAX_OPERATORS} operators"
+
+
+def test_signs_in_value_lists_are_not_counted_as_operators() -> None:
+    values = ", ".join(str(-i) for i in range(1, MAX_IN_VALUES + 1))
+    parsed = parse_filter(f'"xray:object_count" IN ({values})', "cql2-text")
+    assert parsed["args"][1] == [-i for i in range(1, MAX_IN_VALUES + 1)]
+
+
+def test_like_patterns_and_text_are_bounded() -> None:
+    pattern = "%a" * (MAX_LIKE_PATTERN // 2) + "%"
+    assert _text_error(f"\"xray:scanner\" LIKE '{pattern}'") == (
+        f"a LIKE pattern is longer than {MAX_LIKE_PATTERN} characters"
+    )
+    assert parse_filter(f"\"xray:scanner\" LIKE '{pattern[:-2]}'", "cql2-text")
+    assert _text_error("id = '" + "a" * MAX_TEXT_LENGTH + "'") == (
+        f"filter is longer than {MAX_TEXT_LENGTH} characters"
+    )
+    long_json = op("=", P("id"), "a" * MAX_TEXT_LENGTH)
+    assert _json_error(long_json) == f"filter is longer than {MAX_TEXT_LENGTH} characters"
+
+
+def test_lone_surrogates_are_refused() -> None:
+    assert _text_error("id = '\ud800'") == (
+        "filter contains a lone UTF-16 surrogate (not valid Unicode)"
+    )
+    assert _json_error({"op": "=", "args": [{"property": "id"}, "\udfff"]}) == (
+        "filter contains a lone UTF-16 surrogate (not valid Unicode)"
+    )
+    assert _json_error({"op": "=", "args": [{"property": "id"}, "a"], "\ud800": 1}) == (
+        "filter contains a lone UTF-16 surrogate (not valid Unicode)"
+    )
 
 
 def test_more_than_200_nodes_is_refused() -> None:

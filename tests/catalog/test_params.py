@@ -1,0 +1,143 @@
+"""Search parameters at the edges: every one a 400 (``InvalidQuery``) that names the problem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from catalog.errors import InvalidQuery
+from catalog.params import (
+    MAX_Q_TERM_LENGTH,
+    MAX_Q_TERMS,
+    MAX_VALUE_LENGTH,
+    from_get,
+    from_post,
+)
+
+
+def _get_error(query: dict[str, str]) -> str:
+    with pytest.raises(InvalidQuery) as caught:
+        from_get(query)
+    return str(caught.value)
+
+
+def _post_error(body: dict[str, Any]) -> str:
+    with pytest.raises(InvalidQuery) as caught:
+        from_post(body)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["limit", "token"])
+@pytest.mark.parametrize(
+    "value", ["Infinity", "-Infinity", "NaN", "1e400", "1e3", "1.5", "1_0", " 7", "٣", "9" * 40]
+)
+def test_get_numbers_must_be_plain_decimal_integers(name: str, value: str) -> None:
+    assert _get_error({name: value}).startswith(f"{name}: expected an integer, got ")
+
+
+@pytest.mark.parametrize("name", ["limit", "token"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 1.5, 10**400, True])
+def test_post_numbers_must_be_finite_integers(name: str, value: Any) -> None:
+    message = _post_error({name: value})
+    assert message.startswith(f"{name}: expected an integer, got ") or "between" in message
+    assert len(message) < 120  # a 400-digit number is not echoed back
+
+
+def test_integral_numbers_are_accepted() -> None:
+    assert from_post({"limit": 20.0, "token": "40"}).limit == 20
+    assert from_get({"limit": "+5", "token": "0"}).offset == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31T23:59:59-23:59",  # after year 9999 in UTC
+        "0001-01-01T00:00:00+23:59",  # before year 1 in UTC
+        "0001-01-01T00:00:00Z/9999-12-31T23:59:59.999999-10:00",
+    ],
+)
+def test_datetimes_beyond_the_representable_range_are_refused(text: str) -> None:
+    assert "is outside the years 1 to 9999 in UTC" in _get_error({"datetime": text})
+
+
+def test_datetimes_at_the_edges_of_the_range_are_accepted() -> None:
+    request = from_get({"datetime": "0001-01-01T00:00:00Z/9999-12-31T23:59:59.999999Z"})
+    assert request.start is not None and request.start.year == 1
+    assert request.end is not None and request.end.year == 9999
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"q": ["\ud800"]},
+        {"ids": ["a\udfff"]},
+        {"collections": ["\ud800"]},
+        {"sortby": [{"field": "\ud800"}]},
+        {"fields": {"include": ["\ud800"]}},
+        {"filter": "id = '\ud800'"},
+        {"filter": {"op": "=", "args": [{"property": "id"}, "\ud800"]}},
+    ],
+)
+def test_lone_surrogates_are_refused_in_every_parameter(body: dict[str, Any]) -> None:
+    message = _post_error(body)
+    assert message.endswith("contains a lone UTF-16 surrogate")
+    message.encode("utf-8")  # and the message itself can be sent
+
+
+@pytest.mark.parametrize(
+    "body", [{"q": ["a\x00"]}, {"ids": ["\x00"]}, {"collections": ["a\x00b"]}, {"datetime": "\x00"}]
+)
+def test_nul_characters_are_refused_in_every_parameter(body: dict[str, Any]) -> None:
+    # PostgreSQL refuses text with NUL: it was a 500 there.
+    (name,) = body
+    assert _post_error(body) == f"{name}: contains a NUL character"
+    query = {name: v if isinstance(v, str) else ",".join(v) for name, v in body.items()}
+    assert _get_error(query) == f"{name}: contains a NUL character"
+
+
+def test_a_lone_surrogate_in_a_parameter_name_is_refused_with_a_sendable_message() -> None:
+    _post_error({"\ud800": 1}).encode("utf-8")
+
+
+def test_bodies_nested_deeper_than_the_limit_are_refused_without_recursion() -> None:
+    deep: Any = "x"
+    for _ in range(100_000):  # far past Python's recursion limit
+        deep = [deep]
+    assert _post_error({"fields": deep}) == "fields: nests deeper than 64 levels"
+
+
+def test_a_deep_cql2_json_string_in_a_query_string_is_refused_before_json_loads() -> None:
+    # 1,000 levels: json.loads would raise RecursionError, which became a 500.
+    text = '{"op": "not", "args": [' * 1_000 + "true" + "]}" * 1_000
+    assert _get_error({"filter": text, "filter-lang": "cql2-json"}) == (
+        "filter: filter nests deeper than 20 levels"
+    )
+
+
+def test_free_text_terms_are_bounded_in_length_and_count() -> None:
+    assert _get_error({"q": "a" * (MAX_Q_TERM_LENGTH + 1)}) == (
+        f"q: a value is longer than {MAX_Q_TERM_LENGTH} characters"
+    )
+    assert _post_error({"q": ["%_" * 30_000]}) == (
+        f"q: a value is longer than {MAX_Q_TERM_LENGTH} characters"
+    )
+    assert _get_error({"q": ",".join(["ab"] * (MAX_Q_TERMS + 1))}) == (
+        f"q: at most {MAX_Q_TERMS} values"
+    )
+    assert from_get({"q": ",".join(["a" * MAX_Q_TERM_LENGTH] * MAX_Q_TERMS)}).q
+
+
+def test_list_values_are_bounded_in_length() -> None:
+    assert _post_error({"ids": ["a" * (MAX_VALUE_LENGTH + 1)]}) == (
+        f"ids: a value is longer than {MAX_VALUE_LENGTH} characters"
+    )
+
+
+@pytest.mark.parametrize(
+    "query", [{"bbox": "nan,0,1,1"}, {"bbox": "0,0,inf,1"}, {"bbox": "-1e400,0,1,1"}]
+)
+def test_bbox_numbers_must_be_finite(query: dict[str, str]) -> None:
+    assert _get_error(query) == "bbox: expected finite numbers"
+    numbers = [float(v) for v in query["bbox"].split(",")]
+    assert _post_error({"bbox": numbers}) == "bbox: expected finite numbers"
