@@ -11,6 +11,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from access.errors import InvalidInput
+
 __all__ = ["make_engine", "migrate", "open_database"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,13 +46,43 @@ def _private_sqlite_file(url: str) -> None:
             os.chmod(companion, 0o600)
 
 
+#: A NUL character, raw or as the JSON escape a JSON column's text would carry.
+_NUL = ("\x00", "\\u0000")
+
+
+def _carries_nul(parameters: Any) -> bool:
+    if isinstance(parameters, dict):
+        parameters = parameters.values()
+    elif not isinstance(parameters, list | tuple):
+        return False
+    for value in parameters:
+        if isinstance(value, str):
+            if any(nul in value for nul in _NUL):
+                return True
+        elif isinstance(value, dict | list | tuple) and _carries_nul(value):
+            return True
+    return False
+
+
+def _refuse_nul(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
+) -> None:
+    """PostgreSQL cannot store a NUL in text or jsonb: its driver raises a DataError (a 500) for
+    any id, name or purpose a client sent with one. Refused here, for every statement on both
+    databases, so that one rule covers every route and column: a 400, and nothing written."""
+    if _carries_nul(parameters):
+        raise InvalidInput("text may not contain NUL characters", code="invalid-text")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
 
 
 def _alembic_config(engine: Engine) -> Config:

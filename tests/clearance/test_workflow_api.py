@@ -232,3 +232,33 @@ def test_every_step_is_in_a_verifiable_audit_log(world: tuple) -> None:  # type:
     report = seeded.node.audit.verify()
     assert report.ok, report.problems
     assert report.entries > 10
+
+
+def test_nul_characters_are_refused_as_input_not_a_server_error(world: tuple) -> None:  # type: ignore[type-arg]
+    """PostgreSQL cannot store a NUL; a request id or purpose carrying one was a 500 there."""
+    _, client, h = world
+    for method, path in (
+        ("GET", "/access/requests/%00"),
+        ("POST", "/access/requests/a%00b/withdraw"),
+        ("GET", "/access/grants/%00"),
+    ):
+        response = client.request(method, path, headers=h["nld"])
+        assert response.status_code in (400, 404), (path, response.status_code, response.text)
+    for purpose in ("a\x00b", "a\\u0000b"):
+        response = client.post(
+            "/access/requests",
+            json={
+                "holding": "GBR-parcel",
+                "purpose": purpose,
+                "purpose_code": "model-training",
+                "mode": "download",
+                "duration_days": 30,
+            },
+            headers=h["nld"],
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "invalid-text"
+    mine = client.get("/access/requests", headers=h["nld"])
+    assert mine.status_code == 200
+    purposes = [r["purpose"] for r in mine.json()["requests"]]
+    assert not [p for p in purposes if "\x00" in p or "\\u0000" in p]
