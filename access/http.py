@@ -3,12 +3,17 @@
 Every route declares what it needs with ``Depends(requires(Action.X))`` or ``Depends(public)``;
 the authorization-matrix test walks the app's route table and fails on a route that declares
 neither. The node's services are found on ``app.state`` (set by the composition root).
+
+A policy dependency is made with ``policy_dependency``: ``access.guard.GuardedRoute`` runs it
+before the request body is read, and its answer is kept on the request so that FastAPI's own
+call of the same dependency (after the body) reuses it instead of verifying twice.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,9 +23,21 @@ from access.directory import Directory
 from access.errors import AuthenticationError, PermissionDenied
 from access.policy import NODE, Action, Principal, decide
 
-__all__ = ["ROUTE_POLICY_ATTR", "bearer_token", "policy_of", "public", "requires", "sessions_of"]
+__all__ = [
+    "ROUTE_POLICY_ATTR",
+    "bearer_token",
+    "is_guard",
+    "policy_dependency",
+    "policy_of",
+    "public",
+    "requires",
+    "sessions_of",
+]
 
 ROUTE_POLICY_ATTR = "__clearance_policy__"
+_GUARD_ATTR = "__clearance_guard__"
+_ANSWERS = "clearance.policy_answers"  # scope key: dependency -> its answer for this request
+T = TypeVar("T")
 
 
 def sessions_of(request: Request) -> sessionmaker[Session]:
@@ -36,9 +53,34 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+def policy_dependency(marker: object) -> Callable[[Callable[[Request], T]], Callable[[Request], T]]:
+    """Mark ``check(request)`` as a route policy, answered at most once per request."""
+
+    def wrap(check: Callable[[Request], T]) -> Callable[[Request], T]:
+        @functools.wraps(check)
+        def dependency(request: Request) -> T:
+            answers: dict[object, Any] = request.scope.setdefault(_ANSWERS, {})
+            if dependency not in answers:
+                answers[dependency] = check(request)
+            answer: T = answers[dependency]
+            return answer
+
+        setattr(dependency, ROUTE_POLICY_ATTR, marker)
+        setattr(dependency, _GUARD_ATTR, True)
+        return dependency
+
+    return wrap
+
+
+def is_guard(dependency: Any) -> bool:
+    """Whether ``dependency`` is a policy check that must run before the body is read."""
+    return getattr(dependency, _GUARD_ATTR, False) is True
+
+
 def requires(action: Action) -> Callable[[Request], Principal]:
     """A dependency: the authenticated principal, allowed ``action`` on the node."""
 
+    @policy_dependency(action)
     def dependency(request: Request) -> Principal:
         directory: Directory = request.app.state.directory
         clock: Clock = request.app.state.clock
@@ -51,7 +93,6 @@ def requires(action: Action) -> Callable[[Request], Principal]:
         request.state.principal = principal
         return principal
 
-    setattr(dependency, ROUTE_POLICY_ATTR, action)
     return dependency
 
 

@@ -9,6 +9,8 @@ in it: ``clearance.db`` (SQLite), ``blobs/`` (local blob store) and ``keys/`` (0
 ``CLEARANCE_S3_REGION`` (default us-east-1), ``CLEARANCE_S3_ACCESS_KEY``,
 ``CLEARANCE_S3_SECRET_KEY`` and ``CLEARANCE_S3_PREFIX`` (a key prefix, default none).
 ``CLEARANCE_UPLOAD_MAX_BYTES`` caps the archive size of one resumable upload (default 64 GiB).
+Request limits (body caps and timeouts, server limits, login flood control) are described in
+``clearance.limits``.
 ``work/`` in the data folder holds a completing upload while it is unpacked and published.
 """
 
@@ -18,6 +20,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from clearance.limits import RequestLimits
 
 __all__ = ["S3Settings", "Settings"]
 
@@ -60,6 +64,7 @@ class Settings:
     storage_passphrase: str | None = field(default=None, repr=False)
     s3: S3Settings | None = None
     upload_max_bytes: int = _DEFAULT_UPLOAD_MAX
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
     @property
     def blob_dir(self) -> Path:
@@ -87,6 +92,7 @@ class Settings:
             storage_passphrase=env.get("CLEARANCE_STORAGE_PASSPHRASE") or None,
             s3=S3Settings.from_env(env),
             upload_max_bytes=_positive(env, "CLEARANCE_UPLOAD_MAX_BYTES", _DEFAULT_UPLOAD_MAX),
+            limits=RequestLimits.from_env(env),
         )
 
     def prepare(self) -> None:

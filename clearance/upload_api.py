@@ -25,6 +25,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from access.guard import GuardedRoute, body_limit
 from access.http import requires
 from access.policy import Action, Principal
 from clearance.app import Node
@@ -35,7 +36,7 @@ from transfer.uploads import Upload, UploadStore
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/uploads")
+router = APIRouter(prefix="/uploads", route_class=GuardedRoute)
 Publisher = Annotated[Principal, Depends(requires(Action.PUBLISH))]
 JsonBody = Annotated[Any, Body()]
 _SPOOL = 8 << 20
@@ -99,6 +100,7 @@ def show_upload(request: Request, upload_id: str, who: Publisher) -> JSONRespons
 
 
 @router.patch("/{upload_id}", status_code=204, openapi_extra=_PART_OPENAPI)
+@body_limit(lambda request: _store(request).limits.max_part)
 async def append_part(request: Request, upload_id: str, who: Publisher) -> Response:
     offset = parse_offset(request.headers.get(OFFSET_HEADER))
     sha256 = parse_content_digest(request.headers.get(DIGEST_HEADER))
