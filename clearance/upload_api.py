@@ -7,8 +7,9 @@
     POST   /uploads/{upload_id}/complete   publish options → the publish result
     DELETE /uploads/{upload_id}       → 204
 
-Every route needs ``catalog:holding:publish``; a session is its creator's alone. There is no
-HEAD: an error answer to HEAD could not carry its JSON reason, so GET gives the offset.
+Every route needs ``catalog:holding:publish``; a session is its creator's alone. HEAD on a
+session answers like GET without the body (the ``Upload-Offset`` headers; an error has no JSON
+reason there, so clients use GET).
 
 The part body is spooled (memory, then the node's work folder past 8 MiB) while it is counted
 against what the session can still take, then checked against its digest and stored by
