@@ -11,7 +11,9 @@ size. ``GuardedRoute`` (every router's ``route_class``) therefore, for each requ
    413 at the cap) and waits at most ``BodyLimits.timeout_s`` for each chunk (408
    ``body-timeout``), so a declared length that never arrives is not waited for forever;
 4. for a route with a ``Body()`` parameter, reads the (now bounded) body itself, so that these
-   errors reach the error table instead of FastAPI's generic "error parsing the body".
+   errors reach the error table instead of FastAPI's generic "error parsing the body"; such a
+   body (small, JSON) must arrive whole within the timeout, so a byte every few seconds does
+   not hold the request either. A streamed body (an upload part) has the per-chunk timeout only.
 
 A route's cap is ``BodyLimits.json`` unless its endpoint is marked with ``body_limit``.
 Hand-written rather than Starlette's ``RequestBodyLimitMiddleware``: that one answers in plain
@@ -101,16 +103,21 @@ class _BoundedReceive:
         return message
 
 
-async def _buffered(receive: Receive) -> Receive:
-    """Read the whole body now; replay it as one message, then pass ``receive`` through."""
+async def _buffered(receive: Receive, timeout_s: float) -> Receive:
+    """Read the whole body now (within ``timeout_s``); replay it as one message, then pass
+    ``receive`` through."""
     chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
+    try:
+        with anyio.fail_after(timeout_s):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        raise BodyTimeout(f"the request body did not arrive whole within {timeout_s:g} s") from None
     pending: list[Message] = [{"type": "http.request", "body": b"".join(chunks)}]
 
     async def replay() -> Message:
@@ -138,9 +145,10 @@ class GuardedRoute(APIRoute):
         declared = _declared_length(request)
         if declared is not None and declared > limit:
             raise BodyTooLarge(f"the request body has {declared} bytes; this route takes {limit}")
-        bounded: Receive = _BoundedReceive(receive, limit, limits_of(request).timeout_s)
+        timeout_s = limits_of(request).timeout_s
+        bounded: Receive = _BoundedReceive(receive, limit, timeout_s)
         if self.body_field is not None:
-            bounded = await _buffered(bounded)
+            bounded = await _buffered(bounded, timeout_s)
         await super().handle(scope, bounded, send)
 
     def _limit(self, request: Request) -> int:

@@ -9,9 +9,11 @@ safety net against a hanging server (the old behaviour), not a timing assertion.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -190,6 +192,29 @@ def test_a_body_that_never_arrives_is_not_waited_for(
     assert reply.status == 408
     assert reply.json()["code"] == "body-timeout"
     assert reply.headers.get("connection") == "close"
+
+
+def test_a_json_body_sent_a_byte_at_a_time_is_not_waited_for(running: Running) -> None:
+    # Each byte comes well within the 1 s per-chunk timeout, but the body would take minutes.
+    head = _head("POST", "/access/requests", _json_headers(1000, running.token))
+    with socket.create_connection((running.host, running.port), timeout=SAFETY_NET_S) as sock:
+        sock.sendall(head)
+        stop = threading.Event()
+
+        def trickle() -> None:
+            with contextlib.suppress(OSError):
+                while not stop.wait(0.25):
+                    sock.sendall(b" ")
+
+        sender = threading.Thread(target=trickle, daemon=True)
+        sender.start()
+        try:
+            reply = _read_reply(sock)
+        finally:
+            stop.set()
+            sender.join()
+    assert reply.status == 408
+    assert reply.json()["code"] == "body-timeout"
 
 
 def test_a_body_within_the_cap_still_works(running: Running) -> None:
