@@ -159,8 +159,9 @@ class GuardedRoute(APIRoute):
 class HeadAsGet:
     """ASGI middleware: HEAD is answered as GET, with the same status and headers, no body.
 
-    The route sees a GET (so the same policy decides); the body is dropped here, and the server
-    (which still sees HEAD) sends none either.
+    The route sees a GET (so the same policy decides). Its first body message goes out as the
+    empty end of the answer; the rest is dropped, and ``receive`` then reports a disconnect, so
+    a streamed download stops producing instead of reading a whole object for nobody.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -170,10 +171,32 @@ class HeadAsGet:
         if scope["type"] != "http" or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
+        answered = anyio.Event()
 
         async def headers_only(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                message = {**message, "body": b""}
-            await send(message)
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not answered.is_set():
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                answered.set()
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        async def receive_until_answered() -> Message:
+            message: Message = {"type": "http.disconnect"}
+            if answered.is_set():
+                return message
+            async with anyio.create_task_group() as group:
+
+                async def from_client() -> None:
+                    nonlocal message
+                    message = await receive()
+                    group.cancel_scope.cancel()
+
+                async def on_answered() -> None:
+                    await answered.wait()
+                    group.cancel_scope.cancel()
+
+                group.start_soon(from_client)
+                group.start_soon(on_answered)
+            return message
+
+        await self.app({**scope, "method": "GET"}, receive_until_answered, headers_only)

@@ -9,10 +9,15 @@ matrix walks it, so that a new route cannot slip past them:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
 
+import anyio
 import httpx
 import pytest
+from fastapi import Depends
+from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 
 from access.guard import GuardedRoute
@@ -67,6 +72,40 @@ def test_head_needs_the_same_credentials_as_get(base_url: str) -> None:
         assert head.status_code == 401 and head.content == b""
         assert client.head("/").status_code == 200  # a public route stays public
         assert client.head("/no-such-route").status_code == 404
+
+
+def test_head_on_a_streamed_answer_stops_the_stream(seeded: Seeded) -> None:
+    # An endless download: HEAD must answer with the headers and stop producing, not read on.
+    app = create_app(seeded.node)
+    stopped = threading.Event()
+
+    async def endless() -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield b"x" * 65536
+                await anyio.sleep(0)
+        finally:
+            stopped.set()
+
+    @app.get("/test-only/endless", dependencies=[Depends(public)])
+    def endless_download() -> StreamingResponse:
+        return StreamingResponse(endless(), media_type="application/octet-stream")
+
+    with serve(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        # A raw socket kept open after the answer: a client that does not hang up must not keep
+        # the node reading either.
+        with socket.create_connection((host, int(port)), timeout=20.0) as sock:
+            sock.sendall(b"HEAD /test-only/endless HTTP/1.1\r\nHost: node.test\r\n\r\n")
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = sock.recv(65536)
+                assert chunk, head
+                head += chunk
+            assert head.startswith(b"HTTP/1.1 200 ")
+            assert b"content-type: application/octet-stream" in head.lower()
+            assert head.endswith(b"\r\n\r\n")  # headers only
+            assert stopped.wait(timeout=20.0), "the stream kept producing after the HEAD answer"
 
 
 def test_the_policy_runs_once_per_request(
