@@ -4,6 +4,7 @@
 ``CLEARANCE_SEARCH_BODY_MAX_BYTES``  cap of a POST /search or /aggregate body (default 1 MiB)
 ``CLEARANCE_BODY_TIMEOUT_S``         longest wait for the next chunk of a body (default 30)
 ``CLEARANCE_HEADER_MAX_BYTES``       largest request head, line and headers (default 16384)
+``CLEARANCE_HEADER_TIMEOUT_S``       longest wait for a request head to arrive whole (default 10)
 ``CLEARANCE_KEEP_ALIVE_S``           idle keep-alive connection lifetime (default 5)
 ``CLEARANCE_MAX_CONCURRENCY``        connections + requests at once, past it 503 (default 256)
 ``CLEARANCE_SHUTDOWN_GRACE_S``       grace for running requests on shutdown (default 30)
@@ -24,6 +25,7 @@ from limits import parse
 
 from access.guard import BodyLimits
 from access.throttle import LoginThrottle
+from clearance.head_timeout import head_timeout_protocol
 
 __all__ = ["RequestLimits"]
 
@@ -34,6 +36,7 @@ class RequestLimits:
     search_body_max: int = 1 << 20
     body_timeout_s: int = 30
     header_max: int = 16 << 10
+    header_timeout_s: int = 10
     keep_alive_s: int = 5
     max_concurrency: int = 256
     shutdown_grace_s: int = 30
@@ -49,6 +52,7 @@ class RequestLimits:
             search_body_max=_whole(env, "CLEARANCE_SEARCH_BODY_MAX_BYTES", d.search_body_max),
             body_timeout_s=_whole(env, "CLEARANCE_BODY_TIMEOUT_S", d.body_timeout_s),
             header_max=_whole(env, "CLEARANCE_HEADER_MAX_BYTES", d.header_max),
+            header_timeout_s=_whole(env, "CLEARANCE_HEADER_TIMEOUT_S", d.header_timeout_s),
             keep_alive_s=_whole(env, "CLEARANCE_KEEP_ALIVE_S", d.keep_alive_s),
             max_concurrency=_whole(env, "CLEARANCE_MAX_CONCURRENCY", d.max_concurrency),
             shutdown_grace_s=_whole(env, "CLEARANCE_SHUTDOWN_GRACE_S", d.shutdown_grace_s),
@@ -75,10 +79,10 @@ class RequestLimits:
         )
 
     def uvicorn_options(self) -> dict[str, Any]:
-        """Server-side limits for ``uvicorn.Config``. Uvicorn has no timeout for the request
-        head: the operator guide says what the reverse proxy must add."""
+        """Server-side limits for ``uvicorn.Config`` (uvicorn has no deadline for a request head
+        of its own: ``clearance.head_timeout`` adds one to its h11 protocol)."""
         return {
-            "http": "h11",  # the protocol whose head size limit we set
+            "http": head_timeout_protocol(self.header_timeout_s),
             "h11_max_incomplete_event_size": self.header_max,
             "timeout_keep_alive": self.keep_alive_s,
             "limit_concurrency": self.max_concurrency,

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi import Depends
 
+from access.http import public
 from access.levels import Level, Role
 from clearance.app import Node, create_app
 from clearance.limits import RequestLimits
@@ -66,7 +68,9 @@ def running(node: Node) -> Iterator[Running]:
         "alice", admin="NLD", roles=[Role.RESEARCHER, Role.STEWARD], clearance=Level.R2,
         password=PASSWORD,
     )  # fmt: skip
-    node.settings = dataclasses.replace(node.settings, limits=RequestLimits(body_timeout_s=1))
+    node.settings = dataclasses.replace(
+        node.settings, limits=RequestLimits(body_timeout_s=1, header_timeout_s=1)
+    )
     token = node.directory.issue_token("alice", audience=node.settings.node_id)
     with serve(create_app(node)) as url:
         parts = urlsplit(url)
@@ -228,3 +232,47 @@ def test_a_body_within_the_cap_still_works(running: Running) -> None:
     reply = _exchange(running, _head("POST", "/search", _json_headers(len(search), token)), search)
     assert reply.status == 200, reply.body
     assert json.loads(reply.body)["type"] == "FeatureCollection"
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    """Read until the server closes; raises on the safety net (a server that never does)."""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return True
+
+
+@pytest.mark.parametrize("partial", [b"", b"POST /search HTTP/1.1\r\nHost: node.test\r\nX-Slow: "])
+def test_a_request_head_that_never_completes_is_cut(running: Running, partial: bytes) -> None:
+    with socket.create_connection((running.host, running.port), timeout=SAFETY_NET_S) as sock:
+        sock.sendall(partial)
+        assert _closed_by_server(sock)
+
+
+def test_the_next_head_on_a_kept_alive_connection_has_the_same_deadline(running: Running) -> None:
+    with socket.create_connection((running.host, running.port), timeout=SAFETY_NET_S) as sock:
+        sock.sendall(_head("GET", "/conformance", {}))
+        assert _read_reply(sock).status == 200
+        sock.sendall(b"GET /conformance HTTP/1.1\r\nHo")  # and then nothing
+        assert _closed_by_server(sock)
+
+
+def test_a_slow_answer_is_not_cut_by_the_head_deadline(node: Node) -> None:
+    limits = RequestLimits(header_timeout_s=1)
+    node.settings = dataclasses.replace(node.settings, limits=limits)
+    app = create_app(node)
+
+    @app.get("/test-only/slow", dependencies=[Depends(public)])
+    def slow() -> dict[str, str]:
+        threading.Event().wait(2.5)  # longer than the head deadline
+        return {"done": "yes"}
+
+    with serve(app) as url:
+        parts = urlsplit(url)
+        assert parts.hostname is not None and parts.port is not None
+        address = (parts.hostname, parts.port)
+        with socket.create_connection(address, timeout=SAFETY_NET_S) as sock:
+            for _ in range(2):  # the second on the same kept-alive connection
+                sock.sendall(_head("GET", "/test-only/slow", {}))
+                reply = _read_reply(sock)
+                assert reply.status == 200 and reply.json() == {"done": "yes"}
