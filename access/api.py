@@ -8,13 +8,18 @@ from fastapi import APIRouter, Body, Depends, Request
 
 from access.directory import Directory
 from access.errors import InvalidInput, NotFound
+from access.guard import GuardedRoute, body_limit
 from access.http import public, requires
 from access.levels import parse_admin_code
 from access.policy import Action, Principal
+from access.throttle import LoginThrottle
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
+#: A login body is two short strings; the cap leaves room for JSON escapes.
+_LOGIN_BODY_MAX = 8 << 10
+_MAX_NAME = 256
 
 
 def _directory(request: Request) -> Directory:
@@ -23,6 +28,7 @@ def _directory(request: Request) -> Directory:
 
 
 @router.post("/auth/login", dependencies=[Depends(public)])
+@body_limit(lambda request: _LOGIN_BODY_MAX)
 def login(request: Request, body: Annotated[Any, Body()] = None) -> dict[str, Any]:
     """Exchange a user name and password for a bearer token."""
     if not isinstance(body, dict) or set(body) != {"username", "password"}:
@@ -30,8 +36,14 @@ def login(request: Request, body: Annotated[Any, Body()] = None) -> dict[str, An
     username, password = body["username"], body["password"]
     if not isinstance(username, str) or not isinstance(password, str) or len(password) > 1024:
         raise InvalidInput("username and password must be strings")
-    token = _directory(request).login(
-        username, password, audience=request.app.state.settings.node_id
+    if len(username) > _MAX_NAME:
+        raise InvalidInput(f"username must be at most {_MAX_NAME} characters")
+    throttle: LoginThrottle = request.app.state.login_throttle
+    # The client address as the server saw it; behind a proxy, uvicorn's --forwarded-allow-ips.
+    address = request.client.host if request.client is not None else "unknown"
+    audience = request.app.state.settings.node_id
+    token = throttle.attempt(
+        username, address, lambda: _directory(request).login(username, password, audience=audience)
     )
     return {"access_token": token, "token_type": "Bearer"}
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 __all__ = [
     "AccessError",
     "AuthenticationError",
+    "BodyTimeout",
+    "BodyTooLarge",
     "Conflict",
     "InvalidInput",
     "NotFound",
     "PermissionDenied",
+    "TooManyRequests",
 ]
 
 
@@ -51,3 +54,19 @@ class Conflict(AccessError):
 
 class InvalidInput(AccessError):
     code = "invalid-input"
+
+
+class BodyTooLarge(AccessError):
+    code = "body-too-large"
+
+
+class BodyTimeout(AccessError):
+    code = "body-timeout"
+
+
+class TooManyRequests(AccessError):
+    code = "rate-limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -5,15 +5,22 @@ Every route declares what it needs with ``Depends(requires(Action.X))``,
 the request, before the route does any work) or ``Depends(public)``; the authorization-matrix
 test walks the app's route table and fails on a route that declares none. The node's services
 are found on ``app.state`` (set by the composition root).
+
+A policy dependency is made with ``policy_dependency``: ``access.guard.GuardedRoute`` runs it
+before the request body is read, and its answer is kept on the request so that FastAPI's own
+call of the same dependency (after the body) reuses it instead of verifying twice.
+``requires_on`` holds ``requires(action)`` as its sub-dependency, so the caller is known and
+allowed the action on the node before the body is read; only then does ``load`` look at the
+(bounded) body.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from access.clock import Clock
@@ -24,6 +31,8 @@ from access.policy import NODE, Action, Principal, Resource, decide
 __all__ = [
     "ROUTE_POLICY_ATTR",
     "bearer_token",
+    "is_guard",
+    "policy_dependency",
     "policy_of",
     "public",
     "requires",
@@ -32,6 +41,9 @@ __all__ = [
 ]
 
 ROUTE_POLICY_ATTR = "__clearance_policy__"
+_GUARD_ATTR = "__clearance_guard__"
+_ANSWERS = "clearance.policy_answers"  # scope key: dependency -> its answer for this request
+T = TypeVar("T")
 
 
 def sessions_of(request: Request) -> sessionmaker[Session]:
@@ -47,11 +59,28 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def _authenticated(request: Request) -> Principal:
-    directory: Directory = request.app.state.directory
-    return directory.authenticate(
-        bearer_token(request), audience=request.app.state.settings.node_id
-    )
+def policy_dependency(marker: object) -> Callable[[Callable[[Request], T]], Callable[[Request], T]]:
+    """Mark ``check(request)`` as a route policy, answered at most once per request."""
+
+    def wrap(check: Callable[[Request], T]) -> Callable[[Request], T]:
+        @functools.wraps(check)
+        def dependency(request: Request) -> T:
+            answers: dict[object, Any] = request.scope.setdefault(_ANSWERS, {})
+            if dependency not in answers:
+                answers[dependency] = check(request)
+            answer: T = answers[dependency]
+            return answer
+
+        setattr(dependency, ROUTE_POLICY_ATTR, marker)
+        setattr(dependency, _GUARD_ATTR, True)
+        return dependency
+
+    return wrap
+
+
+def is_guard(dependency: Any) -> bool:
+    """Whether ``dependency`` is a policy check that must run before the body is read."""
+    return getattr(dependency, _GUARD_ATTR, False) is True
 
 
 def _allow(
@@ -68,12 +97,15 @@ def _allow(
 def requires(action: Action) -> Callable[[Request], Principal]:
     """A dependency: the authenticated principal, allowed ``action`` on the node."""
 
+    @policy_dependency(action)
     def dependency(request: Request) -> Principal:
-        principal = _authenticated(request)
+        directory: Directory = request.app.state.directory
+        principal = directory.authenticate(
+            bearer_token(request), audience=request.app.state.settings.node_id
+        )
         _allow(request, principal, action, NODE)
         return principal
 
-    setattr(dependency, ROUTE_POLICY_ATTR, action)
     return dependency
 
 
@@ -82,19 +114,21 @@ ResourceLoader = Callable[[Request], Awaitable[Resource]]
 
 def requires_on(
     action: Action, load: ResourceLoader, hint: Callable[[Principal], str] | None = None
-) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency: the authenticated principal, allowed ``action`` on the node and then on the
-    resource ``load(request)`` finds (e.g. the holding a body names), before the route runs.
+) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the authenticated principal, allowed ``action`` on the node (before the
+    body is read) and then on the resource ``load(request)`` finds (e.g. the holding a body
+    names), before the route runs.
 
     ``load`` runs only for a caller whose role may do ``action`` at all; it must answer alike
     for what the caller may not discover and what does not exist (``decide()`` then does too).
     Its own errors (a malformed resource key) propagate as they are. ``hint(principal)`` is
     appended to a refusal on the resource: it may speak of the caller, never of the resource.
     """
+    gate = requires(action)
 
-    async def dependency(request: Request) -> Principal:
-        principal = await run_in_threadpool(_authenticated, request)
-        _allow(request, principal, action, NODE)  # the role first: no loading for nothing
+    async def dependency(
+        request: Request, principal: Annotated[Principal, Depends(gate)]
+    ) -> Principal:
         resource = await load(request)
         _allow(request, principal, action, resource, hint(principal) if hint else "")
         return principal

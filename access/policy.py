@@ -215,9 +215,7 @@ class GrantResource:
     subject: str
 
 
-Resource = (
-    NodeResource | HoldingResource | NewHoldingResource | RequestResource | GrantResource
-)
+Resource = NodeResource | HoldingResource | NewHoldingResource | RequestResource | GrantResource
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from access.errors import InvalidInput
+from access.guard import GuardedRoute
 from access.http import requires
 from access.policy import Action, Principal
 from access.requests import Conditions, NewRequest
@@ -14,7 +15,7 @@ from access.workflow import Workflow
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/access")
+router = APIRouter(prefix="/access", route_class=GuardedRoute)
 JsonBody = Annotated[Any, Body()]
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Request
 
+from access.guard import GuardedRoute, body_limit, limits_of
 from access.http import public, requires, sessions_of
 from access.policy import Action, Principal
 from catalog import browse, params
@@ -24,7 +25,7 @@ from catalog.whohas import who_has
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 Reader = Annotated[Principal, Depends(requires(Action.CATALOG_READ))]
 STAC_VERSION = "1.0.0"
 
@@ -115,6 +116,7 @@ def search_get(request: Request, principal: Reader) -> dict[str, Any]:
 
 
 @router.post("/search")
+@body_limit(lambda request: limits_of(request).search)
 def search_post(
     request: Request, principal: Reader, body: Annotated[Any, Body()] = None
 ) -> dict[str, Any]:
@@ -164,6 +166,7 @@ def aggregate_get(request: Request, principal: Reader) -> dict[str, Any]:
 
 
 @router.post("/aggregate")
+@body_limit(lambda request: limits_of(request).search)
 def aggregate_post(
     request: Request, principal: Reader, body: Annotated[Any, Body()] = None
 ) -> dict[str, Any]:

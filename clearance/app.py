@@ -15,6 +15,7 @@ import transfer.api
 from access.audit import AuditLog
 from access.clock import Clock, SystemClock
 from access.directory import Directory
+from access.guard import HeadAsGet
 from access.workflow import Workflow
 from catalog.holdings import CatalogHoldings
 from clearance.database import open_database
@@ -131,6 +132,9 @@ def create_app(node: Node) -> FastAPI:
     app.state.transfer = node.transfer
     app.state.uploads = node.uploads
     app.state.node = node
+    app.state.body_limits = node.settings.limits.body_limits()
+    app.state.login_throttle = node.settings.limits.login_throttle()
+    app.add_middleware(HeadAsGet)
     install_error_handlers(app)
     app.include_router(catalog.api.router)
     app.include_router(access.api.router)

@@ -205,7 +205,9 @@ def serve(host: str, port: int) -> None:
 
     from clearance.app import create_app
 
-    uvicorn.run(create_app(_node()), host=host, port=port, log_level="info")
+    node = _node()
+    options = node.settings.limits.uvicorn_options()
+    uvicorn.run(create_app(node), host=host, port=port, log_level="info", **options)
 
 
 @cli.command()
@@ -221,7 +223,8 @@ def demo(no_serve: bool, port: int) -> None:
         import uvicorn
 
         click.echo(f"\nserving the STAC API at http://127.0.0.1:{port}/  (Ctrl-C to stop)")
-        uvicorn.run(create_app(node), host="127.0.0.1", port=port, log_level="warning")
+        options = node.settings.limits.uvicorn_options()
+        uvicorn.run(create_app(node), host="127.0.0.1", port=port, log_level="warning", **options)
 
 
 # transfer (researcher side) --------------------------------------------------------------------

@@ -30,6 +30,9 @@ STATUS: list[tuple[type[Exception], int]] = [
     (access_errors.NotFound, 404),
     (access_errors.Conflict, 409),
     (access_errors.InvalidInput, 400),
+    (access_errors.BodyTooLarge, 413),
+    (access_errors.BodyTimeout, 408),
+    (access_errors.TooManyRequests, 429),
     (catalog_errors.NotFound, 404),
     (catalog_errors.InvalidQuery, 400),
     (catalog_errors.PublishError, 422),
@@ -77,8 +80,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers = {"Content-Range": f"bytes */{size}"}
     if isinstance(exc, transfer_errors.OffsetMismatch):  # where the client must resume
         headers = {"Upload-Offset": str(exc.offset), "Cache-Control": "no-store"}
-    if isinstance(exc, transfer_errors.TooManyRequests):  # when the client may try again
-        headers = {"Retry-After": str(exc.retry_after), "Cache-Control": "no-store"}
+    if status == 429:  # when the client may try again (login or grant bound)
+        headers = {"Retry-After": str(getattr(exc, "retry_after", 1)), "Cache-Control": "no-store"}
+    if status in (408, 413):  # the rest of the body is unread: the connection cannot be reused
+        headers = {"Connection": "close"}
     code = getattr(exc, "code", "error")
     if isinstance(exc, blob_errors.BlobNotFound):  # KeyError's str() quotes the key: say it plainly
         code, message = "not-found", "object not found in the blob store"

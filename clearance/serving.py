@@ -25,9 +25,14 @@ def free_port() -> int:
 
 @contextmanager
 def serve_in_thread(app: FastAPI, start_timeout_s: float = 20.0) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 while the block runs; yields its base URL."""
+    """Serve ``app`` on 127.0.0.1 while the block runs; yields its base URL.
+
+    The server gets the node's limits (``Settings.limits``) as ``clearance serve`` does."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    settings = getattr(app.state, "settings", None)
+    options = settings.limits.uvicorn_options() if settings is not None else {}
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout_s

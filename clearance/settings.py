@@ -11,6 +11,9 @@ in it: ``clearance.db`` (SQLite), ``blobs/`` (local blob store) and ``keys/`` (0
 ``CLEARANCE_UPLOAD_MAX_BYTES`` caps the archive size of one resumable upload (default 64 GiB).
 ``CLEARANCE_GRANT_RATE`` bounds the transfer requests of one grant (default ``3000/minute``; see
 ``transfer.throttle``).
+
+Request limits (body caps and timeouts, server limits, login flood control) are described in
+``clearance.limits``.
 ``work/`` in the data folder holds a completing upload while it is unpacked and published.
 """
 
@@ -21,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clearance.limits import RequestLimits
 from transfer.throttle import DEFAULT_GRANT_RATE, parse_rate
 
 __all__ = ["S3Settings", "Settings"]
@@ -66,6 +70,8 @@ class Settings:
     upload_max_bytes: int = _DEFAULT_UPLOAD_MAX
     grant_rate: str = DEFAULT_GRANT_RATE
 
+    limits: RequestLimits = field(default_factory=RequestLimits)
+
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
@@ -93,6 +99,8 @@ class Settings:
             s3=S3Settings.from_env(env),
             upload_max_bytes=_positive(env, "CLEARANCE_UPLOAD_MAX_BYTES", _DEFAULT_UPLOAD_MAX),
             grant_rate=_rate(env, "CLEARANCE_GRANT_RATE", DEFAULT_GRANT_RATE),
+
+            limits=RequestLimits.from_env(env),
         )
 
     def prepare(self) -> None:

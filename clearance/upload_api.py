@@ -12,8 +12,9 @@ Every route needs ``catalog:holding:publish``; a session is its creator's alone.
 session and completing one decide PUBLISH on the holding the body names before any work (no
 session, no part, no unpacking when refused): ``decide()`` answers a non-owner ``not-owner``
 whether the id is stored, hidden or free, and a new id must name its owner (``NLD-...``), so
-no administration can squat or probe another's ids. There is no HEAD: an error answer to HEAD
-could not carry its JSON reason, so GET gives the offset.
+no administration can squat or probe another's ids. HEAD on a session answers like GET
+without the body (the ``Upload-Offset`` headers; an error has no JSON reason there, so clients
+use GET).
 
 The part body is spooled (memory, then the node's work folder past 8 MiB) while it is counted
 against what the session can still take, then checked against its digest and stored by
@@ -30,6 +31,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from access.guard import GuardedRoute, body_limit
 from access.http import requires, requires_on
 from access.policy import Action, Principal, Resource
 from catalog.holdings import CatalogHoldings
@@ -42,7 +44,7 @@ from transfer.uploads import Upload, UploadStore
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/uploads")
+router = APIRouter(prefix="/uploads", route_class=GuardedRoute)
 Publisher = Annotated[Principal, Depends(requires(Action.PUBLISH))]
 
 
@@ -134,6 +136,7 @@ def show_upload(request: Request, upload_id: str, who: Publisher) -> JSONRespons
 
 
 @router.patch("/{upload_id}", status_code=204, openapi_extra=_PART_OPENAPI)
+@body_limit(lambda request: _store(request).limits.max_part)
 async def append_part(request: Request, upload_id: str, who: Publisher) -> Response:
     offset = parse_offset(request.headers.get(OFFSET_HEADER))
     sha256 = parse_content_digest(request.headers.get(DIGEST_HEADER))

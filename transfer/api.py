@@ -23,13 +23,14 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from access.grants import Grant
+from access.guard import GuardedRoute, body_limit
 from transfer.errors import InvalidObjectList
 from transfer.http import requires_download_grant, transfer_service
 from transfer.service import MAX_HEADERS, iterate, object_id_list
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/transfer")
+router = APIRouter(prefix="/transfer", route_class=GuardedRoute)
 
 _OCTETS = "application/octet-stream"
 GrantDep = Annotated[Grant, Depends(requires_download_grant)]
@@ -52,6 +53,7 @@ def header(request: Request, holding: str, object_id: str, grant: GrantDep) -> R
 
 
 @router.post("/holdings/{holding}/headers")
+@body_limit(lambda request: _MAX_BATCH_BODY)
 async def headers(request: Request, holding: str, grant: GrantDep) -> Response:
     """The headers of several objects (``{"objects": [ids]}``), each re-encrypted to the grant's
     recipient key, as ``{"headers": {id: base64}}``. The body is read only once the grant

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from access.grants import Grant
-from access.http import ROUTE_POLICY_ATTR, bearer_token
+from access.http import bearer_token, policy_dependency
 from transfer.service import TransferService
 
 __all__ = ["GRANT_DOWNLOAD", "requires_download_grant", "transfer_service"]
@@ -26,6 +26,7 @@ def transfer_service(request: Request) -> TransferService:
     return service
 
 
+@policy_dependency(GRANT_DOWNLOAD)
 def requires_download_grant(request: Request) -> Grant:
     """A dependency: the verified grant of the request, for the holding in its path."""
     token = bearer_token(request)
@@ -33,6 +34,3 @@ def requires_download_grant(request: Request) -> Grant:
     grant = transfer_service(request).authorize(token, holding)
     request.state.grant = grant
     return grant
-
-
-setattr(requires_download_grant, ROUTE_POLICY_ATTR, GRANT_DOWNLOAD)

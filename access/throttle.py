@@ -1,0 +1,75 @@
+"""Login flood control: rate limits per client address and per account, and a bound on hashing.
+
+Every login attempt costs one scrypt verification (16 MiB, tens of milliseconds), so a flood of
+guesses starves the node. Before any hashing, an attempt must pass:
+
+- the per-address limit (every attempt from the address counts);
+- the per-account limit (failed attempts on that account name count: a user who logs in now and
+  then is never limited by their own successes). Unknown names are counted exactly like known
+  ones, so the limiter's answer reveals nothing about which accounts exist;
+- a free hashing slot (``concurrency`` verifications at once; an attempt that finds none is
+  refused at once rather than queued behind the others).
+
+A refusal is ``TooManyRequests`` (429) with the seconds after which to retry. The counters are
+in memory (the ``limits`` package, moving window): per API replica, reset by a restart; the
+operator guide says to add a per-address limit at the reverse proxy as well.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from access.errors import AuthenticationError, TooManyRequests
+
+__all__ = ["LoginThrottle"]
+
+T = TypeVar("T")
+_MAX_KEY = 256  # an account name longer than any real one is still counted, under this prefix
+
+
+class LoginThrottle:
+    def __init__(self, per_account: str, per_address: str, concurrency: int) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._account: RateLimitItem = parse(per_account)
+        self._address: RateLimitItem = parse(per_address)
+        if concurrency < 1:
+            raise ValueError("login concurrency must be at least 1")
+        self._hashing = threading.BoundedSemaphore(concurrency)
+
+    def attempt(self, account: str, address: str, verify: Callable[[], T]) -> T:
+        """``verify()`` (the password check) if the limits allow it now, else 429."""
+        account = account[:_MAX_KEY]
+        if not self._limiter.hit(self._address, "address", address):
+            raise self._refusal(self._address, "address", address, "from this address")
+        if not self._limiter.test(self._account, "account", account):
+            raise self._refusal(self._account, "account", account, "for this account")
+        if not self._hashing.acquire(blocking=False):
+            raise TooManyRequests(
+                "too many logins are being checked at once; retry shortly",
+                code="login-busy",
+                retry_after=1,
+            )
+        try:
+            return verify()
+        except AuthenticationError:
+            self._limiter.hit(self._account, "account", account)
+            raise
+        finally:
+            self._hashing.release()
+
+    def _refusal(self, item: RateLimitItem, kind: str, key: str, where: str) -> TooManyRequests:
+        reset = self._limiter.get_window_stats(item, kind, key).reset_time
+        wait = max(1, math.ceil(reset - time.time()))
+        return TooManyRequests(
+            f"too many login attempts {where}; retry after {wait} s",
+            code="login-rate-limited",
+            retry_after=wait,
+        )
