@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -126,9 +126,9 @@ def requires_on(
     """
     gate = requires(action)
 
-    async def dependency(
-        request: Request, principal: Annotated[Principal, Depends(gate)]
-    ) -> Principal:
+    # A default, not ``Annotated``: with postponed annotations FastAPI could not resolve the
+    # local ``gate`` from the annotation's text.
+    async def dependency(request: Request, principal: Principal = Depends(gate)) -> Principal:  # noqa: B008
         resource = await load(request)
         _allow(request, principal, action, resource, hint(principal) if hint else "")
         return principal
