@@ -35,11 +35,14 @@ DOC_ROUTES = {"/api", "/api.html", "/docs/oauth2-redirect"}  # FastAPI's own Ope
 
 
 def _policies(dependant: Dependant) -> Iterator[Any]:
+    """The policies a route declares: a policy's own sub-dependencies (``requires_on`` holds
+    ``requires`` as its pre-body gate) are part of it, not a second declaration."""
     for dependency in dependant.dependencies:
         found = policy_of(dependency.call)
         if found is not None:
             yield found
-        yield from _policies(dependency)
+        else:
+            yield from _policies(dependency)
 
 
 def _flat(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
