@@ -29,17 +29,50 @@ from limits.strategies import MovingWindowRateLimiter
 
 from access.errors import AuthenticationError, TooManyRequests
 
-__all__ = ["LoginThrottle"]
+__all__ = ["LoginThrottle", "RateWindow", "parse_rate"]
 
 T = TypeVar("T")
 _MAX_KEY = 256  # an account name longer than any real one is still counted, under this prefix
 
 
+def parse_rate(text: str) -> RateLimitItem:
+    """A rate in the ``limits`` notation (``3000/minute``, ``50 per 1 second``); ValueError."""
+    try:
+        item = parse(text)
+    except ValueError:
+        item = None
+    if item is None or item.amount < 1:
+        raise ValueError(f"rate {text!r} is not like '3000/minute' or '50 per 1 second'")
+    return item
+
+
+class RateWindow:
+    """One rate, counted per key in a moving window in memory (the ``limits`` package): the
+    one rate-limit primitive of the node (login attempts here, grant requests in
+    ``transfer.throttle``)."""
+
+    def __init__(self, rate: str) -> None:
+        self.rate = parse_rate(rate)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def hit(self, key: str) -> bool:
+        """Count one event for ``key``; False when that is over the rate (not counted then)."""
+        return bool(self._limiter.hit(self.rate, key))
+
+    def test(self, key: str) -> bool:
+        """Whether one more event for ``key`` would be within the rate (counts nothing)."""
+        return bool(self._limiter.test(self.rate, key))
+
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until ``key`` may try again (at least 1)."""
+        reset = self._limiter.get_window_stats(self.rate, key).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+
 class LoginThrottle:
     def __init__(self, per_account: str, per_address: str, concurrency: int) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._account: RateLimitItem = parse(per_account)
-        self._address: RateLimitItem = parse(per_address)
+        self._account = RateWindow(per_account)
+        self._address = RateWindow(per_address)
         if concurrency < 1:
             raise ValueError("login concurrency must be at least 1")
         self._hashing = threading.BoundedSemaphore(concurrency)
@@ -47,10 +80,10 @@ class LoginThrottle:
     def attempt(self, account: str, address: str, verify: Callable[[], T]) -> T:
         """``verify()`` (the password check) if the limits allow it now, else 429."""
         account = account[:_MAX_KEY]
-        if not self._limiter.hit(self._address, "address", address):
-            raise self._refusal(self._address, "address", address, "from this address")
-        if not self._limiter.test(self._account, "account", account):
-            raise self._refusal(self._account, "account", account, "for this account")
+        if not self._address.hit(address):
+            raise _refusal(self._address, address, "from this address")
+        if not self._account.test(account):
+            raise _refusal(self._account, account, "for this account")
         if not self._hashing.acquire(blocking=False):
             raise TooManyRequests(
                 "too many logins are being checked at once; retry shortly",
@@ -60,16 +93,16 @@ class LoginThrottle:
         try:
             return verify()
         except AuthenticationError:
-            self._limiter.hit(self._account, "account", account)
+            self._account.hit(account)
             raise
         finally:
             self._hashing.release()
 
-    def _refusal(self, item: RateLimitItem, kind: str, key: str, where: str) -> TooManyRequests:
-        reset = self._limiter.get_window_stats(item, kind, key).reset_time
-        wait = max(1, math.ceil(reset - time.time()))
-        return TooManyRequests(
-            f"too many login attempts {where}; retry after {wait} s",
-            code="login-rate-limited",
-            retry_after=wait,
-        )
+
+def _refusal(window: RateWindow, key: str, where: str) -> TooManyRequests:
+    wait = window.retry_after(key)
+    return TooManyRequests(
+        f"too many login attempts {where}; retry after {wait} s",
+        code="login-rate-limited",
+        retry_after=wait,
+    )

@@ -21,10 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from limits import parse
-
 from access.guard import BodyLimits
-from access.throttle import LoginThrottle
+from access.throttle import LoginThrottle, parse_rate
 from clearance.head_timeout import head_timeout_protocol
 
 __all__ = ["RequestLimits"]
@@ -63,7 +61,7 @@ class RequestLimits:
         for name, rate in (("ACCOUNT", limits.login_rate_account),
                            ("ADDRESS", limits.login_rate_address)):  # fmt: skip
             try:
-                parse(rate)
+                parse_rate(rate)
             except ValueError:
                 raise ValueError(
                     f"CLEARANCE_LOGIN_RATE_{name} must be a rate such as '10/minute', got {rate!r}"

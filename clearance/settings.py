@@ -24,8 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from access.throttle import parse_rate
 from clearance.limits import RequestLimits
-from transfer.throttle import DEFAULT_GRANT_RATE, parse_rate
+from transfer.throttle import DEFAULT_GRANT_RATE
 
 __all__ = ["S3Settings", "Settings"]
 

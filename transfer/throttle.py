@@ -18,43 +18,25 @@ bound then limits those requests still, and stays as it is.
 
 from __future__ import annotations
 
-import math
-import time
-
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
-
+from access.throttle import RateWindow
 from transfer.errors import TooManyRequests
 
-__all__ = ["DEFAULT_GRANT_RATE", "GrantThrottle", "parse_rate"]
+__all__ = ["DEFAULT_GRANT_RATE", "GrantThrottle"]
 
 DEFAULT_GRANT_RATE = "3000/minute"
 
 
-def parse_rate(text: str) -> RateLimitItem:
-    """A rate in the ``limits`` notation (``3000/minute``, ``50 per 1 second``); ValueError."""
-    try:
-        item = parse(text)
-    except ValueError:
-        item = None
-    if item is None or item.amount < 1:
-        raise ValueError(f"rate {text!r} is not like '3000/minute' or '50 per 1 second'")
-    return item
-
-
 class GrantThrottle:
     def __init__(self, rate: str = DEFAULT_GRANT_RATE) -> None:
-        self._item = parse_rate(rate)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._window = RateWindow(rate)
 
     def charge(self, jti: str) -> None:
         """Count one request under grant ``jti``; :class:`TooManyRequests` past the bound."""
-        if self._limiter.hit(self._item, "grant", jti):
+        if self._window.hit(jti):
             return
-        reset = self._limiter.get_window_stats(self._item, "grant", jti).reset_time
-        wait = max(1, math.ceil(reset - time.time()))
+        wait = self._window.retry_after(jti)
         raise TooManyRequests(
-            f"too many requests under this grant (at most {self._item}); retry after {wait} s",
+            f"too many requests under this grant (at most {self._window.rate}); "
+            f"retry after {wait} s",
             retry_after=wait,
         )
