@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from access.guard import BodyLimits
-from access.throttle import LoginThrottle, parse_rate
-from clearance.head_timeout import head_timeout_protocol
+from access.throttle import parse_rate
+
+if TYPE_CHECKING:  # the server side, imported when a server starts: client commands stay light
+    from access.guard import BodyLimits
+    from access.throttle import LoginThrottle
 
 __all__ = ["RequestLimits"]
 
@@ -69,9 +71,13 @@ class RequestLimits:
         return limits
 
     def body_limits(self) -> BodyLimits:
+        from access.guard import BodyLimits
+
         return BodyLimits(self.json_body_max, self.search_body_max, float(self.body_timeout_s))
 
     def login_throttle(self) -> LoginThrottle:
+        from access.throttle import LoginThrottle
+
         return LoginThrottle(
             self.login_rate_account, self.login_rate_address, self.login_concurrency
         )
@@ -79,6 +85,8 @@ class RequestLimits:
     def uvicorn_options(self) -> dict[str, Any]:
         """Server-side limits for ``uvicorn.Config`` (uvicorn has no deadline for a request head
         of its own: ``clearance.head_timeout`` adds one to its h11 protocol)."""
+        from clearance.head_timeout import head_timeout_protocol
+
         return {
             "http": head_timeout_protocol(self.header_timeout_s),
             "h11_max_incomplete_event_size": self.header_max,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,17 @@ def test_errors_are_one_clear_line_and_exit_2(run: object, tmp_path: Path) -> No
     assert bad.exit_code == 2
     assert "annotations.json" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_the_cli_starts_without_the_node_side() -> None:
+    """Client commands (pull, request, ...) must not pay for FastAPI, SQLAlchemy or Alembic at
+    start-up: the node side is imported inside the commands that need it."""
+    probe = (
+        "import sys, clearance.cli; "
+        "print(sorted(m for m in ('fastapi', 'sqlalchemy', 'alembic', 'uvicorn') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]", out
