@@ -1,7 +1,7 @@
 """The audit log's trust logic: canonical entries, the hash chain, signed heads and checkpoints.
 
 Pure: no database, no files, no wall clock. Keys and times are arguments. The service in
-``access.audit`` reads rows and hands them here; everything that decides whether the log is
+``access.audit_log`` reads rows and hands them here; everything that decides whether the log is
 intact lives in this module, so it can be tested (and reimplemented by an outside verifier)
 without a node.
 

@@ -26,11 +26,11 @@ from access.keys import (
     public_key_from_jwk,
     save_signing_key,
 )
-from access.levels import Level, Role, parse_admin_code
 from access.passwords import hash_password, verify_password
 from access.policy import Principal
 from access.tables import AdministrationRow, SigningKeyRow, UserRow
 from access.tokens import TrustedKey, issue_token, verify_token
+from access.vocabulary import Level, Role, parse_admin_code
 
 __all__ = ["Directory", "UserInfo"]
 

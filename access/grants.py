@@ -143,7 +143,7 @@ DENIED_CODES: Final = frozenset(
     {"grant-revoked", "grant-wrong-holding", "grant-operation-not-allowed"}
 )
 
-_ADMIN = re.compile(r"[A-Z]{3}")  # ISO 3166-1 alpha-3, as access.levels.parse_admin_code
+_ADMIN = re.compile(r"[A-Z]{3}")  # ISO 3166-1 alpha-3, as access.vocabulary.parse_admin_code
 _AUDIENCE = re.compile(r"^urn:clearance:(transfer|enclave):([A-Z]{3})$")
 _JTI = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # 22 base64url characters = 132 bits
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")

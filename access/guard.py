@@ -4,8 +4,8 @@ FastAPI reads and parses a route's ``Body()`` *before* it solves the route's dep
 policy dependency alone would let an anonymous caller make the node read and parse a body of any
 size. ``GuardedRoute`` (every router's ``route_class``) therefore, for each request:
 
-1. runs the route's policy dependency (``access.http.policy_dependency``) on the headers alone; a
-   refusal is the answer, the body is never read;
+1. runs the route's policy dependency (``access.route_policy.policy_dependency``) on the headers
+   alone; a refusal is the answer, the body is never read;
 2. refuses a declared ``Content-Length`` over the route's cap (413 ``body-too-large``);
 3. hands the route a ``receive`` that counts the bytes as they stream (chunked or a lying length:
    413 at the cap) and waits at most ``BodyLimits.timeout_s`` for each chunk (408
@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from access.errors import BodyTimeout, BodyTooLarge
-from access.http import is_guard
+from access.route_policy import is_guard
 
 __all__ = ["BodyLimits", "GuardedRoute", "HeadAsGet", "body_limit", "limits_of"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from access.levels import ALL_PARTNERS, Discovery, Handling, Level, Role
+from access.vocabulary import ALL_PARTNERS, Discovery, Handling, Level, Role
 
 __all__ = [
     "NODE",

@@ -23,11 +23,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from access.levels import Level, Role
+from access.vocabulary import Level, Role
 from benchmarks.catalog_ingest_search import _pg_database, served
 from catalog.synth import generate_holding
-from clearance.app import open_node
-from clearance.publishing import publish_folder
+from clearance.node import open_node
+from clearance.publishing.folder import publish_folder
 from clearance.settings import Settings
 from transfer.crypt4gh import generate_private_key, public_key_bytes
 

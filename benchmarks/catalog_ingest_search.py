@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from access.levels import Level, Role
+from access.vocabulary import Level, Role
 from catalog.store import (
     ClassStat,
     HoldingRecord,
@@ -44,7 +44,7 @@ from catalog.store import (
     refresh_statistics,
     replace_holding,
 )
-from clearance.app import open_node
+from clearance.node import open_node
 from clearance.settings import Settings
 from tests.helpers.server import free_port
 

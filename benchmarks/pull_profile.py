@@ -1,9 +1,9 @@
 """Where a ``clearance pull`` spends its time: phase timers and a per-thread CPU profile.
 
-Runs the pull in this process (the CLI's own code path, ``clearance.pull.pull``) with timers
+Runs the pull in this process (the CLI's own code path, ``clearance.client.pull.pull``) with timers
 around its phases, summed over the worker threads, and a cProfile per worker thread measuring
 thread CPU time (``time.thread_time``), merged. Diagnostic only: it wraps private functions of
-``clearance.pull`` and ``transfer.verify``, so it follows their names.
+``clearance.client.pull`` and ``transfer.verify``, so it follows their names.
 
 Run: C4GH_PASSPHRASE=… python benchmarks/pull_profile.py GRANT_FILE --url URL --key KEY --out DIR
 """
@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import clearance.pull as pull_module
+import clearance.client.pull as pull_module
 import transfer.verify as verify_module
 from transfer.crypt4gh import load_private_key
 

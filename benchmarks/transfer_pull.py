@@ -58,11 +58,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from access.levels import Level, Role
-from access.requests import Conditions, Mode, NewRequest, PurposeCode
+from access.request_states import Conditions, Mode, NewRequest, PurposeCode
+from access.vocabulary import Level, Role
 from catalog.synth import generate_holding
-from clearance.app import open_node
-from clearance.publishing import publish_folder
+from clearance.node import open_node
+from clearance.publishing.folder import publish_folder
 from clearance.settings import Settings
 from transfer.crypt4gh import generate_keypair, public_key_bytes
 

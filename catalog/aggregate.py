@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from access.levels import Level
 from access.policy import Principal
+from access.vocabulary import Level
 from catalog.errors import InvalidQuery
 from catalog.search import SearchRequest, conditions
 from catalog.tables import ItemClassRow, ItemRow

@@ -11,8 +11,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from access.errors import InvalidInput
-from access.levels import Discovery, Handling, Level
 from access.policy import HoldingResource, NewHoldingResource, holding_id_owner, may_discover
+from access.vocabulary import Discovery, Handling, Level
 from catalog.cql2sql import FilterError, FilterUnparseable, parse_filter, to_sql
 from catalog.errors import FilterNotParsed
 from catalog.queryables import ITEM_QUERYABLES

@@ -28,10 +28,10 @@ from typing import BinaryIO, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from access.audit import AuditLog
+from access.audit_log import AuditLog
 from access.keys import SigningKey
-from access.levels import Level
 from access.policy import HoldingResource, holding_id_owner
+from access.vocabulary import Level
 from catalog.errors import HoldingIdNotOwned, PublishError
 from catalog.ingest import AssetFile, Scan, read_holding
 from catalog.stac import HoldingOptions, build_holding, build_item
@@ -46,7 +46,7 @@ from catalog.validation import (
 )
 from transfer.blobstore import ChecksumMismatch
 from transfer.manifest import Manifest, ManifestError, ManifestObject
-from transfer.manifests import ManifestStore
+from transfer.manifest_store import ManifestStore
 from transfer.objects import EncryptedObjects, new_object_id
 
 __all__ = ["HOLDING_ID", "AccessRestrictions", "PublishResult", "publish_holding"]
@@ -66,7 +66,7 @@ class PublishResult:
 
 
 class AccessRestrictions(Protocol):
-    """The access workflow's side of a republish (``access.workflow.Workflow.restrict_to``):
+    """The access workflow's side of a republish (``access.request_service.Workflow.restrict_to``):
     in the publish transaction, end the requests and grants the new attributes no longer allow."""
 
     def restrict_to(

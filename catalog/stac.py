@@ -16,7 +16,7 @@ from typing import Any
 
 import pystac
 
-from access.levels import ALL_PARTNERS, Discovery, Handling, Level
+from access.vocabulary import ALL_PARTNERS, Discovery, Handling, Level
 from catalog.ingest import Holding, Scan
 from catalog.store import ClassStat, HoldingRecord, ItemRecord
 from catalog.validation import COLLECTION_EXTENSIONS, ITEM_EXTENSIONS

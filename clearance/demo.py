@@ -15,18 +15,19 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from access.audit import AuditLog
+from access.audit_log import AuditLog
 from access.grants import transfer_audience, verify_grant
-from access.levels import Level, Role
-from access.requests import Conditions, Mode, NewRequest, PurposeCode
+from access.request_states import Conditions, Mode, NewRequest, PurposeCode
+from access.vocabulary import Level, Role
 from catalog.synth import generate_holding
 from catalog.whohas import who_has
-from clearance.app import Node, create_app, open_node
-from clearance.publishing import publish_folder
-from clearance.pull import PullOptions, pull
-from clearance.serving import serve_in_thread
+from clearance.client.pull import PullOptions, pull
+from clearance.client.text_tables import who_has_table
+from clearance.http.app import create_app
+from clearance.http.serving import serve_in_thread
+from clearance.node import Node, open_node
+from clearance.publishing.folder import publish_folder
 from clearance.settings import Settings
-from clearance.tables_text import who_has_table
 from transfer.crypt4gh import generate_private_key, public_key_bytes
 
 __all__ = ["run_demo"]

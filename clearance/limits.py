@@ -12,7 +12,7 @@
 ``CLEARANCE_LOGIN_RATE_ADDRESS``     login attempts per client address (default "30/minute")
 ``CLEARANCE_LOGIN_CONCURRENCY``      password checks at once, past it 429 (default 2)
 
-Upload parts are capped by the upload part size (``transfer.uploads.UploadLimits.max_part``).
+Upload parts are capped by the upload part size (``transfer.uploads.store.UploadLimits.max_part``).
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ class RequestLimits:
 
     def uvicorn_options(self) -> dict[str, Any]:
         """Server-side limits for ``uvicorn.Config`` (uvicorn has no deadline for a request head
-        of its own: ``clearance.head_timeout`` adds one to its h11 protocol)."""
-        from clearance.head_timeout import head_timeout_protocol
+        of its own: ``clearance.http.head_timeout`` adds one to its h11 protocol)."""
+        from clearance.http.head_timeout import head_timeout_protocol
 
         return {
             "http": head_timeout_protocol(self.header_timeout_s),

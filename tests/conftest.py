@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from clearance.app import Node, open_node
+from clearance.node import Node, open_node
 from clearance.settings import Settings
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -11,7 +11,7 @@ run into.
      │                         the body size, for ``Content-Range: bytes */size``
      ├── TooManyRequests       over the requests one grant may make (429); ``retry_after`` is
      │                         the seconds to wait, for ``Retry-After``
-     └── UploadError           resumable uploads (``transfer.uploads``)
+     └── UploadError           resumable uploads (``transfer.uploads.store``)
           ├── UploadNotFound         no such upload session, expired, or another user's (404)
           ├── InvalidUpload          a malformed header or body field (400)
           ├── PartDigestMismatch     a part's bytes do not match its ``Content-Digest`` (400)

@@ -37,8 +37,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from access.audit import AuditLog
-from access.audit import Decision as AuditDecision
+from access.audit_log import AuditLog
+from access.audit_log import Decision as AuditDecision
 from access.clock import Clock
 from access.directory import Directory
 from access.errors import NotFound
@@ -52,11 +52,11 @@ from access.grants import (
     transfer_audience,
     verify_grant,
 )
-from access.workflow import Workflow
+from access.request_service import Workflow
 from transfer.blobstore import BlobChunks
 from transfer.errors import InvalidObjectList, ObjectNotFound, StaleGrant
 from transfer.manifest import ManifestObject
-from transfer.manifests import ManifestStore, StoredManifest
+from transfer.manifest_store import ManifestStore, StoredManifest
 from transfer.objects import EncryptedObjects, body_key
 from transfer.ranges import content_range, parse_range
 from transfer.throttle import GrantThrottle

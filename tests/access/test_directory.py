@@ -14,10 +14,10 @@ from access.clock import FixedClock
 from access.directory import Directory, UserInfo
 from access.errors import AuthenticationError, Conflict, InvalidInput, NotFound
 from access.keys import generate_signing_key
-from access.levels import Level, Role
 from access.policy import Principal
 from access.tokens import issue_token
-from clearance.app import Node
+from access.vocabulary import Level, Role
+from clearance.node import Node
 
 AUD = "urn:clearance:node:default"
 PASSWORD = "correct horse battery"

@@ -16,10 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from access.errors import AuthenticationError, TooManyRequests
-from access.levels import Level, Role
 from access.throttle import LoginThrottle
-from clearance.app import Node, create_app
+from access.vocabulary import Level, Role
+from clearance.http.app import create_app
 from clearance.limits import RequestLimits
+from clearance.node import Node
 
 PASSWORD = "correct horse battery"
 WRONG = "not the password"

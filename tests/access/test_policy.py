@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from access.levels import ALL_PARTNERS, Discovery, Handling, Level, Role
 from access.policy import (
     NODE,
     ROLE_ACTIONS,
@@ -31,6 +30,7 @@ from access.policy import (
     may_discover,
     may_see_items,
 )
+from access.vocabulary import ALL_PARTNERS, Discovery, Handling, Level, Role
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 OWNER = "NLD"

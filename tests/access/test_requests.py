@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from access.errors import InvalidInput
-from access.requests import Conditions, combine
+from access.request_states import Conditions, combine
 
 A = {"lang": "cql2-text", "filter": '"xray:object_count" >= 1'}
 B = {"lang": "cql2-json", "filter": {"op": "=", "args": [{"property": "xray:modality"}, "dual"]}}

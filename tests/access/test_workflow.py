@@ -25,16 +25,17 @@ from sqlalchemy import event, select, update
 
 from access.errors import Conflict, PermissionDenied
 from access.grants import UNSAFE_decode_without_verification, item_set_hash
-from access.levels import Discovery, Handling, Level, Role
 from access.policy import Principal
-from access.requests import Conditions, Mode, NewRequest, PurposeCode
+from access.request_states import Conditions, Mode, NewRequest, PurposeCode
 from access.tables import AuditEntryRow, GrantRow, UserRow
+from access.vocabulary import Discovery, Handling, Level, Role
 from catalog.publish import publish_holding
 from catalog.stac import HoldingOptions
 from catalog.synth import generate_holding
 from catalog.tables import ItemRow
-from clearance.app import Node, create_app
-from clearance.publishing import publish_folder
+from clearance.http.app import create_app
+from clearance.node import Node
+from clearance.publishing.folder import publish_folder
 from transfer.crypt4gh import generate_private_key, public_key_bytes
 
 HOLDING = "GBR-h"

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from access.levels import Level, Role
+from access.vocabulary import Level, Role
 from catalog.synth import generate_holding
-from clearance.app import Node
-from clearance.publishing import publish_folder
+from clearance.node import Node
+from clearance.publishing.folder import publish_folder
 
 HIDDEN = "USA-reefer"
 HOLDINGS = (

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import catalog.cql2sql
-from clearance.app import create_app
+from clearance.http.app import create_app
 from tests.catalog.seeded import Seeded
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from access.levels import Level, Role
-from clearance.app import create_app
+from access.vocabulary import Level, Role
+from clearance.http.app import create_app
 from tests.catalog.seeded import Seeded
 
 SMALL = "NLD-cargo"  # 4 scans: every who-has cell of it is below 10

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from access.levels import Level, Role
+from access.vocabulary import Level, Role
 from catalog.errors import Conflict, HoldingIdNotOwned, PublishError
 from catalog.publish import PublishResult
 from catalog.synth import generate_holding
 from catalog.tables import CollectionRow, ItemRow
 from catalog.validation import validate_collection, validate_item
-from clearance.app import Node
-from clearance.publishing import publish_folder
+from clearance.node import Node
+from clearance.publishing.folder import publish_folder
 from transfer.crypt4gh import decrypt
 from transfer.objects import body_key, header_key
 

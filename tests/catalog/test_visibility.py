@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from clearance.app import create_app
+from clearance.http.app import create_app
 from tests.catalog.seeded import HIDDEN, Seeded
 
 GHOST = "XYZ-reefer"  # same length and shape as HIDDEN, never published

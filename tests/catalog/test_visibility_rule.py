@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from access.levels import ALL_PARTNERS, Discovery, Handling, Level, Role
 from access.policy import Action, HoldingResource, Principal, decide
 from access.tables import AdministrationRow
+from access.vocabulary import ALL_PARTNERS, Discovery, Handling, Level, Role
 from catalog.tables import CollectionRow, RelToRow
 from catalog.visibility import items_visible, visible_collection_ids, visible_item_collection_ids
-from clearance.app import Node
+from clearance.node import Node
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ADMINS = ("AUS", "GBR", "NLD", "USA")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from access.levels import Level, Role
+from access.vocabulary import Level, Role
 from catalog.synth import generate_holding
 from catalog.whohas import WhoHasRow, who_has
-from clearance.app import Node
-from clearance.publishing import publish_folder
+from clearance.node import Node
+from clearance.publishing.folder import publish_folder
 
 Key = tuple[str, str, str]  # administration, HS code, count ("images" or "objects")
 

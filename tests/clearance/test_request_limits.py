@@ -21,10 +21,11 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi import Depends
 
-from access.http import public
-from access.levels import Level, Role
-from clearance.app import Node, create_app
+from access.route_policy import public
+from access.vocabulary import Level, Role
+from clearance.http.app import create_app
 from clearance.limits import RequestLimits
+from clearance.node import Node
 from tests.helpers.server import serve
 
 SAFETY_NET_S = 20.0  # far above the 1 s body timeout below; only a hanging server reaches it

@@ -22,10 +22,10 @@ from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 
 from access.guard import GuardedRoute
-from access.http import is_guard, public
-from clearance.app import create_app
+from access.route_policy import is_guard, public
+from clearance.http.app import create_app
 from tests.catalog.seeded import Seeded
-from tests.clearance.test_authz_matrix import _fill, _flat, api_routes
+from tests.clearance.http.test_authz_matrix import _fill, _flat, api_routes
 from tests.helpers.server import serve
 
 #: Headers that legitimately differ between two answers.

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from clearance.app import open_node
-from clearance.serving import free_port
+from clearance.http.serving import free_port
+from clearance.node import open_node
 from clearance.settings import Settings
 from tests.catalog.seeded import seed
 

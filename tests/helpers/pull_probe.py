@@ -2,7 +2,7 @@
 
     python -m tests.helpers.pull_probe LOG [CLEARANCE-ARGS...]
 
-runs ``clearance CLEARANCE-ARGS...`` (``clearance.cli.main``, unchanged) with one observer:
+runs ``clearance CLEARANCE-ARGS...`` (``clearance.cli.node.main``, unchanged) with one observer:
 every chunk httpx reads from the answer to a request with a ``Range`` header (object bodies, from
 the node or from a presigned URL) is logged to LOG as a line ``<url path> <range> <bytes>``,
 written with one ``os.write`` on an ``O_APPEND`` descriptor *before* the client sees the chunk.
@@ -20,8 +20,8 @@ from collections.abc import Iterator
 
 import httpx
 
-from clearance import pull as _pull  # noqa: F401 - imported up front, like the command's own
-from clearance.cli import main
+from clearance.cli.node import main
+from clearance.client import pull as _pull  # noqa: F401 - imported up front, like the command's own
 
 
 class _Counted(httpx.SyncByteStream):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clearance.serving import free_port
-from clearance.serving import serve_in_thread as serve
+from clearance.http.serving import free_port
+from clearance.http.serving import serve_in_thread as serve
 
 __all__ = ["free_port", "serve"]

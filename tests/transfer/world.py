@@ -24,12 +24,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from access.clock import Clock
-from access.levels import Level, Role
 from access.policy import Principal
-from access.requests import Conditions, Mode, NewRequest, PurposeCode
+from access.request_states import Conditions, Mode, NewRequest, PurposeCode
+from access.vocabulary import Level, Role
 from catalog.synth import generate_holding
-from clearance.app import Node, open_node
-from clearance.publishing import publish_folder
+from clearance.node import Node, open_node
+from clearance.publishing.folder import publish_folder
 from clearance.settings import S3Settings, Settings
 from transfer.crypt4gh import generate_keypair
 

@@ -1,0 +1,1 @@
+"""The access package's FastAPI routers (directory, requests and grants)."""

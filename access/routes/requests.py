@@ -1,0 +1,149 @@
+"""HTTP routes of the access workflow: requests, the steward's review queue, grants, keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+
+from access.errors import InvalidInput
+from access.guard import GuardedRoute
+from access.policy import Action, Principal
+from access.request_service import Workflow
+from access.request_states import Conditions, NewRequest
+from access.route_policy import requires
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/access", route_class=GuardedRoute)
+JsonBody = Annotated[Any, Body()]
+
+
+def _workflow(request: Request) -> Workflow:
+    workflow: Workflow = request.app.state.workflow
+    return workflow
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return body
+
+
+def _reason(body: dict[str, Any], required: bool) -> str:
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > 2000 or (required and not reason.strip()):
+        raise InvalidInput(
+            "reason must be text of at most 2000 characters"
+            + (" and is required" if required else "")
+        )
+    return reason
+
+
+@router.put("/keys/c4gh", status_code=204)
+def register_key(
+    request: Request,
+    who: Annotated[Principal, Depends(requires(Action.KEYS_REGISTER))],
+    body: JsonBody = None,
+) -> None:
+    data = _object(body)
+    if set(data) != {"public_key"} or not isinstance(data["public_key"], str):
+        raise InvalidInput('body must be {"public_key": "<base64 X25519 public key>"}')
+    _workflow(request).register_key(who, data["public_key"])
+
+
+@router.post("/requests", status_code=201)
+def create_request(
+    request: Request,
+    who: Annotated[Principal, Depends(requires(Action.REQUEST_DOWNLOAD))],
+    body: JsonBody = None,
+) -> dict[str, Any]:
+    return _workflow(request).create(who, NewRequest.from_json(body)).as_json()
+
+
+@router.get("/requests")
+def list_requests(
+    request: Request, who: Annotated[Principal, Depends(requires(Action.REQUEST_READ))]
+) -> dict[str, Any]:
+    return {"requests": [v.as_json() for v in _workflow(request).mine(who)]}
+
+
+@router.get("/requests/{request_id}")
+def show_request(
+    request: Request,
+    request_id: str,
+    who: Annotated[Principal, Depends(requires(Action.REQUEST_READ))],
+) -> dict[str, Any]:
+    return _workflow(request).get(who, request_id).as_json()
+
+
+@router.post("/requests/{request_id}/withdraw")
+def withdraw_request(
+    request: Request,
+    request_id: str,
+    who: Annotated[Principal, Depends(requires(Action.REQUEST_WITHDRAW))],
+) -> dict[str, Any]:
+    return _workflow(request).withdraw(who, request_id).as_json()
+
+
+@router.get("/review")
+def review_queue(
+    request: Request, who: Annotated[Principal, Depends(requires(Action.REVIEW))]
+) -> dict[str, Any]:
+    pending = _workflow(request).queue(who)
+    return {"pending": len(pending), "requests": [v.as_json() for v in pending]}
+
+
+@router.post("/requests/{request_id}/approve")
+def approve_request(
+    request: Request,
+    request_id: str,
+    who: Annotated[Principal, Depends(requires(Action.REVIEW))],
+    body: JsonBody = None,
+) -> dict[str, Any]:
+    data = _object(body)
+    unknown = sorted(set(data) - {"conditions", "reason"})
+    if unknown:
+        raise InvalidInput(f"unknown field {unknown[0]!r}")
+    conditions = Conditions.from_json(data.get("conditions"))
+    return _workflow(request).approve(who, request_id, conditions, _reason(data, False)).as_json()
+
+
+@router.post("/requests/{request_id}/refuse")
+def refuse_request(
+    request: Request,
+    request_id: str,
+    who: Annotated[Principal, Depends(requires(Action.REVIEW))],
+    body: JsonBody = None,
+) -> dict[str, Any]:
+    data = _object(body)
+    return _workflow(request).refuse(who, request_id, _reason(data, True)).as_json()
+
+
+@router.get("/grants")
+def list_grants(
+    request: Request, who: Annotated[Principal, Depends(requires(Action.GRANT_READ))]
+) -> dict[str, Any]:
+    return {"grants": _workflow(request).grants(who)}
+
+
+@router.get("/grants/{jti}")
+def grant_token(
+    request: Request,
+    jti: str,
+    who: Annotated[Principal, Depends(requires(Action.GRANT_TOKEN_READ))],
+) -> dict[str, Any]:
+    return {"jti": jti, "token": _workflow(request).grant_token(who, jti)}
+
+
+@router.post("/grants/{jti}/revoke")
+def revoke_grant(
+    request: Request,
+    jti: str,
+    who: Annotated[Principal, Depends(requires(Action.GRANT_REVOKE))],
+    body: JsonBody = None,
+) -> dict[str, Any]:
+    data = _object(body)
+    return _workflow(request).revoke(who, jti, _reason(data, False)).as_json()

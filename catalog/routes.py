@@ -1,0 +1,228 @@
+"""The STAC API 1.0 routes of the catalogue (core, collections, features, item search, filter,
+sort, fields, free text, aggregation) and the who-has-what endpoint.
+
+Routes are thin: they parse, call a service with the caller's principal, and add links.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Body, Depends, Request
+
+from access.guard import GuardedRoute, body_limit, limits_of
+from access.policy import Action, Principal
+from access.route_policy import public, requires, sessions_of
+from catalog import browse, params
+from catalog.aggregate import AGGREGATIONS, run_aggregation
+from catalog.conformance import CONFORMANCE
+from catalog.fields import apply_fields
+from catalog.links import collection_links, item_links, root_url
+from catalog.queryables import queryables_document
+from catalog.search import Page, SearchRequest, run_search
+from catalog.whohas import who_has
+
+__all__ = ["router"]
+
+router = APIRouter(route_class=GuardedRoute)
+Reader = Annotated[Principal, Depends(requires(Action.CATALOG_READ))]
+STAC_VERSION = "1.0.0"
+
+
+@router.get("/", dependencies=[Depends(public)])
+def landing(request: Request) -> dict[str, Any]:
+    base = root_url(request)
+
+    def link(rel: str, href: str, type_: str = "application/json", **kw: str) -> dict[str, str]:
+        return {"rel": rel, "href": base + href, "type": type_, **kw}
+
+    return {
+        "type": "Catalog",
+        "stac_version": STAC_VERSION,
+        "id": "clearance",
+        "title": "Clearance catalogue node",
+        "description": "Annotated X-ray holdings of partner customs administrations.",
+        "conformsTo": CONFORMANCE,
+        "links": [
+            link("self", "/"),
+            link("root", "/"),
+            link("conformance", "/conformance"),
+            link("data", "/collections"),
+            link("search", "/search", "application/geo+json", method="GET"),
+            link("search", "/search", "application/geo+json", method="POST"),
+            link("http://www.opengis.net/def/rel/ogc/1.0/queryables", "/queryables",
+                 "application/schema+json"),
+            link("aggregate", "/aggregate", method="GET"),
+            link("aggregations", "/aggregations"),
+            link("service-desc", "/api", "application/vnd.oai.openapi+json;version=3.0"),
+        ],
+    }  # fmt: skip
+
+
+@router.get("/conformance", dependencies=[Depends(public)])
+def conformance() -> dict[str, Any]:
+    return {"conformsTo": CONFORMANCE}
+
+
+@router.get("/collections")
+def collections(request: Request, principal: Reader) -> dict[str, Any]:
+    with sessions_of(request)() as session:
+        documents = browse.list_collections(session, principal)
+    base = root_url(request)
+    return {
+        "collections": [{**d, "links": collection_links(base, d["id"])} for d in documents],
+        "links": [
+            {"rel": "self", "href": f"{base}/collections", "type": "application/json"},
+            {"rel": "root", "href": f"{base}/", "type": "application/json"},
+        ],
+    }
+
+
+@router.get("/collections/{collection_id}")
+def collection(request: Request, collection_id: str, principal: Reader) -> dict[str, Any]:
+    with sessions_of(request)() as session:
+        document = browse.get_collection(session, principal, collection_id)
+    return {**document, "links": collection_links(root_url(request), collection_id)}
+
+
+@router.get("/collections/{collection_id}/items")
+def collection_items(request: Request, collection_id: str, principal: Reader) -> dict[str, Any]:
+    query = dict(request.query_params)
+    with sessions_of(request)() as session:
+        browse.get_collection(session, principal, collection_id)  # same 404 as a missing one
+        search = params.from_get({**query, "collections": collection_id})
+        page = run_search(session, principal, search)
+    base = f"{root_url(request)}/collections/{collection_id}/items"
+    return _feature_collection(request, page, search, _get_next(base, query, search))
+
+
+@router.get("/collections/{collection_id}/items/{item_id}")
+def item(request: Request, collection_id: str, item_id: str, principal: Reader) -> dict[str, Any]:
+    with sessions_of(request)() as session:
+        document = browse.get_item(session, principal, collection_id, item_id)
+    return {**document, "links": item_links(root_url(request), collection_id, item_id)}
+
+
+@router.get("/search")
+def search_get(request: Request, principal: Reader) -> dict[str, Any]:
+    query = dict(request.query_params)
+    search = params.from_get(query)
+    with sessions_of(request)() as session:
+        page = run_search(session, principal, search)
+    return _feature_collection(
+        request, page, search, _get_next(f"{root_url(request)}/search", query, search)
+    )
+
+
+@router.post("/search")
+@body_limit(lambda request: limits_of(request).search)
+def search_post(
+    request: Request, principal: Reader, body: Annotated[Any, Body()] = None
+) -> dict[str, Any]:
+    search = params.from_post(body if body is not None else {})
+    with sessions_of(request)() as session:
+        page = run_search(session, principal, search)
+    next_link = {
+        "rel": "next",
+        "href": f"{root_url(request)}/search",
+        "type": "application/geo+json",
+        "method": "POST",
+        "body": params.to_post_body(body or {}, search.offset + search.limit),
+        "merge": False,
+    }
+    return _feature_collection(request, page, search, next_link)
+
+
+@router.get("/queryables")
+def queryables(request: Request, principal: Reader) -> dict[str, Any]:
+    del principal  # the document is the same for everyone; the route still needs a caller
+    return queryables_document(root_url(request), None)
+
+
+@router.get("/collections/{collection_id}/queryables")
+def collection_queryables(
+    request: Request, collection_id: str, principal: Reader
+) -> dict[str, Any]:
+    with sessions_of(request)() as session:
+        browse.get_collection(session, principal, collection_id)
+    return queryables_document(root_url(request), collection_id)
+
+
+@router.get("/aggregations")
+def aggregations(request: Request, principal: Reader) -> dict[str, Any]:
+    del principal
+    return {
+        "aggregations": [{"name": n, "data_type": a.data_type} for n, a in AGGREGATIONS.items()],
+        "links": [{"rel": "self", "href": f"{root_url(request)}/aggregations"}],
+    }
+
+
+@router.get("/aggregate")
+def aggregate_get(request: Request, principal: Reader) -> dict[str, Any]:
+    query = dict(request.query_params)
+    names = query.pop("aggregations", "")
+    return _aggregate(request, principal, params.from_get(query), names)
+
+
+@router.post("/aggregate")
+@body_limit(lambda request: limits_of(request).search)
+def aggregate_post(
+    request: Request, principal: Reader, body: Annotated[Any, Body()] = None
+) -> dict[str, Any]:
+    body = body if body is not None else {}
+    if not isinstance(body, dict):
+        body = {"__invalid__": True}
+    names = body.pop("aggregations", []) if isinstance(body, dict) else []
+    return _aggregate(request, principal, params.from_post(body), names)
+
+
+@router.get("/whohas")
+def whohas(request: Request, principal: Reader) -> dict[str, Any]:
+    with sessions_of(request)() as session:
+        rows = who_has(session, principal)
+    return {"as": principal.admin, "rows": [r.as_json() for r in rows]}
+
+
+def _aggregate(
+    request: Request, principal: Principal, search: SearchRequest, names: Any
+) -> dict[str, Any]:
+    with sessions_of(request)() as session:
+        results = run_aggregation(session, principal, search, names)
+    return {
+        "type": "AggregationCollection",
+        "aggregations": results,
+        "links": [{"rel": "self", "href": str(request.url)}],
+    }
+
+
+def _get_next(base: str, query: dict[str, str], search: SearchRequest) -> dict[str, Any]:
+    next_query = {**query, "token": str(search.offset + search.limit)}
+    return {
+        "rel": "next",
+        "href": f"{base}?{urlencode(next_query)}",
+        "type": "application/geo+json",
+    }
+
+
+def _feature_collection(
+    request: Request, page: Page, search: SearchRequest, next_link: dict[str, Any]
+) -> dict[str, Any]:
+    base = root_url(request)
+    features = [
+        apply_fields(
+            {**d, "links": item_links(base, d["collection"], d["id"])},
+            search.fields_include,
+            search.fields_exclude,
+        )
+        for d in page.items
+    ]
+    links: list[dict[str, Any]] = [{"rel": "root", "href": f"{base}/", "type": "application/json"}]
+    if page.has_next:
+        links.append(next_link)
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberReturned": len(features),
+        "links": links,
+    }

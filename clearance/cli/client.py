@@ -1,0 +1,530 @@
+"""Client commands: talk to a node over HTTP as the token's user.
+
+    clearance request create|list|show|withdraw
+    clearance review list|approve|refuse
+    clearance grant list|show|revoke
+    clearance keys register
+    clearance upload DIR          (publish a holding folder to a node, resumably)
+    clearance pull GRANT          (download under a grant, verified)
+    clearance decrypt FILE        (decrypt one Crypt4GH file)
+
+Tables by default, JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from access.vocabulary import Discovery, Handling, Level
+from clearance.client.http import ClientError, NodeClient
+from clearance.client.text_tables import render_table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["decrypt", "grant", "holding_options", "keys", "pull", "request", "review", "upload"]
+
+_url = click.option("--url", envvar="CLEARANCE_URL", required=True, help="Node URL.")
+_token = click.option("--token", envvar="CLEARANCE_TOKEN", required=True, help="Bearer token.")
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def _client(url: str, token: str) -> NodeClient:
+    return NodeClient(url, token)
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _conditions_text(conditions: dict[str, Any] | None) -> str:
+    """Every approving steward's conditions as one (what the grant will carry), in words."""
+    if not conditions:
+        return "-"
+    parts = []
+    if conditions.get("max_days") is not None:
+        parts.append(f"at most {conditions['max_days']} days")
+    if conditions.get("evaluation_only"):
+        parts.append("evaluation only")
+    filters = [
+        f["filter"] if isinstance(f["filter"], str) else json.dumps(f["filter"])
+        for f in conditions.get("item_filters") or []
+    ]
+    if filters:
+        parts.append("items where " + " AND ".join(f"({f})" for f in filters))
+    return "; ".join(parts) or "-"
+
+
+def _requests_table(rows: Sequence[dict[str, Any]]) -> str:
+    headers = (
+        "id", "holding", "owner", "requester", "mode", "state", "approvals", "items",
+        "conditions", "reason",
+    )  # fmt: skip
+    body = [
+        (
+            r["id"],
+            r["holding"],
+            r["owner"],
+            r["requester"],
+            r["mode"],
+            r["state"],
+            ",".join(r["approvals"]) or "-",
+            "-" if r.get("items") is None else r["items"],
+            _conditions_text(r.get("conditions")),
+            r["reason"] or "",
+        )
+        for r in rows
+    ]
+    return render_table(headers, body)
+
+
+def _show(data: Any, as_json: bool, table: Callable[[Any], str]) -> None:
+    click.echo(json.dumps(data, indent=2) if as_json else table(data))
+
+
+def _detail(r: dict[str, Any]) -> str:
+    shown = {**r, "conditions": _conditions_text(r.get("conditions"))}
+    lines = [f"{k:<14} {v}" for k, v in shown.items() if k not in ("purpose",)]
+    lines.append(f"{'purpose':<14} {r['purpose']}")
+    return "\n".join(lines)
+
+
+@click.group()
+def request() -> None:
+    """Access requests (as a researcher)."""
+
+
+@request.command("create")
+@_url
+@_token
+@_json
+@click.option("--holding", required=True)
+@click.option("--purpose", required=True, help="Free text: what the data is for.")
+@click.option(
+    "--purpose-code",
+    required=True,
+    type=click.Choice(
+        ["model-training", "model-evaluation", "vendor-algorithm-validation", "research"]
+    ),
+)
+@click.option("--mode", required=True, type=click.Choice(["download", "evaluation"]))
+@click.option("--days", "duration_days", required=True, type=click.IntRange(1, 365))
+@click.option("--filter", "item_filter", help="Optional CQL2 text filter selecting items.")
+def request_create(
+    url: str,
+    token: str,
+    as_json: bool,
+    holding: str,
+    purpose: str,
+    purpose_code: str,
+    mode: str,
+    duration_days: int,
+    item_filter: str | None,
+) -> None:
+    body = {
+        "holding": holding,
+        "purpose": purpose,
+        "purpose_code": purpose_code,
+        "mode": mode,
+        "duration_days": duration_days,
+    }
+    if item_filter:
+        body["item_filter"] = item_filter
+    data = _run(lambda: _client(url, token).call("POST", "/access/requests", body))
+    _show(data, as_json, _detail)
+
+
+@request.command("list")
+@_url
+@_token
+@_json
+def request_list(url: str, token: str, as_json: bool) -> None:
+    data = _run(lambda: _client(url, token).call("GET", "/access/requests"))
+    _show(data, as_json, lambda d: _requests_table(d["requests"]))
+
+
+@request.command("show")
+@_url
+@_token
+@_json
+@click.argument("request_id")
+def request_show(url: str, token: str, as_json: bool, request_id: str) -> None:
+    data = _run(lambda: _client(url, token).call("GET", f"/access/requests/{request_id}"))
+    _show(data, as_json, _detail)
+
+
+@request.command("withdraw")
+@_url
+@_token
+@_json
+@click.argument("request_id")
+def request_withdraw(url: str, token: str, as_json: bool, request_id: str) -> None:
+    path = f"/access/requests/{request_id}/withdraw"
+    _show(_run(lambda: _client(url, token).call("POST", path)), as_json, _detail)
+
+
+@click.group()
+def review() -> None:
+    """The steward's review queue."""
+
+
+@review.command("list")
+@_url
+@_token
+@_json
+def review_list(url: str, token: str, as_json: bool) -> None:
+    data = _run(lambda: _client(url, token).call("GET", "/access/review"))
+    _show(data, as_json, lambda d: f"{d['pending']} pending\n" + _requests_table(d["requests"]))
+
+
+@review.command("approve")
+@_url
+@_token
+@_json
+@click.argument("request_id")
+@click.option("--reason", default="")
+@click.option("--max-days", type=click.IntRange(1, 365), help="Condition: a shorter expiry.")
+@click.option("--items", "item_filter", help="Condition: CQL2 text filter, an item subset.")
+@click.option("--evaluation-only", is_flag=True, help="Condition: evaluation only.")
+def review_approve(
+    url: str,
+    token: str,
+    as_json: bool,
+    request_id: str,
+    reason: str,
+    max_days: int | None,
+    item_filter: str | None,
+    evaluation_only: bool,
+) -> None:
+    conditions = {
+        "max_days": max_days,
+        "item_filter": item_filter,
+        "evaluation_only": evaluation_only,
+    }
+    body = {"reason": reason, "conditions": conditions}
+    path = f"/access/requests/{request_id}/approve"
+    _show(_run(lambda: _client(url, token).call("POST", path, body)), as_json, _detail)
+
+
+@review.command("refuse")
+@_url
+@_token
+@_json
+@click.argument("request_id")
+@click.option("--reason", required=True)
+def review_refuse(url: str, token: str, as_json: bool, request_id: str, reason: str) -> None:
+    path = f"/access/requests/{request_id}/refuse"
+    data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
+    _show(data, as_json, _detail)
+
+
+@click.group()
+def grant() -> None:
+    """Signed grants."""
+
+
+def _grants_table(data: dict[str, Any]) -> str:
+    headers = ("jti", "holding", "owner", "subject", "operations", "expires", "status")
+    body = [
+        (
+            g["jti"],
+            g["holding"],
+            g["owner"],
+            g["subject"],
+            g["operations"],
+            g["expires_at"],
+            g["status"],
+        )
+        for g in data["grants"]
+    ]
+    return render_table(headers, body)
+
+
+@grant.command("list")
+@_url
+@_token
+@_json
+def grant_list(url: str, token: str, as_json: bool) -> None:
+    _show(_run(lambda: _client(url, token).call("GET", "/access/grants")), as_json, _grants_table)
+
+
+@grant.command("show")
+@_url
+@_token
+@_json
+@click.argument("jti")
+@click.option("--save", type=click.Path(path_type=Path), help="Also write the grant token here.")
+def grant_show(url: str, token: str, as_json: bool, jti: str, save: Path | None) -> None:
+    """Fetch a grant, verify it against the owner's published keys, and print it decoded."""
+    from clearance.client.grant_display import fetch_and_verify
+
+    data = _run(lambda: fetch_and_verify(_client(url, token), jti, datetime.now(UTC)))
+    if save is not None:
+        if data["token"] is None:
+            raise click.ClickException("the grant's token is for its subject only: not saved")
+        save.write_text(data["token"] + "\n")
+        save.chmod(0o600)
+    shown = {k: v for k, v in data.items() if k != "token"}
+    _show(shown, as_json, lambda d: "\n".join(f"{k:<16} {v}" for k, v in d.items()))
+
+
+@grant.command("revoke")
+@_url
+@_token
+@_json
+@click.argument("jti")
+@click.option("--reason", default="")
+def grant_revoke(url: str, token: str, as_json: bool, jti: str, reason: str) -> None:
+    path = f"/access/grants/{jti}/revoke"
+    data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
+    _show(data, as_json, _detail)
+
+
+@click.group()
+def keys() -> None:
+    """Your Crypt4GH key: data granted to you is only ever encrypted to it."""
+
+
+@keys.command("register")
+@_url
+@_token
+@click.argument("public_key_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def keys_register(url: str, token: str, public_key_file: Path) -> None:
+    """Register the Crypt4GH public key in PUBLIC_KEY_FILE (as written by crypt4gh-keygen)."""
+    import base64
+
+    from transfer.crypt4gh import load_public_key
+
+    raw = load_public_key(public_key_file)
+    encoded = base64.b64encode(bytes(raw)).decode()
+    _run(lambda: _client(url, token).call("PUT", "/access/keys/c4gh", {"public_key": encoded}))
+    click.echo(f"registered Crypt4GH public key {encoded}")
+
+
+@keys.command("generate")
+@click.argument("prefix", type=click.Path(path_type=Path))
+def keys_generate(prefix: Path) -> None:
+    """Write PREFIX.sec (0600, locked with $C4GH_PASSPHRASE) and PREFIX.pub, Crypt4GH format."""
+    import os
+
+    from transfer.crypt4gh import generate_keypair
+
+    passphrase = os.environ.get("C4GH_PASSPHRASE")
+    if not passphrase:
+        raise click.ClickException("set C4GH_PASSPHRASE: the private key file is locked with it")
+    secret, public = prefix.with_suffix(".sec"), prefix.with_suffix(".pub")
+    generate_keypair(secret, public, passphrase)
+    click.echo(f"wrote {secret} (0600) and {public}; register it with: clearance keys register")
+
+
+def _size(value: str) -> int:
+    """``8M``, ``512k``, ``1048576``: a byte count with an optional binary unit (k, M, G)."""
+    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    text = value.strip().lower().removesuffix("ib").removesuffix("b")
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "")
+    if not number.isdigit() or int(number) * units[unit] < 1:
+        raise click.BadParameter(f"{value!r} is not a size such as 8M, 512k or 1048576")
+    return int(number) * units[unit]
+
+
+def holding_options(command: F) -> F:
+    """The publish options of a holding (``clearance publish`` and ``clearance upload``)."""
+    options = [
+        click.option("--title", required=True),
+        click.option("--description", default="", help="Defaults to the title."),
+        click.option("--level", required=True, type=click.Choice([lv.name for lv in Level])),
+        click.option("--marking", required=True, help="The national marking, verbatim."),
+        click.option(
+            "--rel-to", "rel_to", required=True, help="Comma-separated ISO alpha-3 codes, or ALL."
+        ),
+        click.option("--handling", required=True, type=click.Choice([h.value for h in Handling])),
+        click.option("--discovery", required=True, type=click.Choice([d.value for d in Discovery])),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.command()
+@click.argument(
+    "folder", type=click.Path(path_type=Path, exists=True, file_okay=False, resolve_path=True)
+)
+@_url
+@_token
+@_json
+@click.option("--holding", required=True, help="Holding id (your administration's).")
+@holding_options
+@click.option("--part-size", default="8M", show_default=True, help="Bytes per part (k, M, G).")
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100))
+@click.option(
+    "--work-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the temporary archive is written (default: the system's temporary folder).",
+)
+def upload(
+    folder: Path, url: str, token: str, as_json: bool, holding: str, title: str,
+    description: str, level: str, marking: str, rel_to: str, handling: str, discovery: str,
+    part_size: str, retries: int, work_dir: Path | None,
+) -> None:  # fmt: skip
+    """Publish the holding in FOLDER to the node at --url, as an operator of your
+    administration: pack it, upload it in checksummed parts, publish it (all or nothing).
+
+    Run it again after any interruption: it finds its upload on the node by the archive's
+    SHA-256 and continues from the node's offset."""
+    from clearance.client.upload import UploadRequest, upload_folder
+    from transfer.errors import ArchiveError
+
+    options = {
+        "holding": holding, "title": title, "description": description, "level": level,
+        "marking": marking, "rel_to": rel_to, "handling": handling, "discovery": discovery,
+    }  # fmt: skip
+    request = UploadRequest(
+        folder=folder, options=options, part_size=_size(part_size), work_dir=work_dir,
+        retries=retries,
+    )  # fmt: skip
+
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
+    try:
+        outcome = _run(lambda: upload_folder(_client(url, token), request, progress))
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(outcome.as_json(), indent=2))
+        return
+    result = outcome.result
+    click.echo(
+        f"published {result['holding_id']} v{result['version']}: {result['items']} items, "
+        f"{result['assets']} assets ({result['bytes']:,} bytes) from upload {outcome.upload_id} "
+        f"({outcome.parts_sent} parts, {outcome.bytes_sent:,} bytes sent this run)"
+    )
+
+
+def _rate(value: str | None) -> int | None:
+    if value is None:
+        return None
+    units = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3}
+    text = value.strip().lower().removesuffix("b")
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "")
+    try:
+        rate = int(float(number) * units[unit])
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a rate such as 500k or 4M") from None
+    if rate <= 0:
+        raise click.BadParameter("the rate must be positive")
+    return rate
+
+
+def _secret_key(path: Path) -> X25519PrivateKey:
+    from transfer.crypt4gh import load_private_key
+
+    def passphrase() -> str:
+        value = os.environ.get("C4GH_PASSPHRASE")
+        if not value:
+            raise click.ClickException(f"{path} is locked: set C4GH_PASSPHRASE to its passphrase")
+        return value
+
+    return load_private_key(path, passphrase)
+
+
+_SECRET_KEY_OPTION = click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Your Crypt4GH private key file (passphrase from C4GH_PASSPHRASE).",
+)
+
+
+@click.command()
+@click.argument("grant")
+@click.option("--url", envvar="CLEARANCE_URL", required=True, help="URL of the owner's node.")
+@_SECRET_KEY_OPTION
+@click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 32))
+@click.option("--keep-encrypted", is_flag=True, help="Also keep each Crypt4GH file as received.")
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Pinned JWKS of the owner to verify grant and manifest (default: fetched from the node).",
+)
+@click.option("--limit-rate", help="Cap the download rate, e.g. 500k or 20M (bytes/s).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def pull(
+    grant: str, url: str, key_file: Path, out: Path, workers: int, keep_encrypted: bool,
+    jwks_file: Path | None, limit_rate: str | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Download the holding GRANT (a grant token, or a file holding one) covers: verify it,
+    decrypt it and write it to OUT as a local STAC catalogue. Run it again after any
+    interruption: it resumes without downloading verified bytes again."""
+    from clearance.client.pull import PullError, PullOptions, read_grant
+    from clearance.client.pull import pull as run_pull
+
+    options = PullOptions(
+        url=url,
+        grant=read_grant(grant),
+        key=_secret_key(key_file),
+        out=out,
+        workers=workers,
+        keep_encrypted=keep_encrypted,
+        jwks=json.loads(jwks_file.read_text()) if jwks_file is not None else None,
+        limit_rate=_rate(limit_rate),
+        progress=not quiet,
+    )
+    try:
+        result = run_pull(options)
+    except PullError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"{result.holding} v{result.version}: {result.objects} objects verified and decrypted "
+        f"({result.skipped} already there, {result.body_bytes_fetched:,} bytes fetched); "
+        f"catalogue {result.catalog}"
+    )
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@_SECRET_KEY_OPTION
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+def decrypt(file: Path, key_file: Path, out: Path) -> None:
+    """Decrypt one Crypt4GH FILE (e.g. kept by `pull --keep-encrypted`) to OUT.
+
+    OUT appears only when every segment authenticated. This checks Crypt4GH integrity only: the
+    manifest's size and digests were checked when the file was pulled."""
+    import tempfile
+
+    from transfer.crypt4gh import Crypt4GHError
+    from transfer.crypt4gh import decrypt as c4gh_decrypt
+
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"folder {out.parent} does not exist", param_hint="--out")
+    sk = _secret_key(key_file)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.partial-", dir=out.parent)
+    try:
+        with open(file, "rb") as src, os.fdopen(fd, "wb") as dst:
+            stats = c4gh_decrypt(src, dst, reader_sk=sk)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, out)
+    except Crypt4GHError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        click.echo(f"error: {file} does not decrypt: {exc}", err=True)
+        sys.exit(1)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"{out}: {stats.plaintext_bytes:,} bytes")

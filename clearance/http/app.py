@@ -1,0 +1,46 @@
+"""The application factory: a ``Node`` behind FastAPI, with the error table and every router."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import access.routes.directory
+import access.routes.requests
+import catalog.routes
+import transfer.routes
+from access.guard import HeadAsGet
+from clearance.http import upload_routes
+from clearance.http.errors import install_error_handlers
+from clearance.node import Node
+
+__all__ = ["create_app"]
+
+
+def create_app(node: Node) -> FastAPI:
+    app = FastAPI(
+        title="Clearance",
+        version="0.1.0",
+        description="Secure cross-agency catalogue of annotated customs X-ray holdings (STAC API).",
+        openapi_url="/api",
+        docs_url="/api.html",
+        redoc_url=None,
+    )
+    app.state.settings = node.settings
+    app.state.sessions = node.sessions
+    app.state.directory = node.directory
+    app.state.clock = node.clock
+    app.state.blobs = node.blobs
+    app.state.workflow = node.workflow
+    app.state.transfer = node.transfer
+    app.state.uploads = node.uploads
+    app.state.node = node
+    app.state.body_limits = node.settings.limits.body_limits()
+    app.state.login_throttle = node.settings.limits.login_throttle()
+    app.add_middleware(HeadAsGet)
+    install_error_handlers(app)
+    app.include_router(catalog.routes.router)
+    app.include_router(access.routes.directory.router)
+    app.include_router(access.routes.requests.router)
+    app.include_router(transfer.routes.router)
+    app.include_router(upload_routes.router)
+    return app

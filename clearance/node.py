@@ -1,0 +1,109 @@
+"""Node wiring: the database, blob store, directory, workflow and services in one ``Node``.
+
+The composition root hands the ``Node`` to the app factory (``clearance.http.app``), the
+commands and the publishing glue; it imports nothing of theirs, so no import cycle runs
+through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from access.audit_log import AuditLog
+from access.clock import Clock, SystemClock
+from access.directory import Directory
+from access.request_service import Workflow
+from catalog.holdings import CatalogHoldings
+from clearance.database import open_database
+from clearance.settings import Settings
+from transfer.blobstore import BlobStore, LocalBlobStore
+from transfer.manifest_store import ManifestStore
+from transfer.objects import EncryptedObjects
+from transfer.s3store import S3BlobStore
+from transfer.service import TransferService
+from transfer.storage import StorageKey
+from transfer.throttle import GrantThrottle
+from transfer.uploads.store import UploadLimits, UploadStore
+
+__all__ = ["Node", "open_blob_store", "open_node"]
+
+
+@dataclass
+class Node:
+    """Everything a running node holds: the composition root hands it to routes and commands."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    directory: Directory
+    blobs: BlobStore
+    clock: Clock
+    audit: AuditLog
+    workflow: Workflow
+    storage: StorageKey
+    objects: EncryptedObjects
+    manifests: ManifestStore
+    transfer: TransferService
+    uploads: UploadStore
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The local directory store in the data folder, or S3 when ``settings.s3`` is set."""
+    s3 = settings.s3
+    if s3 is None:
+        return LocalBlobStore(settings.blob_dir)
+    return S3BlobStore(
+        s3.bucket,
+        endpoint_url=s3.endpoint_url,
+        region=s3.region,
+        access_key=s3.access_key,
+        secret_key=s3.secret_key,
+        prefix=s3.prefix,
+    )
+
+
+def open_node(settings: Settings, clock: Clock | None = None) -> Node:
+    settings.prepare()
+    engine, sessions = open_database(settings.database_url)
+    clock = clock or SystemClock()
+    directory = Directory(sessions, settings.keys_dir, clock)
+    audit = AuditLog(sessions, settings.keys_dir, clock)
+    holdings = CatalogHoldings(sessions)
+    workflow = Workflow(sessions, directory, holdings, audit, clock)
+    blobs = open_blob_store(settings)
+    storage = StorageKey(settings.keys_dir, settings.storage_passphrase)
+    objects = EncryptedObjects(blobs, storage)
+    manifests = ManifestStore(sessions, directory.trusted_keys)
+    transfer_service = TransferService(
+        sessions=sessions,
+        objects=objects,
+        manifests=manifests,
+        directory=directory,
+        workflow=workflow,
+        documents=holdings,
+        audit=audit,
+        clock=clock,
+        throttle=GrantThrottle(settings.grant_rate),
+    )
+    uploads = UploadStore(
+        sessions, blobs, storage, audit, clock, settings.work_dir,
+        UploadLimits(max_size=settings.upload_max_bytes),
+    )  # fmt: skip
+    return Node(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        directory=directory,
+        blobs=blobs,
+        clock=clock,
+        audit=audit,
+        workflow=workflow,
+        storage=storage,
+        objects=objects,
+        manifests=manifests,
+        transfer=transfer_service,
+        uploads=uploads,
+    )

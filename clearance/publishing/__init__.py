@@ -1,0 +1,1 @@
+"""Publishing a holding folder into the node, directly or from a completed upload."""

@@ -1,0 +1,153 @@
+"""Completing a resumable upload: verify the archive, unpack it safely, publish it.
+
+The archive is streamed from the upload's parts (decrypted and checked part by part), unpacked
+by ``transfer.uploads.archive.unpack_tar`` into a private temporary folder under the node's work
+folder, its whole SHA-256 checked, and the folder published through the same path as ``clearance
+publish`` (``publish_folder``: read and validate everything, encrypt, one transaction). On any
+failure nothing is published, the temporary folder is removed, and the session is reopened with
+the error so that the publisher can retry the completion or delete the upload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from access.policy import Principal
+from access.vocabulary import Discovery, Handling, Level, parse_rel_to
+from catalog.publish import HOLDING_ID, PublishResult
+from clearance.http.errors import status_of
+from clearance.node import Node
+from clearance.publishing.folder import publish_folder
+from transfer.errors import ArchiveError, InvalidUpload
+from transfer.uploads.archive import UnpackLimits, unpack_tar
+from transfer.uploads.store import ArchiveReader, Upload
+
+__all__ = ["PublishOptions", "complete_upload"]
+
+log = logging.getLogger("clearance.uploads")
+
+_TEXT_LIMITS = {
+    "holding": 128, "title": 300, "description": 5000, "level": 2, "marking": 200,
+    "rel_to": 2000, "handling": 20, "discovery": 20,
+}  # fmt: skip
+_OPTIONAL = {"description"}
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """What ``clearance publish`` takes besides the folder (the administration is the caller's)."""
+
+    holding: str
+    title: str
+    description: str
+    level: str
+    marking: str
+    rel_to: str
+    handling: str
+    discovery: str
+
+    @classmethod
+    def from_json(cls, body: Any) -> PublishOptions:
+        """Check the body's shape and every value, naming the first field at fault."""
+        if not isinstance(body, dict):
+            raise InvalidUpload("body must be a JSON object of publish options")
+        unknown = sorted(set(body) - set(_TEXT_LIMITS))
+        if unknown:
+            raise InvalidUpload(f"unknown field {unknown[0]!r}")
+        values = {}
+        for name, limit in _TEXT_LIMITS.items():
+            value = body.get(name, "" if name in _OPTIONAL else None)
+            if not isinstance(value, str) or len(value) > limit:
+                raise InvalidUpload(f"{name} is required: text of at most {limit} characters")
+            values[name] = value
+        options = cls(**values)
+        options._check_values()
+        return options
+
+    def _check_values(self) -> None:
+        if not HOLDING_ID.fullmatch(self.holding):
+            raise InvalidUpload(f"holding {self.holding!r} must be 1–128 of A-Z a-z 0-9 . _ -")
+        checks = (
+            ("level", lambda: Level.parse(self.level)),
+            ("rel_to", lambda: parse_rel_to(self.rel_to)),
+            ("handling", lambda: Handling(self.handling)),
+            ("discovery", lambda: Discovery(self.discovery)),
+        )
+        for name, check in checks:
+            try:
+                check()
+            except ValueError as exc:
+                raise InvalidUpload(f"{name}: {exc}") from None
+
+    def sha256(self) -> str:
+        """Identifies the options: a repeated completion must name the same ones."""
+        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def complete_upload(
+    node: Node, who: Principal, upload_id: str, options: PublishOptions
+) -> dict[str, Any]:
+    """Publish the upload's archive; the publish result (kept on the session until it expires)."""
+    digest = options.sha256()
+    upload = node.uploads.claim(who, upload_id, digest)
+    if upload.state == "completed":  # a repeated completion (e.g. the client lost the answer)
+        assert upload.result is not None
+        return upload.result
+    try:
+        result = _result(_unpack_and_publish(node, upload, options))
+    except BaseException as exc:
+        _release(node, who, upload, options.holding, exc)
+        raise
+    node.uploads.finish(who, upload, digest, result)
+    return result
+
+
+def _release(node: Node, who: Principal, upload: Upload, holding: str, exc: BaseException) -> None:
+    """Reopen the session with a caller-safe account of ``exc`` (never internal text)."""
+    if status_of(exc) < 500:
+        code, message = str(getattr(exc, "code", "error")), str(exc)
+    else:
+        code, message = "internal-error", "internal error; the node's log has the detail"
+    try:
+        node.uploads.release(who, upload, code, message, holding)
+    except Exception:  # the original error matters more; the lease ends the claim anyway
+        log.exception("could not reopen upload %s after a failed completion", upload.id)
+
+
+def _unpack_and_publish(node: Node, upload: Upload, options: PublishOptions) -> PublishResult:
+    work_dir = node.uploads.work_dir
+    work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with tempfile.TemporaryDirectory(dir=work_dir, prefix=f"upload-{upload.id[:8]}-") as work:
+        folder = Path(work) / "holding"
+        folder.mkdir(mode=0o700)
+        limits = UnpackLimits(node.uploads.limits.max_members, upload.size)
+        with node.uploads.open_archive(upload) as archive:
+            _unpack_verified(archive, folder, limits)
+        return publish_folder(
+            node, folder, admin=upload.owner, holding_id=options.holding, title=options.title,
+            description=options.description or options.title, level=options.level,
+            marking=options.marking, rel_to=options.rel_to, handling=options.handling,
+            discovery=options.discovery,
+        )  # fmt: skip
+
+
+def _unpack_verified(archive: ArchiveReader, folder: Path, limits: UnpackLimits) -> None:
+    """Unpack, then check the whole archive's SHA-256. When unpacking fails, a digest that does
+    not match is the better explanation (wrong or damaged archive), so it is checked first."""
+    try:
+        unpack_tar(cast(BinaryIO, archive), folder, limits)
+    except ArchiveError:
+        archive.verify()
+        raise
+    archive.verify()
+
+
+def _result(result: PublishResult) -> dict[str, Any]:
+    return asdict(result)

@@ -1,0 +1,106 @@
+"""The command line, end to end on an embedded (SQLite) data folder."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from access.tokens import verify_token
+from clearance.cli.node import cli
+from clearance.node import open_node
+from clearance.settings import Settings
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> object:
+    runner = CliRunner()
+    env = {"CLEARANCE_DATA": str(tmp_path / "data")}
+
+    def invoke(*args: str, stdin: str | None = None) -> Result:
+        return runner.invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
+
+    return invoke
+
+
+def _ok(result: Result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_admin_user_token_publish_who_has(run: object, tmp_path: Path) -> None:
+    assert callable(run)
+    assert "administration NLD added" in _ok(run("admin", "add", "NLD", "--name", "Douane"))
+    _ok(run("admin", "add", "GBR", "--name", "Border Force"))
+    key_files = list((tmp_path / "data" / "keys" / "NLD").glob("*.pem"))
+    assert len(key_files) == 1
+    assert stat.S_IMODE(key_files[0].stat().st_mode) == 0o600
+    _ok(run("user", "add", "ann", "--admin", "NLD", "--role", "researcher", "--clearance", "R2"))
+    _ok(run("user", "add", "bob", "--admin", "GBR", "--role", "researcher", "--clearance", "R1"))
+    token = _ok(run("token", "ann")).strip()
+    node = open_node(Settings.from_env({"CLEARANCE_DATA": str(tmp_path / "data")}))
+    claims = verify_token(
+        token,
+        keys=node.directory.trusted_keys(),
+        audience=node.settings.node_id,
+        now=node.clock.now(),
+    )
+    assert claims.subject == "ann" and claims.admin == "NLD"
+
+    holding = tmp_path / "h"
+    assert "3 scans" in _ok(
+        run("synth", str(holding), "--kind", "parcel", "--count", "3", "--seed", "4")
+    )
+    out = _ok(
+        run("publish", str(holding), "--admin", "NLD", "--holding", "NLD-p", "--title", "Parcels",
+            "--level", "R1", "--marking", "OFFICIAL", "--rel-to", "ALL", "--handling", "download",
+            "--discovery", "partners")
+    )  # fmt: skip
+    assert "published NLD-p v1: 3 items" in out
+    table = _ok(run("who-has", "--as", "bob"))
+    assert "as seen by bob (GBR)" in table and "NLD" in table
+    rows = json.loads(_ok(run("who-has", "--as", "bob", "--json")))["rows"]
+    assert {r["administration"] for r in rows} == {"NLD"}
+    assert sum(r["images"] for r in rows if isinstance(r["images"], int)) >= 1
+
+
+def test_errors_are_one_clear_line_and_exit_2(run: object, tmp_path: Path) -> None:
+    assert callable(run)
+    result = run("admin", "add", "nl", "--name", "x")
+    assert result.exit_code == 2
+    assert "three upper-case letters" in result.output
+    _ok(run("admin", "add", "NLD", "--name", "Douane"))
+    duplicate = run("admin", "add", "NLD", "--name", "Douane")
+    assert duplicate.exit_code == 2 and "exists already" in duplicate.output
+    missing = run("token", "nobody")
+    assert missing.exit_code == 2 and "no user nobody" in missing.output
+    holding = tmp_path / "h"
+    _ok(run("synth", str(holding), "--kind", "parcel", "--count", "2", "--seed", "4"))
+    (holding / "annotations.json").write_text("{not json")
+    bad = run(
+        "publish", str(holding), "--admin", "NLD", "--holding", "NLD-x", "--title", "t",
+        "--level", "R1", "--marking", "m", "--rel-to", "ALL", "--handling", "download",
+        "--discovery", "partners",
+    )  # fmt: skip
+    assert bad.exit_code == 2
+    assert "annotations.json" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_the_cli_starts_without_the_node_side() -> None:
+    """Client commands (pull, request, ...) must not pay for FastAPI, SQLAlchemy or Alembic at
+    start-up: the node side is imported inside the commands that need it."""
+    probe = (
+        "import sys, clearance.cli; "
+        "print(sorted(m for m in ('fastapi', 'sqlalchemy', 'alembic', 'uvicorn') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]", out

@@ -1,0 +1,36 @@
+"""The transfer routes' policy dependency: the bearer credential is the grant itself.
+
+``requires_download_grant`` takes the ``Authorization: Bearer <grant>`` header, verifies the grant
+for the holding in the path (``TransferService.authorize``: signature, issuer = owner, transfer
+audience, lifetime, revocation now, holding, the ``download`` operation) and hands the verified
+``Grant`` to the route. It carries the route-policy marker ``"grant:download"``, so the
+authorization matrix (tests/clearance/http/test_authz_matrix.py) finds it in the route table like
+``requires(Action.X)`` and ``public``, and checks that such routes refuse any other credential.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from access.grants import Grant
+from access.route_policy import bearer_token, policy_dependency
+from transfer.service import TransferService
+
+__all__ = ["GRANT_DOWNLOAD", "requires_download_grant", "transfer_service"]
+
+GRANT_DOWNLOAD = "grant:download"
+
+
+def transfer_service(request: Request) -> TransferService:
+    service: TransferService = request.app.state.transfer
+    return service
+
+
+@policy_dependency(GRANT_DOWNLOAD)
+def requires_download_grant(request: Request) -> Grant:
+    """A dependency: the verified grant of the request, for the holding in its path."""
+    token = bearer_token(request)
+    holding = str(request.path_params.get("holding", ""))
+    grant = transfer_service(request).authorize(token, holding)
+    request.state.grant = grant
+    return grant
