@@ -3,7 +3,9 @@ a 500 that carries an incident id and nothing of the error's own text."""
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -134,3 +136,35 @@ def test_an_error_no_row_names_is_a_500_without_its_text(exc: Exception) -> None
 def test_a_row_answers_only_a_4xx() -> None:
     with pytest.raises(ValueError):
         Row(transfer_errors.UploadError, 500)
+
+
+def _error_statuses(tree: ast.AST) -> list[int]:
+    """Line numbers where code sets an HTTP error status itself or raises ``HTTPException``."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in ("status_code", "status"):
+            value = node.value
+            if (
+                isinstance(value, ast.Constant)
+                and isinstance(value.value, int)
+                and value.value >= 400
+            ):
+                lines.append(value.lineno)
+        if isinstance(node, ast.Name | ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if name == "HTTPException":
+                lines.append(node.lineno)
+    return lines
+
+
+def test_no_route_sets_its_own_error_status() -> None:
+    """Errors reach the caller only through the table: a route raises a domain error."""
+    root = Path(__file__).resolve().parents[3]
+    table = root / "clearance" / "http" / "errors.py"
+    found = {
+        str(path.relative_to(root)): lines
+        for package in ("access", "catalog", "transfer", "models", "clearance")
+        for path in sorted((root / package).rglob("*.py"))
+        if path != table and (lines := _error_statuses(ast.parse(path.read_text())))
+    }
+    assert found == {}
