@@ -41,7 +41,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from access.errors import InvalidInput
+from access.errors import AccessError, InvalidInput
 from access.es256 import JWS
 from access.keys import SIGNING_ALG, SigningKey, jwk_thumbprint
 
@@ -316,7 +316,7 @@ class SignedPoint:
     issued_at: int
 
 
-class _BadSignature(Exception):
+class _BadSignature(AccessError):
     pass
 
 

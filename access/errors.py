@@ -1,13 +1,25 @@
-"""Exceptions of the access package.
+"""Exceptions of the access package, and the coded base of every package's exceptions.
 
-    AccessError
-     ├── AuthenticationError   the caller could not be identified (bad/expired token, bad login)
-     ├── PermissionDenied      identified, but ``decide()`` said no (carries the Reason)
-     ├── NotFound              no such record (or one the caller may not discover)
-     ├── Conflict              the record exists already / state does not allow the change
-     └── InvalidInput          a value the caller sent is malformed
+    ClearanceError                the one base: ``code`` is machine-readable; each package roots
+     │                            its errors in its own ``errors.py`` under it
+     └── AccessError
+          ├── AuthenticationError    the caller could not be identified (bad/expired token, login)
+          │    └── GrantError        a token that is not a valid grant now (``access.grants``)
+          ├── PermissionDenied       identified, but ``decide()`` said no (carries the Reason)
+          │    └── GrantDenied       a genuine grant, revoked or not covering the request
+          ├── NotFound               no such record (or one the caller may not discover)
+          ├── Conflict               the record exists already / state does not allow the change
+          ├── InvalidInput           a value the caller sent is malformed
+          ├── BodyTooLarge           a request body over the route's cap (``access.guard``)
+          ├── BodyTimeout            a request body that did not arrive in time
+          ├── TooManyRequests        over a rate bound; ``retry_after`` seconds
+          ├── AuditError             the audit log cannot be written or read (``access.audit_log``)
+          └── JwsError               a JWS envelope that does not verify (``access.jws``); ``kind``
 
-Messages are safe to show to the caller: they never hold secrets or key material.
+The other roots: ``catalog.errors.CatalogError``, ``transfer.errors.TransferError``,
+``clearance.errors.ClientSideError``. How each error answers over HTTP is one row of the table in
+``clearance/http/errors.py``. Messages are safe to show to the caller: they never hold secrets or
+key material.
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ __all__ = [
     "AuthenticationError",
     "BodyTimeout",
     "BodyTooLarge",
+    "ClearanceError",
     "Conflict",
     "InvalidInput",
     "NotFound",
@@ -25,15 +38,22 @@ __all__ = [
 ]
 
 
-class AccessError(Exception):
-    """Base of the access package's errors; ``code`` is machine-readable."""
+class ClearanceError(Exception):
+    """Base of every package's errors; ``code`` is machine-readable (a class default, or the
+    instance's own when given). ``str()`` is the message, safe to show to the caller."""
 
-    code = "access-error"
+    code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+
+
+class AccessError(ClearanceError):
+    """Root of the access package's errors."""
+
+    code = "access-error"
 
 
 class AuthenticationError(AccessError):

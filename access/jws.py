@@ -33,6 +33,7 @@ from typing import Any, Final, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from access.errors import AccessError
 from access.es256 import sign_raw, verify_raw
 from access.keys import SIGNING_ALG, SigningKey
 from access.tokens import TrustedKey
@@ -59,8 +60,10 @@ _UNUSED_BITS = {2: 0b1111, 3: 0b11}  # segment length mod 4 -> bits the last cha
 _HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
 
 
-class JwsError(Exception):
+class JwsError(AccessError):
     """The envelope does not verify; ``kind`` says how (see the module docstring)."""
+
+    code = "jws-invalid"
 
     def __init__(self, kind: Kind, message: str) -> None:
         super().__init__(message)

@@ -55,6 +55,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from access.vocabulary import Level
+from catalog.errors import CatalogError
 from catalog.parser_pool import Kind, ParserCrashed, default_pool
 from catalog.queryables import HS_CODE_PATTERN, ITEM_QUERYABLES, Queryable
 from catalog.tables import ItemClassRow, ItemRow
@@ -99,8 +100,10 @@ _RFC3339 = re.compile(
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class FilterError(ValueError):
+class FilterError(CatalogError, ValueError):
     """The filter cannot be used; the message says why, for the client."""
+
+    code = "filter-invalid"
 
 
 class FilterUnparseable(FilterError):

@@ -23,13 +23,17 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Literal
 
+from catalog.errors import CatalogError
+
 __all__ = ["Kind", "ParserCrashed", "ParserPool", "default_pool"]
 
 Kind = Literal["text", "json"]
 
 
-class ParserCrashed(Exception):
+class ParserCrashed(CatalogError):
     """The worker died or overran its time on this input; it has been replaced."""
+
+    code = "parser-crashed"
 
 
 def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process

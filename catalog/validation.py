@@ -28,6 +28,8 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
+from catalog.errors import CatalogError
+
 __all__ = [
     "COLLECTION_EXTENSIONS",
     "FILE_SCHEMA_URL",
@@ -85,8 +87,10 @@ class FieldError:
         return f"{self.path}: {self.message}"
 
 
-class StacValidationError(ValueError):
+class StacValidationError(CatalogError, ValueError):
     """A STAC object does not validate. ``str()`` names the object and the failing fields."""
+
+    code = "stac-invalid"
 
     def __init__(self, kind: str, object_id: str | None, errors: Sequence[FieldError]) -> None:
         self.kind = kind

@@ -37,6 +37,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol
 
+from transfer.errors import TransferError
+
 __all__ = [
     "CHUNK_SIZE",
     "MAX_PRESIGN_EXPIRES_S",
@@ -62,20 +64,28 @@ MAX_PRESIGN_EXPIRES_S = 7 * 24 * 3600
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
-class BlobStoreError(Exception):
+class BlobStoreError(TransferError):
     """A blob store operation failed. The message names the operation and key, nothing secret."""
+
+    code = "blob-store-error"
 
 
 class BlobNotFound(BlobStoreError, KeyError):
-    pass
+    """No blob under this key (still a ``KeyError`` for callers that look keys up)."""
+
+    code = "not-found"
 
 
 class ChecksumMismatch(BlobStoreError, ValueError):
     """The bytes written are not the bytes expected (the source changed under us)."""
 
+    code = "checksum-mismatch"
+
 
 class BlobRangeError(BlobStoreError, ValueError):
     """The requested byte range does not lie inside the blob (HTTP would say 416)."""
+
+    code = "range-not-satisfiable"
 
 
 def check_key(key: str) -> str:

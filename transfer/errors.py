@@ -1,7 +1,7 @@
 """Exceptions of the transfer package: what a grantee's download or a publisher's upload can
 run into.
 
-    TransferError
+    TransferError              under ``access.errors.ClearanceError``, the one coded base
      ├── ObjectNotFound        no such holding version, manifest or object under this grant: the
      │                         same for an object that exists but the grant does not cover (404)
      ├── StaleGrant            the holding was republished since the grant was issued (409)
@@ -11,23 +11,33 @@ run into.
      │                         the body size, for ``Content-Range: bytes */size``
      ├── TooManyRequests       over the requests one grant may make (429); ``retry_after`` is
      │                         the seconds to wait, for ``Retry-After``
-     └── UploadError           resumable uploads (``transfer.uploads.store``)
-          ├── UploadNotFound         no such upload session, expired, or another user's (404)
-          ├── InvalidUpload          a malformed header or body field (400)
-          ├── PartDigestMismatch     a part's bytes do not match its ``Content-Digest`` (400)
-          ├── UploadTooLarge         over the session's declared size or a node limit (413)
-          ├── OffsetMismatch         a part sent for another offset than the session's (409);
-          │                          ``offset`` is the session's, for ``Upload-Offset``
-          ├── UploadBusy             the session's state does not allow this now (409)
-          ├── ArchiveDigestMismatch  the whole archive is not the declared SHA-256 (422)
-          └── ArchiveError           an archive member is unsafe or not allowed (422); ``member``
+     ├── UploadError           resumable uploads (``transfer.uploads.store``)
+     │    ├── UploadNotFound         no such upload session, expired, or another user's (404)
+     │    ├── InvalidUpload          a malformed header or body field (400)
+     │    ├── PartDigestMismatch     a part's bytes do not match its ``Content-Digest`` (400)
+     │    ├── UploadTooLarge         over the session's declared size or a node limit (413)
+     │    ├── OffsetMismatch         a part sent for another offset than the session's (409);
+     │    │                          ``offset`` is the session's, for ``Upload-Offset``
+     │    ├── UploadBusy             the session's state does not allow this now (409)
+     │    ├── ArchiveDigestMismatch  the whole archive is not the declared SHA-256 (422)
+     │    └── ArchiveError           an archive member is unsafe or not allowed (422); ``member``
+     ├── BlobStoreError        a blob store operation failed (``transfer.blobstore``; 500)
+     │    ├── BlobNotFound           no blob under the key (404); also a ``KeyError``
+     │    ├── ChecksumMismatch       the bytes written are not the bytes expected; a ``ValueError``
+     │    └── BlobRangeError         a range outside the blob (416); a ``ValueError``
+     ├── ManifestError         a manifest that must not be trusted (``transfer.manifest``); ``code``
+     ├── TransferVerificationError  a downloaded object that must not be trusted
+     │                         (``transfer.verify``); ``code``
+     └── Crypt4GHError         the container format (``transfer.crypt4gh.errors`` draws its branch)
 
 The grant itself is checked by :func:`access.grants.verify_grant` (``GrantError`` 401,
-``GrantDenied`` 403); blob store failures are ``transfer.blobstore`` errors. Messages are safe to
-show to the caller: they name holdings, object ids and sizes, never keys or tokens.
+``GrantDenied`` 403). Messages are safe to show to the caller: they name holdings, object ids and
+sizes, never keys or tokens. What the table in ``clearance/http/errors.py`` does not name is a 500.
 """
 
 from __future__ import annotations
+
+from access.errors import ClearanceError
 
 __all__ = [
     "ArchiveDigestMismatch",
@@ -49,15 +59,10 @@ __all__ = [
 ]
 
 
-class TransferError(Exception):
-    """Base of the transfer service's errors; ``code`` is machine-readable."""
+class TransferError(ClearanceError):
+    """Root of the transfer package's errors."""
 
     code = "transfer-error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
 
 
 class ObjectNotFound(TransferError):

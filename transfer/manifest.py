@@ -68,6 +68,7 @@ from access.jws import (
 from access.keys import SigningKey
 from access.tokens import TrustedKey
 from transfer.crypt4gh import CIPHER_SEGMENT_SIZE, SEGMENT_SIZE
+from transfer.errors import TransferError
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
@@ -136,12 +137,11 @@ _OBJECT_MEMBERS = frozenset(
 )
 
 
-class ManifestError(Exception):
+class ManifestError(TransferError):
     """A manifest that must not be trusted; ``code`` is one of :data:`MANIFEST_CODES`."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
         self.message = message
 
     def __repr__(self) -> str:

@@ -77,6 +77,7 @@ from transfer.crypt4gh.constants import (
 from transfer.crypt4gh.envelope import parse_packets
 from transfer.crypt4gh.keys import private_key, public_key_bytes, reader_shared_key
 from transfer.crypt4gh.packets import partition_packets
+from transfer.errors import TransferError
 from transfer.manifest import BodyDigest, ManifestObject, PlaintextDigest
 
 __all__ = [
@@ -116,12 +117,11 @@ _MIN_PACKET = _BODY_AT + TAG_SIZE
 _PARTIAL_INFIX = ".partial-"
 
 
-class TransferVerificationError(Exception):
+class TransferVerificationError(TransferError):
     """A downloaded object that must not be trusted; ``code`` is in :data:`VERIFICATION_CODES`."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
         self.message = message
 
     def __repr__(self) -> str:

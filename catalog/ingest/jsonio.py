@@ -10,6 +10,7 @@ import json
 import math
 from typing import Any
 
+from catalog.errors import CatalogError
 from catalog.ingest.errors import IngestError
 
 __all__ = ["is_int", "is_number", "json_type", "load_json", "show"]
@@ -34,7 +35,7 @@ def load_json(data: bytes, rel: str) -> Any:
         raise IngestError(rel, None, "invalid JSON: nested too deeply") from None
 
 
-class _Refused(ValueError):
+class _Refused(CatalogError, ValueError):
     """Valid for Python's json module, but not JSON we accept."""
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any, Literal, cast
 
+from catalog.errors import CatalogError
 from catalog.ingest.errors import Problems
 from catalog.ingest.jsonio import is_number, json_type, show
 from catalog.ingest.paths import check_name
@@ -76,7 +77,7 @@ class Sidecar:
     synthetic: bool
 
 
-class _Bad(Exception):
+class _Bad(CatalogError):
     """A value is wrong: ``field`` (under the key being parsed) and why."""
 
     def __init__(self, message: str, field: str | None = None) -> None:

@@ -11,10 +11,12 @@ from typing import Any
 
 import httpx
 
+from clearance.errors import ClientSideError
+
 __all__ = ["ClientError", "NodeClient"]
 
 
-class ClientError(Exception):
+class ClientError(ClientSideError):
     def __init__(
         self, status: int, code: str, description: str, headers: Mapping[str, str] | None = None
     ) -> None:

@@ -71,6 +71,7 @@ from access.grants import (
 )
 from access.keys import public_key_from_jwk
 from access.tokens import TrustedKey, admin_from_issuer
+from clearance.errors import ClientSideError
 from transfer.crypt4gh import public_key_bytes
 from transfer.manifest import Manifest, ManifestError, ManifestObject, verify_manifest
 from transfer.verify import TransferVerificationError, VerifyingWriter, partial_body_path
@@ -91,7 +92,7 @@ _EXTENSIONS = {
 _FATAL = {401, 403, 404, 409, 410}
 
 
-class PullError(Exception):
+class PullError(ClientSideError):
     """The pull cannot go on; ``code`` is machine-readable (the node's, or our own)."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -99,7 +100,7 @@ class PullError(Exception):
         self.code = code
 
 
-class _Retry(Exception):
+class _Retry(ClientSideError):
     """A transient failure of one object's download (network, 5xx, a body cut short): try
     again, resuming. ``code`` is what the pull fails with if the last attempt ends so."""
 
@@ -598,7 +599,7 @@ def _receive(ctx: _Context, entry: ManifestObject, writer: VerifyingWriter, offs
             raise _Retry(str(exc)) from None
 
 
-class _Stopped(Exception):
+class _Stopped(ClientSideError):
     """Another worker hit a fatal error: stop, keeping what was verified."""
 
 

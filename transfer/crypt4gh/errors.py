@@ -1,12 +1,20 @@
-"""Exception hierarchy of the Crypt4GH package.
+"""Exception hierarchy of the Crypt4GH package, a branch of :mod:`transfer.errors`.
 
-Every error raised on purpose by :mod:`transfer.crypt4gh` derives from
-:class:`Crypt4GHError`. Messages describe what went wrong and where (packet or
-segment index, key file path) but never contain key material, passphrases or
-plaintext.
+    TransferError
+     └── Crypt4GHError          every error raised on purpose by :mod:`transfer.crypt4gh`
+          ├── HeaderError          the header is malformed
+          ├── NoMatchingKeyError   no header packet opens with the given key
+          ├── SegmentAuthError     a body segment fails authentication; ``segment_index``
+          ├── KeyFileError         a malformed key file, or a wrong passphrase
+          └── UnsupportedError     a valid but unsupported feature
+
+Messages describe what went wrong and where (packet or segment index, key file path) but never
+contain key material, passphrases or plaintext.
 """
 
 from __future__ import annotations
+
+from transfer.errors import TransferError
 
 __all__ = [
     "Crypt4GHError",
@@ -18,8 +26,10 @@ __all__ = [
 ]
 
 
-class Crypt4GHError(Exception):
+class Crypt4GHError(TransferError):
     """Base class of every Crypt4GH error."""
+
+    code = "crypt4gh-error"
 
 
 class HeaderError(Crypt4GHError):

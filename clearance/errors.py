@@ -1,0 +1,23 @@
+"""Exceptions of the clearance package: what the client side runs into (the node side raises the
+lower packages' errors, and ``clearance/http/errors.py`` maps those to HTTP).
+
+    ClientSideError       under ``access.errors.ClearanceError``, the one coded base
+     ├── ClientError       the node answered with an error, or could not be reached
+     │                     (``clearance.client.http``); ``status``, ``code``, ``headers``
+     └── PullError         a pull cannot go on (``clearance.client.pull``); ``code`` is the node's
+                           or our own
+
+Messages are shown to the user as they are.
+"""
+
+from __future__ import annotations
+
+from access.errors import ClearanceError
+
+__all__ = ["ClientSideError"]
+
+
+class ClientSideError(ClearanceError):
+    """Root of the clearance package's errors."""
+
+    code = "client-error"
