@@ -82,13 +82,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeGuard
 
+from access.encoding import b64url_decode, exact_members, json_object
 from access.errors import AuthenticationError, PermissionDenied
 from access.jws import (
     ALLOWED_ALGORITHMS,
     JwsError,
-    b64url_decode,
     canonical_json,
-    json_object,
     sign_compact,
     split_compact,
     verify_compact,
@@ -393,7 +392,7 @@ class Grant:
         on anything amiss — the constructor checks the values."""
         if not _is_object(claims):
             raise ValueError("claims must be a JSON object")
-        _exactly(claims, _CLAIMS, "claim")
+        exact_members(claims, _CLAIMS, "claim")
         iss = claims["iss"]
         issuer_admin = admin_from_issuer(iss) if isinstance(iss, str) else None
         if issuer_admin is None:
@@ -401,7 +400,7 @@ class Grant:
         body = claims["clearance_grant"]
         if not _is_object(body):
             raise ValueError("clearance_grant must be a JSON object")
-        _exactly(body, _BODY | (body.keys() & _OPTIONAL_BODY), "clearance_grant member")
+        exact_members(body, _BODY | (body.keys() & _OPTIONAL_BODY), "clearance_grant member")
         if body["type"] != GRANT_TYPE:
             raise ValueError(f"clearance_grant.type must be {GRANT_TYPE!r}")
         operations = body["operations"]
@@ -431,15 +430,6 @@ class Grant:
 
 def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
     return type(value) is dict or isinstance(value, Mapping)
-
-
-def _exactly(obj: Mapping[str, Any], names: frozenset[str], what: str) -> None:
-    if obj.keys() == names:
-        return
-    unknown = sorted(str(name)[:40] for name in obj.keys() - names)
-    if unknown:
-        raise ValueError(f"unknown {what} {unknown[0]!r}")
-    raise ValueError(f"missing {what} {sorted(names - obj.keys())[0]!r}")
 
 
 def _int_claim(obj: Mapping[str, Any], name: str) -> int:

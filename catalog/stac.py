@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pystac
@@ -45,10 +44,6 @@ class HoldingOptions:
 
 def _checksum(sha256_hex: str) -> str:
     return "1220" + sha256_hex  # multihash: sha2-256 (0x12), 32 bytes (0x20)
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def _classes(scan: Scan, holding: Holding) -> dict[str, int]:
