@@ -516,11 +516,26 @@ def verify_grant(
     (fails closed) and is only called once the signature, issuer, audience and times held.
     ``holding``/``operation``, when given, must be covered by the grant.
     """
-    service_owner = audience_owner(audience)
-    if service_owner is None:
+    if audience_owner(audience) is None:
         raise ValueError("audience must be a transfer or enclave service audience")
     if operation is not None and operation not in OPERATIONS:
         raise ValueError(f"operation must be one of {OPERATIONS}")
+    grant = _authentic_grant(token, keys, now, audience)
+    if is_revoked(grant.jti) is not False:
+        raise _deny("grant-revoked", "grant has been revoked")
+    if holding is not None and grant.holding != holding:
+        raise _deny("grant-wrong-holding", "grant does not cover this holding")
+    if operation is not None and operation not in grant.operations:
+        raise _deny("grant-operation-not-allowed", f"grant does not allow {operation!r}")
+    return grant
+
+
+def _authentic_grant(
+    token: str, keys: Mapping[str, TrustedKey], now: datetime, audience: str | None
+) -> Grant:
+    """Steps 1–7 of the verification order: the grant, once envelope, issuer, audience (the
+    given one; with ``None`` the one it claims, which a policy must then check), times and body
+    held. Not a verification by itself: :func:`verify_grant` and ``access.grant_policy`` go on."""
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     key, claims = _open(token, keys)
@@ -529,22 +544,17 @@ def verify_grant(
         raise _fail("grant-malformed", "grant claim 'iss' is missing or not a string")
     if admin_from_issuer(issuer) != key.admin:
         raise _fail("grant-wrong-issuer", "grant issuer does not match its signing key")
-    if claims.get("aud") != audience:
+    claimed = claims.get("aud")
+    if audience is not None and claimed != audience:
         raise _fail("grant-wrong-audience", "grant is not addressed to this service")
-    if service_owner != key.admin:
+    service_owner = audience_owner(claimed) if isinstance(claimed, str) else None
+    if service_owner is not None and service_owner != key.admin:
         raise _fail("grant-wrong-issuer", "grant issuer does not run the service it addresses")
     _check_times(claims, now)
     try:
-        grant = Grant.from_claims(claims)
+        return Grant.from_claims(claims)
     except (ValueError, TypeError) as exc:
         raise _fail("grant-malformed", f"grant claims are invalid: {exc}") from None
-    if is_revoked(grant.jti) is not False:
-        raise _deny("grant-revoked", "grant has been revoked")
-    if holding is not None and grant.holding != holding:
-        raise _deny("grant-wrong-holding", "grant does not cover this holding")
-    if operation is not None and operation not in grant.operations:
-        raise _deny("grant-operation-not-allowed", f"grant does not allow {operation!r}")
-    return grant
 
 
 def UNSAFE_decode_without_verification(token: str) -> dict[str, Any]:

@@ -470,6 +470,7 @@ def pull(
     """Download the holding GRANT (a grant token, or a file holding one) covers: verify it,
     decrypt it and write it to OUT as a local STAC catalogue. Run it again after any
     interruption: it resumes without downloading verified bytes again."""
+    from access.grant_policy import read_jwks
     from clearance.client.pull import PullError, PullOptions, read_grant
     from clearance.client.pull import pull as run_pull
 
@@ -480,7 +481,7 @@ def pull(
         out=out,
         workers=workers,
         keep_encrypted=keep_encrypted,
-        jwks=json.loads(jwks_file.read_text()) if jwks_file is not None else None,
+        jwks=read_jwks(jwks_file) if jwks_file is not None else None,
         limit_rate=_rate(limit_rate),
         progress=not quiet,
     )

@@ -60,6 +60,15 @@ import httpx
 import pystac
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from access.grant_policy import (
+    AllOf,
+    AllowsOperation,
+    Audience,
+    BoundTo,
+    UnsafeNoRevocationCheck,
+    trusted_keys,
+)
+from access.grant_policy import verify as verify_grant
 from access.grants import (
     Grant,
     GrantDenied,
@@ -67,9 +76,7 @@ from access.grants import (
     UNSAFE_decode_without_verification,
     item_set_hash,
     transfer_audience,
-    verify_grant,
 )
-from access.keys import public_key_from_jwk
 from access.tokens import TrustedKey, admin_from_issuer
 from transfer.crypt4gh import public_key_bytes
 from transfer.manifest import Manifest, ManifestError, ManifestObject, verify_manifest
@@ -256,12 +263,7 @@ def _owner_of(token: str) -> str:
 
 
 def _trusted(jwks: Mapping[str, Any], owner: str) -> dict[str, TrustedKey]:
-    keys: dict[str, TrustedKey] = {}
-    for jwk in jwks.get("keys", []):
-        try:
-            keys[str(jwk["kid"])] = TrustedKey(str(jwk["kid"]), owner, public_key_from_jwk(jwk))
-        except (KeyError, TypeError, ValueError):
-            continue
+    keys = trusted_keys(jwks, owner)
     if not keys:
         raise PullError("no-owner-keys", f"no usable signing key of {owner} to verify against")
     return keys
@@ -368,23 +370,18 @@ def _plan(options: PullOptions, session: _Session, now: datetime) -> _Plan:
     if jwks is None:
         jwks = _get_json(session.node, f"/administrations/{owner}/jwks.json")
     keys = _trusted(jwks, owner)
+    policy = AllOf(
+        Audience(transfer_audience(owner)),
+        AllowsOperation("download"),
+        BoundTo(public_key_bytes(options.key)),
+        UnsafeNoRevocationCheck(),  # the node checks revocation on every request
+    )
     try:
-        grant = verify_grant(
-            options.grant,
-            keys=keys,
-            audience=transfer_audience(owner),
-            now=now,
-            is_revoked=lambda _: False,  # the node checks revocation on every request
-            operation="download",
-        )
+        grant = verify_grant(options.grant, keys=keys, now=now, policy=policy)
     except GrantError as exc:
         raise PullError(exc.code, f"the grant does not verify: {exc}") from None
-    except GrantDenied as exc:  # a grant that does not allow download
+    except GrantDenied as exc:  # a grant that does not allow download, or not to our key
         raise PullError(exc.code, str(exc)) from None
-    if grant.recipient_key != public_key_bytes(options.key):
-        raise PullError(
-            "grant-other-key", "the grant is bound to another Crypt4GH key than the one given"
-        )
     _check_name(grant.holding, "holding")
     answer = _get_json(session.node, f"/transfer/holdings/{grant.holding}/manifest")
     try:
