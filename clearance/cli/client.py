@@ -45,7 +45,8 @@ def _run(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except ClientError as exc:
-        raise click.ClickException(str(exc)) from None
+        hint = f"\nhint: {exc.hint}" if exc.hint else ""
+        raise click.ClickException(f"{exc}{hint}") from None
 
 
 def _conditions_text(conditions: dict[str, Any] | None) -> str:

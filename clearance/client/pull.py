@@ -78,6 +78,7 @@ from access.grants import (
     transfer_audience,
 )
 from access.tokens import TrustedKey, admin_from_issuer
+from clearance.client.http import ClientError, NodeClient, error_from
 from transfer.crypt4gh import public_key_bytes
 from transfer.manifest import Manifest, ManifestError, ManifestObject, verify_manifest
 from transfer.verify import TransferVerificationError, VerifyingWriter, partial_body_path
@@ -320,55 +321,50 @@ class _Session:
     """The HTTP side: the node (with the grant) and presigned URLs (without it)."""
 
     def __init__(self, options: PullOptions, transport: httpx.BaseTransport | None) -> None:
-        if not options.url.startswith(("http://", "https://")):
-            raise PullError("bad-url", f"node URL must be http(s)://…, got {options.url!r}")
         limits = httpx.Limits(max_connections=options.workers + 2)
         timeout = httpx.Timeout(options.timeout_s, connect=10.0)
         to_node = transport or httpx.HTTPTransport(limits=limits)
-        self.node = httpx.Client(
-            base_url=options.url.rstrip("/"),
-            headers={"Authorization": f"Bearer {options.grant}"},
-            timeout=timeout,
-            transport=_WaitOutRateLimits(to_node),
-            follow_redirects=False,
-        )
+        try:
+            self.api = NodeClient(
+                options.url, options.grant, _WaitOutRateLimits(to_node), timeout=timeout
+            )
+        except ClientError as exc:
+            raise PullError(exc.code, exc.description) from None
+        self.node = self.api.http
         self.plain = httpx.Client(timeout=timeout, limits=limits, transport=transport)
 
     def close(self) -> None:
-        self.node.close()
+        self.api.close()
         self.plain.close()
 
 
+def _refusal(exc: ClientError) -> PullError | _Retry:
+    """A refusal (4xx) ends the pull; anything else may pass on a retry."""
+    if exc.status in _FATAL or 400 <= exc.status < 500:
+        return PullError(exc.code, f"the node refused: {exc.description} (HTTP {exc.status})")
+    return _Retry(f"HTTP {exc.status}: {exc.description}")
+
+
 def _error(response: httpx.Response) -> PullError | _Retry:
-    try:
-        data = response.json()
-    except ValueError:
-        data = {}
-    code = str(data.get("code", f"http-{response.status_code}")) if isinstance(data, dict) else ""
-    text = str(data.get("description", response.reason_phrase)) if isinstance(data, dict) else ""
-    if response.status_code in _FATAL or 400 <= response.status_code < 500:
-        return PullError(
-            code or "http-error", f"the node refused: {text} (HTTP {response.status_code})"
-        )
-    return _Retry(f"HTTP {response.status_code}: {text}")
+    return _refusal(error_from(response))
 
 
-def _get_json(client: httpx.Client, path: str) -> Any:
+def _get_json(session: _Session, path: str) -> Any:
     try:
-        response = client.get(path)
-    except httpx.TransportError as exc:
-        raise PullError("unreachable", f"cannot reach the node: {exc}") from None
-    if response.is_error:
-        error = _error(response)
-        raise error if isinstance(error, PullError) else PullError("node-error", str(error))
-    return response.json()
+        return session.api.call("GET", path)
+    except ClientError as exc:
+        if exc.status == 0:
+            raise PullError(exc.code, exc.description) from None
+        error = _refusal(exc)
+        fatal = error if isinstance(error, PullError) else PullError("node-error", str(error))
+        raise fatal from None
 
 
 def _plan(options: PullOptions, session: _Session, now: datetime) -> _Plan:
     owner = _owner_of(options.grant)
     jwks = options.jwks
     if jwks is None:
-        jwks = _get_json(session.node, f"/administrations/{owner}/jwks.json")
+        jwks = _get_json(session, f"/administrations/{owner}/jwks.json")
     keys = _trusted(jwks, owner)
     policy = AllOf(
         Audience(transfer_audience(owner)),
@@ -383,7 +379,7 @@ def _plan(options: PullOptions, session: _Session, now: datetime) -> _Plan:
     except GrantDenied as exc:  # a grant that does not allow download, or not to our key
         raise PullError(exc.code, str(exc)) from None
     _check_name(grant.holding, "holding")
-    answer = _get_json(session.node, f"/transfer/holdings/{grant.holding}/manifest")
+    answer = _get_json(session, f"/transfer/holdings/{grant.holding}/manifest")
     try:
         manifest = verify_manifest(
             answer["manifest"],
