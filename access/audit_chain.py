@@ -41,6 +41,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from access.encoding import utc_text
 from access.errors import AccessError, InvalidInput
 from access.es256 import JWS
 from access.keys import SIGNING_ALG, SigningKey, jwk_thumbprint
@@ -136,7 +137,7 @@ def format_time(at: datetime) -> str:
         if at.tzinfo is None or at.utcoffset() is None:
             raise InvalidInput("audit times must be timezone-aware")
         at = at.astimezone(UTC)
-    return at.isoformat(timespec="microseconds")[:-6] + "Z"  # drop "+00:00"
+    return utc_text(at, timespec="microseconds")
 
 
 _ENCODER = json.JSONEncoder(

@@ -14,7 +14,9 @@
           ├── BodyTimeout            a request body that did not arrive in time
           ├── TooManyRequests        over a rate bound; ``retry_after`` seconds
           ├── AuditError             the audit log cannot be written or read (``access.audit_log``)
-          └── JwsError               a JWS envelope that does not verify (``access.jws``); ``kind``
+          ├── JwsError               a JWS envelope that does not verify (``access.jws``); ``kind``
+          └── StrictJsonError        JSON that Python reads but we refuse (``access.encoding``;
+                                     also a ``ValueError``)
 
 The other roots: ``catalog.errors.CatalogError``, ``transfer.errors.TransferError``,
 ``clearance.errors.ClientSideError``. How each error answers over HTTP is one row of the table in

@@ -82,13 +82,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeGuard
 
+from access.encoding import b64url_decode, exact_members, json_object
 from access.errors import AuthenticationError, PermissionDenied
 from access.jws import (
     ALLOWED_ALGORITHMS,
     JwsError,
-    b64url_decode,
     canonical_json,
-    json_object,
     sign_compact,
     split_compact,
     verify_compact,
@@ -393,7 +392,7 @@ class Grant:
         on anything amiss — the constructor checks the values."""
         if not _is_object(claims):
             raise ValueError("claims must be a JSON object")
-        _exactly(claims, _CLAIMS, "claim")
+        exact_members(claims, _CLAIMS, "claim")
         iss = claims["iss"]
         issuer_admin = admin_from_issuer(iss) if isinstance(iss, str) else None
         if issuer_admin is None:
@@ -401,7 +400,7 @@ class Grant:
         body = claims["clearance_grant"]
         if not _is_object(body):
             raise ValueError("clearance_grant must be a JSON object")
-        _exactly(body, _BODY | (body.keys() & _OPTIONAL_BODY), "clearance_grant member")
+        exact_members(body, _BODY | (body.keys() & _OPTIONAL_BODY), "clearance_grant member")
         if body["type"] != GRANT_TYPE:
             raise ValueError(f"clearance_grant.type must be {GRANT_TYPE!r}")
         operations = body["operations"]
@@ -431,15 +430,6 @@ class Grant:
 
 def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
     return type(value) is dict or isinstance(value, Mapping)
-
-
-def _exactly(obj: Mapping[str, Any], names: frozenset[str], what: str) -> None:
-    if obj.keys() == names:
-        return
-    unknown = sorted(str(name)[:40] for name in obj.keys() - names)
-    if unknown:
-        raise ValueError(f"unknown {what} {unknown[0]!r}")
-    raise ValueError(f"missing {what} {sorted(names - obj.keys())[0]!r}")
 
 
 def _int_claim(obj: Mapping[str, Any], name: str) -> int:
@@ -526,11 +516,26 @@ def verify_grant(
     (fails closed) and is only called once the signature, issuer, audience and times held.
     ``holding``/``operation``, when given, must be covered by the grant.
     """
-    service_owner = audience_owner(audience)
-    if service_owner is None:
+    if audience_owner(audience) is None:
         raise ValueError("audience must be a transfer or enclave service audience")
     if operation is not None and operation not in OPERATIONS:
         raise ValueError(f"operation must be one of {OPERATIONS}")
+    grant = _authentic_grant(token, keys, now, audience)
+    if is_revoked(grant.jti) is not False:
+        raise _deny("grant-revoked", "grant has been revoked")
+    if holding is not None and grant.holding != holding:
+        raise _deny("grant-wrong-holding", "grant does not cover this holding")
+    if operation is not None and operation not in grant.operations:
+        raise _deny("grant-operation-not-allowed", f"grant does not allow {operation!r}")
+    return grant
+
+
+def _authentic_grant(
+    token: str, keys: Mapping[str, TrustedKey], now: datetime, audience: str | None
+) -> Grant:
+    """Steps 1–7 of the verification order: the grant, once envelope, issuer, audience (the
+    given one; with ``None`` the one it claims, which a policy must then check), times and body
+    held. Not a verification by itself: :func:`verify_grant` and ``access.grant_policy`` go on."""
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     key, claims = _open(token, keys)
@@ -539,22 +544,17 @@ def verify_grant(
         raise _fail("grant-malformed", "grant claim 'iss' is missing or not a string")
     if admin_from_issuer(issuer) != key.admin:
         raise _fail("grant-wrong-issuer", "grant issuer does not match its signing key")
-    if claims.get("aud") != audience:
+    claimed = claims.get("aud")
+    if audience is not None and claimed != audience:
         raise _fail("grant-wrong-audience", "grant is not addressed to this service")
-    if service_owner != key.admin:
+    service_owner = audience_owner(claimed) if isinstance(claimed, str) else None
+    if service_owner is not None and service_owner != key.admin:
         raise _fail("grant-wrong-issuer", "grant issuer does not run the service it addresses")
     _check_times(claims, now)
     try:
-        grant = Grant.from_claims(claims)
+        return Grant.from_claims(claims)
     except (ValueError, TypeError) as exc:
         raise _fail("grant-malformed", f"grant claims are invalid: {exc}") from None
-    if is_revoked(grant.jti) is not False:
-        raise _deny("grant-revoked", "grant has been revoked")
-    if holding is not None and grant.holding != holding:
-        raise _deny("grant-wrong-holding", "grant does not cover this holding")
-    if operation is not None and operation not in grant.operations:
-        raise _deny("grant-operation-not-allowed", f"grant does not allow {operation!r}")
-    return grant
 
 
 def UNSAFE_decode_without_verification(token: str) -> dict[str, Any]:

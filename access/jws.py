@@ -24,15 +24,13 @@ same bytes.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import re
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from access.encoding import b64url, b64url_decode, is_b64url, json_object
 from access.errors import AccessError
 from access.es256 import sign_raw, verify_raw
 from access.keys import SIGNING_ALG, SigningKey
@@ -41,10 +39,7 @@ from access.tokens import TrustedKey
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "JwsError",
-    "b64url",
-    "b64url_decode",
     "canonical_json",
-    "json_object",
     "sign_compact",
     "split_compact",
     "verify_compact",
@@ -53,10 +48,6 @@ __all__ = [
 ALLOWED_ALGORITHMS: Final = frozenset({SIGNING_ALG})
 Kind = Literal["malformed", "algorithm-not-allowed", "unknown-key", "bad-signature"]
 
-_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
-_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
-_UNUSED_BITS = {2: 0b1111, 3: 0b11}  # segment length mod 4 -> bits the last character leaves over
 _HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
 
 
@@ -73,49 +64,11 @@ class JwsError(AccessError):
 # --- encodings ----------------------------------------------------------------------------------
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(segment: str) -> bytes:
-    """Strict, canonical base64url without padding (RFC 7515 §2); ``ValueError`` otherwise."""
-    rest = len(segment) % 4
-    if rest == 1 or not _B64URL.fullmatch(segment):
-        raise ValueError("not base64url")
-    if rest and _B64URL_ALPHABET.index(segment[-1]) & _UNUSED_BITS[rest]:
-        raise ValueError("not canonical base64url")
-    padded = (segment + "==="[: 4 - rest] if rest else segment).encode("ascii")
-    return binascii.a2b_base64(padded.translate(_URLSAFE_TO_STANDARD), strict_mode=True)
-
-
 def canonical_json(obj: Mapping[str, Any]) -> bytes:
     """Sorted keys, no insignificant white space, ASCII: one spelling per value."""
     return json.dumps(
         obj, separators=(",", ":"), sort_keys=True, ensure_ascii=True, allow_nan=False
     ).encode("ascii")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate member name")
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-#: RFC 8259 strictly: no duplicate member names, no NaN/Infinity.
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-
-
-def json_object(raw: bytes) -> dict[str, Any]:
-    """``raw`` as a strict JSON object; ``ValueError`` (or ``UnicodeDecodeError``) otherwise."""
-    value = _DECODER.decode(raw.decode("utf-8"))
-    if not isinstance(value, dict):
-        raise ValueError("not a JSON object")
-    return value
 
 
 # --- sign and verify ----------------------------------------------------------------------------
@@ -135,7 +88,7 @@ def split_compact(token: object, *, max_chars: int, what: str) -> tuple[str, str
     if not isinstance(token, str) or not 0 < len(token) <= max_chars or not token.isascii():
         raise JwsError("malformed", f"{what} is not a well-formed JWS")
     parts = token.split(".")
-    if len(parts) != 3 or not all(_B64URL.fullmatch(part) for part in parts):
+    if len(parts) != 3 or not all(is_b64url(part) for part in parts):
         raise JwsError("malformed", f"{what} is not a compact JWS of three unpadded segments")
     return parts[0], parts[1], parts[2]
 

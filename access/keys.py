@@ -6,7 +6,6 @@ the database holds the public JWK. The ``kid`` is the RFC 7638 JWK thumbprint.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from access.encoding import b64url, b64url_decode
 
 __all__ = [
     "SIGNING_ALG",
@@ -29,14 +30,6 @@ __all__ = [
 ]
 
 SIGNING_ALG = "ES256"
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 @dataclass(frozen=True)
@@ -60,8 +53,8 @@ def _ec_members(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
     return {
         "crv": "P-256",
         "kty": "EC",
-        "x": _b64url(numbers.x.to_bytes(32, "big")),
-        "y": _b64url(numbers.y.to_bytes(32, "big")),
+        "x": b64url(numbers.x.to_bytes(32, "big")),
+        "y": b64url(numbers.y.to_bytes(32, "big")),
     }
 
 
@@ -70,7 +63,7 @@ def jwk_thumbprint(public_key: ec.EllipticCurvePublicKey) -> str:
     canonical = json.dumps(_ec_members(public_key), separators=(",", ":"), sort_keys=True)
     digest = hashes.Hash(hashes.SHA256())
     digest.update(canonical.encode("ascii"))
-    return _b64url(digest.finalize())
+    return b64url(digest.finalize())
 
 
 def public_jwk(public_key: ec.EllipticCurvePublicKey, kid: str) -> dict[str, Any]:
@@ -80,8 +73,8 @@ def public_jwk(public_key: ec.EllipticCurvePublicKey, kid: str) -> dict[str, Any
 def public_key_from_jwk(jwk: dict[str, Any]) -> ec.EllipticCurvePublicKey:
     if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
         raise ValueError("JWK is not an EC P-256 key")
-    x = int.from_bytes(_b64url_decode(str(jwk["x"])), "big")
-    y = int.from_bytes(_b64url_decode(str(jwk["y"])), "big")
+    x = int.from_bytes(b64url_decode(str(jwk["x"])), "big")
+    y = int.from_bytes(b64url_decode(str(jwk["y"])), "big")
     return ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
 
 

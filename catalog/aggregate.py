@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
+from access.encoding import utc_text
 from access.policy import Principal
 from access.vocabulary import Level
 from catalog.errors import InvalidQuery
@@ -39,7 +40,7 @@ def _total(session: Session, where: ColumnElement[bool]) -> dict[str, Any]:
 def _datetime(fn: Any) -> Callable[[Session, ColumnElement[bool]], dict[str, Any]]:
     def run(session: Session, where: ColumnElement[bool]) -> dict[str, Any]:
         value = session.scalar(select(fn(ItemRow.datetime)).where(where))
-        text = value.isoformat().replace("+00:00", "Z") if value is not None else None
+        text = utc_text(value) if value is not None else None
         return {"data_type": "datetime", "value": text}
 
     return run

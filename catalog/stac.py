@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pystac
@@ -47,10 +46,6 @@ def _checksum(sha256_hex: str) -> str:
     return "1220" + sha256_hex  # multihash: sha2-256 (0x12), 32 bytes (0x20)
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def _classes(scan: Scan, holding: Holding) -> dict[str, int]:
     counts: Counter[str] = Counter(
         holding.categories[a.category_id].hs_code for a in scan.annotations
@@ -68,22 +63,22 @@ def _taxonomy(holding: Holding) -> str:
 
 
 def _properties(scan: Scan, holding: Holding, options: HoldingOptions) -> dict[str, Any]:
-    classes = _classes(scan, holding)
+    classes, side = _classes(scan, holding), scan.sidecar
     return {
-        "xray:modality": scan.modality,
-        "xray:conveyance": scan.conveyance,
-        "xray:container_type": scan.container_type,
-        "xray:energy_profile": scan.energy_profile,
+        "xray:modality": side.modality,
+        "xray:conveyance": side.conveyance,
+        "xray:container_type": side.container_type,
+        "xray:energy_profile": side.energy_profile,
         "xray:energies_kv": [e.kv for e in scan.energies],
-        "xray:scanner": f"{scan.scanner_manufacturer} {scan.scanner_model}",
-        "xray:pixel_spacing_mm": list(scan.pixel_spacing_mm),
-        "xray:views": list(scan.views),
-        "xray:source_format": scan.source_format,
+        "xray:scanner": f"{side.scanner_manufacturer} {side.scanner_model}",
+        "xray:pixel_spacing_mm": list(side.pixel_spacing_mm),
+        "xray:views": list(side.views),
+        "xray:source_format": side.source_format,
         "xray:label_taxonomy": _taxonomy(holding),
-        "xray:inspection_outcome": scan.inspection_outcome,
-        "xray:synthetic": scan.synthetic,
+        "xray:inspection_outcome": side.inspection_outcome,
+        "xray:synthetic": side.synthetic,
         "xray:object_count": len(scan.annotations),
-        "xray:declared_hs_codes": list(scan.declared_hs_codes),
+        "xray:declared_hs_codes": list(side.declared_hs_codes),
         "label:type": "vector",
         "label:properties": ["hs_code"],
         "label:description": _LABEL_DESCRIPTION,
@@ -106,11 +101,12 @@ def build_item(
     scan: Scan, holding: Holding, options: HoldingOptions, object_ids: Mapping[str, str]
 ) -> ItemRecord:
     """The item of ``scan``; ``object_ids`` maps each asset key to its encrypted object's id."""
+    side = scan.sidecar
     item = pystac.Item(
         id=scan.id,
         geometry=None,
         bbox=None,
-        datetime=scan.datetime,
+        datetime=side.datetime,
         properties=_properties(scan, holding, options),
         stac_extensions=list(ITEM_EXTENSIONS),
         collection=options.holding_id,
@@ -139,20 +135,20 @@ def build_item(
     ]
     names = [holding.categories[a.category_id].name for a in scan.annotations]
     classes = _classes(scan, holding)
-    text = " ".join([scan.id, scan.modality, scan.conveyance, scan.inspection_outcome,
-                     scan.scanner_manufacturer, scan.scanner_model, *classes, *names])  # fmt: skip
+    text = " ".join([scan.id, side.modality, side.conveyance, side.inspection_outcome,
+                     side.scanner_manufacturer, side.scanner_model, *classes, *names])  # fmt: skip
     return ItemRecord(
         id=scan.id,
-        datetime=scan.datetime,
+        datetime=side.datetime,
         level=int(options.level),
-        modality=scan.modality,
-        conveyance=scan.conveyance,
-        container_type=scan.container_type,
-        energy_profile=scan.energy_profile,
-        scanner=f"{scan.scanner_manufacturer} {scan.scanner_model}",
-        source_format=scan.source_format,
-        inspection_outcome=scan.inspection_outcome,
-        synthetic=scan.synthetic,
+        modality=side.modality,
+        conveyance=side.conveyance,
+        container_type=side.container_type,
+        energy_profile=side.energy_profile,
+        scanner=f"{side.scanner_manufacturer} {side.scanner_model}",
+        source_format=side.source_format,
+        inspection_outcome=side.inspection_outcome,
+        synthetic=side.synthetic,
         object_count=len(scan.annotations),
         search_text=text.lower(),
         document=document,

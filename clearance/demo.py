@@ -26,7 +26,8 @@ from clearance.client.text_tables import who_has_table
 from clearance.http.app import create_app
 from clearance.http.serving import serve_in_thread
 from clearance.node import Node, open_node
-from clearance.publishing.folder import publish_folder
+from clearance.publishing.folder import publish_options
+from clearance.publishing.options import PublishOptions
 from clearance.settings import Settings
 from transfer.crypt4gh import generate_private_key, public_key_bytes
 
@@ -54,6 +55,13 @@ class DemoHolding:
     rel_to: str
     handling: str
     discovery: str
+
+    def options(self) -> PublishOptions:
+        return PublishOptions(
+            holding=self.holding_id, title=self.title, description=self.title,
+            level=self.level, marking=self.marking, rel_to=self.rel_to,
+            handling=self.handling, discovery=self.discovery,
+        )  # fmt: skip
 
 
 HOLDINGS = (
@@ -137,19 +145,7 @@ def _seed(node: Node, sources: Path, echo: Callable[[str], None]) -> None:
     for seed, h in enumerate(HOLDINGS, start=1):
         folder = sources / h.holding_id
         generate_holding(folder, kind=h.kind, count=h.count, seed=seed, admin=h.admin)
-        result = publish_folder(
-            node,
-            folder,
-            admin=h.admin,
-            holding_id=h.holding_id,
-            title=h.title,
-            description=h.title,
-            level=h.level,
-            marking=h.marking,
-            rel_to=h.rel_to,
-            handling=h.handling,
-            discovery=h.discovery,
-        )
+        result = publish_options(node, folder, admin=h.admin, options=h.options())
         echo(
             f"  {h.admin} published {h.holding_id}: {result.items} scans, {h.level} "
             f"'{h.marking}', REL TO {h.rel_to}, {h.handling}, discovery {h.discovery}"

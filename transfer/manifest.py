@@ -57,11 +57,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from access.encoding import exact_members, json_object
 from access.jws import (
     ALLOWED_ALGORITHMS,
     JwsError,
     canonical_json,
-    json_object,
     sign_compact,
     verify_compact,
 )
@@ -335,7 +335,7 @@ class ManifestObject:
         """Parse strictly (every member required, unknown ones refused); ``ValueError``."""
         if type(obj) is not dict:
             raise ValueError("a manifest object must be a JSON object")
-        _exactly(obj, _OBJECT_MEMBERS, "object member")
+        exact_members(obj, _OBJECT_MEMBERS, "object member")
         key = obj["writer_public_key"]
         if not isinstance(key, str) or not _KEY_HEX.fullmatch(key):
             raise ValueError("writer_public_key must be 64 lower-case hex digits")
@@ -421,7 +421,7 @@ class Manifest:
         """Parse strictly (every member required, unknown ones refused); ``ValueError``."""
         if type(obj) is not dict:
             raise ValueError("a manifest must be a JSON object")
-        _exactly(obj, _MANIFEST_MEMBERS, "manifest member")
+        exact_members(obj, _MANIFEST_MEMBERS, "manifest member")
         if obj["type"] != MANIFEST_TYPE:
             raise ValueError(f"type must be {MANIFEST_TYPE!r}")
         created = obj["created"]
@@ -445,15 +445,6 @@ class Manifest:
     def sha256(self) -> str:
         """The manifest hash (lower-case hex) that grants carry."""
         return hashlib.sha256(self.canonical_bytes()).hexdigest()
-
-
-def _exactly(obj: Mapping[str, Any], names: frozenset[str], what: str) -> None:
-    if obj.keys() == names:
-        return
-    unknown = sorted(str(name)[:40] for name in obj.keys() - names)
-    if unknown:
-        raise ValueError(f"unknown {what} {unknown[0]!r}")
-    raise ValueError(f"missing {what} {sorted(names - obj.keys())[0]!r}")
 
 
 # --- the envelope ---------------------------------------------------------------------------------

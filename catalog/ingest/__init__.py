@@ -11,6 +11,7 @@ from __future__ import annotations
 from catalog.ingest.errors import MAX_ERRORS, IngestError, IngestErrors
 from catalog.ingest.model import Annotation, AssetFile, AssetKey, Category, Energy, Holding, Scan
 from catalog.ingest.reader import DEFAULT_MAX_PIXELS, read_holding
+from catalog.ingest.sidecar import Sidecar
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -24,5 +25,6 @@ __all__ = [
     "IngestError",
     "IngestErrors",
     "Scan",
+    "Sidecar",
     "read_holding",
 ]

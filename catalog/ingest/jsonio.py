@@ -10,7 +10,7 @@ import json
 import math
 from typing import Any
 
-from catalog.errors import CatalogError
+from access.encoding import StrictJsonError, strict_json
 from catalog.ingest.errors import IngestError
 
 __all__ = ["is_int", "is_number", "json_type", "load_json", "show"]
@@ -25,31 +25,14 @@ def load_json(data: bytes, rel: str) -> Any:
             rel, None, f"is not UTF-8 text (bad byte at offset {exc.start:,})"
         ) from None
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        return strict_json(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise IngestError(rel, None, f"invalid JSON at {where}: {exc.msg}") from None
-    except _Refused as exc:
+    except StrictJsonError as exc:
         raise IngestError(rel, None, f"invalid JSON: {exc}") from None
     except RecursionError:
         raise IngestError(rel, None, "invalid JSON: nested too deeply") from None
-
-
-class _Refused(CatalogError, ValueError):
-    """Valid for Python's json module, but not JSON we accept."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Refused(f"key {key!r} appears twice in one object")
-        result[key] = value
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise _Refused(f"{name} is not a JSON number")
 
 
 def json_type(value: object) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from catalog.ingest.sidecar import Sidecar
 
 __all__ = ["Annotation", "AssetFile", "AssetKey", "Category", "Energy", "Holding", "Scan"]
 
@@ -64,29 +65,21 @@ class AssetFile:
 
 @dataclass(frozen=True)
 class Scan:
-    """One scan: its validated sidecar, image size, annotations and asset files."""
+    """One scan: its validated sidecar, with the sidecar's files resolved, its image size,
+    annotations and asset files. The sidecar's fields are read through ``sidecar``."""
 
-    id: str
-    datetime: datetime
-    modality: str
-    conveyance: str
-    container_type: str | None
-    energy_profile: str
-    energies: tuple[Energy, ...]
-    scanner_manufacturer: str
-    scanner_model: str
-    pixel_spacing_mm: tuple[float, float]
-    views: tuple[str, ...]
-    source_format: str
-    original: Path | None
-    declared_hs_codes: tuple[str, ...]
-    inspection_outcome: str
-    synthetic: bool
+    sidecar: Sidecar
+    energies: tuple[Energy, ...]  # the sidecar's energies, paths resolved
+    original: Path | None  # the sidecar's original scanner file, path resolved
     width: int
     height: int
     annotations: tuple[Annotation, ...]
     coco: dict[str, Any] = field(hash=False, repr=False)
     assets: tuple[AssetFile, ...]
+
+    @property
+    def id(self) -> str:
+        return self.sidecar.id
 
 
 @dataclass(frozen=True)

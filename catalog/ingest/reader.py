@@ -282,22 +282,9 @@ def _assemble(root: Path, parts: _ScanParts, coco: CocoResult) -> Scan:
         "annotations", None, "application/json", len(data), hashlib.sha256(data).hexdigest(), data
     )
     return Scan(
-        id=sidecar.id,
-        datetime=sidecar.datetime,
-        modality=sidecar.modality,
-        conveyance=sidecar.conveyance,
-        container_type=sidecar.container_type,
-        energy_profile=sidecar.energy_profile,
+        sidecar=sidecar,
         energies=tuple(Energy(e.channel, e.kv, scan_dir / e.name) for e in sidecar.energies),
-        scanner_manufacturer=sidecar.scanner_manufacturer,
-        scanner_model=sidecar.scanner_model,
-        pixel_spacing_mm=sidecar.pixel_spacing_mm,
-        views=sidecar.views,
-        source_format=sidecar.source_format,
         original=scan_dir / sidecar.original if sidecar.original else None,
-        declared_hs_codes=sidecar.declared_hs_codes,
-        inspection_outcome=sidecar.inspection_outcome,
-        synthetic=sidecar.synthetic,
         width=parts.image.width,
         height=parts.image.height,
         annotations=tuple(labels.annotations),

@@ -45,7 +45,8 @@ def _run(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except ClientError as exc:
-        raise click.ClickException(str(exc)) from None
+        hint = f"\nhint: {exc.hint}" if exc.hint else ""
+        raise click.ClickException(f"{exc}{hint}") from None
 
 
 def _conditions_text(conditions: dict[str, Any] | None) -> str:
@@ -470,6 +471,7 @@ def pull(
     """Download the holding GRANT (a grant token, or a file holding one) covers: verify it,
     decrypt it and write it to OUT as a local STAC catalogue. Run it again after any
     interruption: it resumes without downloading verified bytes again."""
+    from access.grant_policy import read_jwks
     from clearance.client.pull import PullError, PullOptions, read_grant
     from clearance.client.pull import pull as run_pull
 
@@ -480,7 +482,7 @@ def pull(
         out=out,
         workers=workers,
         keep_encrypted=keep_encrypted,
-        jwks=json.loads(jwks_file.read_text()) if jwks_file is not None else None,
+        jwks=read_jwks(jwks_file) if jwks_file is not None else None,
         limit_rate=_rate(limit_rate),
         progress=not quiet,
     )

@@ -173,13 +173,14 @@ def publish(
     marking: str, rel_to: str, handling: str, discovery: str,
 ) -> None:  # fmt: skip
     """Publish the holding in FOLDER as a STAC collection (atomic: all or nothing)."""
-    from clearance.publishing.folder import publish_folder
+    from clearance.publishing.folder import publish_options
+    from clearance.publishing.options import PublishOptions
 
-    result = publish_folder(
-        _node(), folder, admin=admin_code, holding_id=holding_id, title=title,
-        description=description or title, level=level, marking=marking, rel_to=rel_to,
-        handling=handling, discovery=discovery,
+    options = PublishOptions(
+        holding=holding_id, title=title, description=description, level=level,
+        marking=marking, rel_to=rel_to, handling=handling, discovery=discovery,
     )  # fmt: skip
+    result = publish_options(_node(), folder, admin=admin_code, options=options)
     click.echo(
         f"published {result.holding_id} v{result.version}: {result.items} items, "
         f"{result.assets} assets ({result.bytes:,} bytes)"

@@ -1,7 +1,10 @@
-"""A small HTTP client for the node's API, used by the client commands of the CLI.
+"""The one HTTP client of the CLI's client side: every client command, ``upload`` and ``pull``.
 
-The node and token come from ``--url``/``--token`` or ``CLEARANCE_URL``/``CLEARANCE_TOKEN``.
-Errors from the node arrive as ``{"code", "description"}`` and become one ``ClientError``.
+The node and token come from ``--url``/``--token`` or ``CLEARANCE_URL``/``CLEARANCE_TOKEN``
+(for ``pull`` the token is the grant). Errors from the node arrive as ``{"code",
+"description"}`` and :func:`error_from` alone decodes them, into one :class:`ClientError` with
+``status``, ``code``, ``description``, the response ``headers`` and a ``hint`` for a person;
+a node that cannot be reached is status 0, code ``unreachable``.
 """
 
 from __future__ import annotations
@@ -10,30 +13,83 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from httpx._client import UseClientDefault
 
 from clearance.errors import ClientSideError
 
-__all__ = ["ClientError", "NodeClient"]
+__all__ = ["ClientError", "NodeClient", "error_from"]
+
+_HINTS = {
+    0: "check the node URL and that the node is running",
+    401: "the token (or grant) is not accepted: expired, revoked or for another node?",
+    403: "your role, clearance or grant does not allow this",
+    404: "nothing there that you may see",
+    409: "the state changed: look again and retry",
+    413: "the request is larger than the node accepts",
+    429: "the node asks you to slow down: retry later",
+}
 
 
 class ClientError(ClientSideError):
+    """A request to the node failed: ``status`` (0 when no answer), the node's ``code`` and
+    ``description``, the response ``headers`` and a ``hint`` for a person (or ``None``)."""
+
     def __init__(
-        self, status: int, code: str, description: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        description: str,
+        headers: Mapping[str, str] | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(f"{description} ({code}, HTTP {status})")
-        self.status, self.code = status, code
+        self.status, self.code, self.description = status, code, description
         self.headers: Mapping[str, str] = headers or {}
+        self.hint = hint if hint is not None else _HINTS.get(status)
+
+
+def error_from(response: httpx.Response) -> ClientError:
+    """The node's error answer as a :class:`ClientError` (the body read, if streamed)."""
+    response.read()
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    status = response.status_code
+    return ClientError(
+        status,
+        str(data.get("code", f"http-{status}")),
+        str(data.get("description", response.reason_phrase)),
+        response.headers,
+    )
+
+
+def unreachable(exc: httpx.TransportError) -> ClientError:
+    return ClientError(0, "unreachable", f"cannot reach the node: {exc}")
 
 
 class NodeClient:
-    def __init__(self, url: str, token: str, transport: httpx.BaseTransport | None = None) -> None:
+    """The node at ``url`` as the bearer of ``token``. ``call``/``send`` raise
+    :class:`ClientError`; ``http`` is the underlying client, for streamed bodies."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        timeout: float | httpx.Timeout = 30,
+    ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ClientError(0, "bad-url", f"node URL must be http(s)://…, got {url!r}")
-        self._http = httpx.Client(
+        self.http = httpx.Client(
             base_url=url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
+            timeout=timeout,
             transport=transport,
+            follow_redirects=False,
         )
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
@@ -53,26 +109,18 @@ class NodeClient:
         body: Any = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | None = 30,
+        timeout: float | UseClientDefault | None = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         """One request; the response when it succeeded, else ``ClientError`` (with headers)."""
         try:
-            response = self._http.request(
+            response = self.http.request(
                 method, path, json=body, content=content, headers=headers, timeout=timeout
             )
         except httpx.TransportError as exc:
-            raise ClientError(0, "unreachable", f"cannot reach the node: {exc}") from None
-        if not response.is_error:
-            return response
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
-        raise ClientError(
-            response.status_code,
-            str(data.get("code", "error")),
-            str(data.get("description", response.reason_phrase)),
-            response.headers,
-        )
+            raise unreachable(exc) from None
+        if response.is_error:
+            raise error_from(response)
+        return response
+
+    def close(self) -> None:
+        self.http.close()

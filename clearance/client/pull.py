@@ -60,6 +60,15 @@ import httpx
 import pystac
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from access.grant_policy import (
+    AllOf,
+    AllowsOperation,
+    Audience,
+    BoundTo,
+    UnsafeNoRevocationCheck,
+    trusted_keys,
+)
+from access.grant_policy import verify as verify_grant
 from access.grants import (
     Grant,
     GrantDenied,
@@ -67,10 +76,9 @@ from access.grants import (
     UNSAFE_decode_without_verification,
     item_set_hash,
     transfer_audience,
-    verify_grant,
 )
-from access.keys import public_key_from_jwk
 from access.tokens import TrustedKey, admin_from_issuer
+from clearance.client.http import ClientError, NodeClient, error_from
 from clearance.errors import ClientSideError
 from transfer.crypt4gh import public_key_bytes
 from transfer.manifest import Manifest, ManifestError, ManifestObject, verify_manifest
@@ -257,12 +265,7 @@ def _owner_of(token: str) -> str:
 
 
 def _trusted(jwks: Mapping[str, Any], owner: str) -> dict[str, TrustedKey]:
-    keys: dict[str, TrustedKey] = {}
-    for jwk in jwks.get("keys", []):
-        try:
-            keys[str(jwk["kid"])] = TrustedKey(str(jwk["kid"]), owner, public_key_from_jwk(jwk))
-        except (KeyError, TypeError, ValueError):
-            continue
+    keys = trusted_keys(jwks, owner)
     if not keys:
         raise PullError("no-owner-keys", f"no usable signing key of {owner} to verify against")
     return keys
@@ -319,75 +322,65 @@ class _Session:
     """The HTTP side: the node (with the grant) and presigned URLs (without it)."""
 
     def __init__(self, options: PullOptions, transport: httpx.BaseTransport | None) -> None:
-        if not options.url.startswith(("http://", "https://")):
-            raise PullError("bad-url", f"node URL must be http(s)://…, got {options.url!r}")
         limits = httpx.Limits(max_connections=options.workers + 2)
         timeout = httpx.Timeout(options.timeout_s, connect=10.0)
         to_node = transport or httpx.HTTPTransport(limits=limits)
-        self.node = httpx.Client(
-            base_url=options.url.rstrip("/"),
-            headers={"Authorization": f"Bearer {options.grant}"},
-            timeout=timeout,
-            transport=_WaitOutRateLimits(to_node),
-            follow_redirects=False,
-        )
+        try:
+            self.api = NodeClient(
+                options.url, options.grant, _WaitOutRateLimits(to_node), timeout=timeout
+            )
+        except ClientError as exc:
+            raise PullError(exc.code, exc.description) from None
+        self.node = self.api.http
         self.plain = httpx.Client(timeout=timeout, limits=limits, transport=transport)
 
     def close(self) -> None:
-        self.node.close()
+        self.api.close()
         self.plain.close()
 
 
+def _refusal(exc: ClientError) -> PullError | _Retry:
+    """A refusal (4xx) ends the pull; anything else may pass on a retry."""
+    if exc.status in _FATAL or 400 <= exc.status < 500:
+        return PullError(exc.code, f"the node refused: {exc.description} (HTTP {exc.status})")
+    return _Retry(f"HTTP {exc.status}: {exc.description}")
+
+
 def _error(response: httpx.Response) -> PullError | _Retry:
-    try:
-        data = response.json()
-    except ValueError:
-        data = {}
-    code = str(data.get("code", f"http-{response.status_code}")) if isinstance(data, dict) else ""
-    text = str(data.get("description", response.reason_phrase)) if isinstance(data, dict) else ""
-    if response.status_code in _FATAL or 400 <= response.status_code < 500:
-        return PullError(
-            code or "http-error", f"the node refused: {text} (HTTP {response.status_code})"
-        )
-    return _Retry(f"HTTP {response.status_code}: {text}")
+    return _refusal(error_from(response))
 
 
-def _get_json(client: httpx.Client, path: str) -> Any:
+def _get_json(session: _Session, path: str) -> Any:
     try:
-        response = client.get(path)
-    except httpx.TransportError as exc:
-        raise PullError("unreachable", f"cannot reach the node: {exc}") from None
-    if response.is_error:
-        error = _error(response)
-        raise error if isinstance(error, PullError) else PullError("node-error", str(error))
-    return response.json()
+        return session.api.call("GET", path)
+    except ClientError as exc:
+        if exc.status == 0:
+            raise PullError(exc.code, exc.description) from None
+        error = _refusal(exc)
+        fatal = error if isinstance(error, PullError) else PullError("node-error", str(error))
+        raise fatal from None
 
 
 def _plan(options: PullOptions, session: _Session, now: datetime) -> _Plan:
     owner = _owner_of(options.grant)
     jwks = options.jwks
     if jwks is None:
-        jwks = _get_json(session.node, f"/administrations/{owner}/jwks.json")
+        jwks = _get_json(session, f"/administrations/{owner}/jwks.json")
     keys = _trusted(jwks, owner)
+    policy = AllOf(
+        Audience(transfer_audience(owner)),
+        AllowsOperation("download"),
+        BoundTo(public_key_bytes(options.key)),
+        UnsafeNoRevocationCheck(),  # the node checks revocation on every request
+    )
     try:
-        grant = verify_grant(
-            options.grant,
-            keys=keys,
-            audience=transfer_audience(owner),
-            now=now,
-            is_revoked=lambda _: False,  # the node checks revocation on every request
-            operation="download",
-        )
+        grant = verify_grant(options.grant, keys=keys, now=now, policy=policy)
     except GrantError as exc:
         raise PullError(exc.code, f"the grant does not verify: {exc}") from None
-    except GrantDenied as exc:  # a grant that does not allow download
+    except GrantDenied as exc:  # a grant that does not allow download, or not to our key
         raise PullError(exc.code, str(exc)) from None
-    if grant.recipient_key != public_key_bytes(options.key):
-        raise PullError(
-            "grant-other-key", "the grant is bound to another Crypt4GH key than the one given"
-        )
     _check_name(grant.holding, "holding")
-    answer = _get_json(session.node, f"/transfer/holdings/{grant.holding}/manifest")
+    answer = _get_json(session, f"/transfer/holdings/{grant.holding}/manifest")
     try:
         manifest = verify_manifest(
             answer["manifest"],

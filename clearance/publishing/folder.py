@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from access.errors import NotFound
-from access.vocabulary import Discovery, Handling, Level, parse_admin_code, parse_rel_to
-from catalog.errors import PublishError
+from access.vocabulary import parse_admin_code
 from catalog.publish import PublishResult, publish_holding
-from catalog.stac import HoldingOptions
 from clearance.node import Node
+from clearance.publishing.options import PublishOptions
 
-__all__ = ["publish_folder"]
+__all__ = ["publish_folder", "publish_options"]
 
 
 def publish_folder(
@@ -28,29 +27,25 @@ def publish_folder(
     handling: str,
     discovery: str,
 ) -> PublishResult:
+    """:func:`publish_options` with the options given one by one."""
+    options = PublishOptions(
+        holding=holding_id, title=title, description=description, level=level,
+        marking=marking, rel_to=rel_to, handling=handling, discovery=discovery,
+    )  # fmt: skip
+    return publish_options(node, folder, admin=admin, options=options)
+
+
+def publish_options(
+    node: Node, folder: Path, *, admin: str, options: PublishOptions
+) -> PublishResult:
+    """Publish the holding in ``folder`` as ``admin``'s (all or nothing)."""
     code = parse_admin_code(admin)
     names = dict(node.directory.administrations())
     if code not in names:
         raise NotFound(f"no administration {code}: add it first with `clearance admin add {code}`")
-    if not marking.strip() or len(marking) > 200:
-        raise PublishError("--marking must be 1–200 characters (the national marking, verbatim)")
-    if not title.strip() or len(title) > 300:
-        raise PublishError("--title must be 1–300 characters")
-    options = HoldingOptions(
-        holding_id=holding_id,
-        admin=code,
-        admin_name=names[code],
-        title=title.strip(),
-        description=description.strip() or title.strip(),
-        level=Level.parse(level),
-        marking=marking,
-        releasable_to=parse_rel_to(rel_to),
-        handling=Handling(handling),
-        discovery=Discovery(discovery),
-    )
     return publish_holding(
         folder,
-        options,
+        options.holding_options(code, names[code]),
         sessions=node.sessions,
         objects=node.objects,
         manifests=node.manifests,

@@ -10,85 +10,25 @@ the error so that the publisher can retry the completion or delete the upload.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from access.policy import Principal
-from access.vocabulary import Discovery, Handling, Level, parse_rel_to
-from catalog.publish import HOLDING_ID, PublishResult
+from catalog.publish import PublishResult
 from clearance.http.errors import status_of
 from clearance.node import Node
 from clearance.publishing.folder import publish_folder
-from transfer.errors import ArchiveError, InvalidUpload
+from clearance.publishing.options import PublishOptions
+from transfer.errors import ArchiveError
 from transfer.uploads.archive import UnpackLimits, unpack_tar
 from transfer.uploads.store import ArchiveReader, Upload
 
 __all__ = ["PublishOptions", "complete_upload"]
 
 log = logging.getLogger("clearance.uploads")
-
-_TEXT_LIMITS = {
-    "holding": 128, "title": 300, "description": 5000, "level": 2, "marking": 200,
-    "rel_to": 2000, "handling": 20, "discovery": 20,
-}  # fmt: skip
-_OPTIONAL = {"description"}
-
-
-@dataclass(frozen=True)
-class PublishOptions:
-    """What ``clearance publish`` takes besides the folder (the administration is the caller's)."""
-
-    holding: str
-    title: str
-    description: str
-    level: str
-    marking: str
-    rel_to: str
-    handling: str
-    discovery: str
-
-    @classmethod
-    def from_json(cls, body: Any) -> PublishOptions:
-        """Check the body's shape and every value, naming the first field at fault."""
-        if not isinstance(body, dict):
-            raise InvalidUpload("body must be a JSON object of publish options")
-        unknown = sorted(set(body) - set(_TEXT_LIMITS))
-        if unknown:
-            raise InvalidUpload(f"unknown field {unknown[0]!r}")
-        values = {}
-        for name, limit in _TEXT_LIMITS.items():
-            value = body.get(name, "" if name in _OPTIONAL else None)
-            if not isinstance(value, str) or len(value) > limit:
-                raise InvalidUpload(f"{name} is required: text of at most {limit} characters")
-            values[name] = value
-        options = cls(**values)
-        options._check_values()
-        return options
-
-    def _check_values(self) -> None:
-        if not HOLDING_ID.fullmatch(self.holding):
-            raise InvalidUpload(f"holding {self.holding!r} must be 1–128 of A-Z a-z 0-9 . _ -")
-        checks = (
-            ("level", lambda: Level.parse(self.level)),
-            ("rel_to", lambda: parse_rel_to(self.rel_to)),
-            ("handling", lambda: Handling(self.handling)),
-            ("discovery", lambda: Discovery(self.discovery)),
-        )
-        for name, check in checks:
-            try:
-                check()
-            except ValueError as exc:
-                raise InvalidUpload(f"{name}: {exc}") from None
-
-    def sha256(self) -> str:
-        """Identifies the options: a repeated completion must name the same ones."""
-        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def complete_upload(
@@ -132,7 +72,7 @@ def _unpack_and_publish(node: Node, upload: Upload, options: PublishOptions) -> 
             _unpack_verified(archive, folder, limits)
         return publish_folder(
             node, folder, admin=upload.owner, holding_id=options.holding, title=options.title,
-            description=options.description or options.title, level=options.level,
+            description=options.description, level=options.level,
             marking=options.marking, rel_to=options.rel_to, handling=options.handling,
             discovery=options.discovery,
         )  # fmt: skip

@@ -43,21 +43,24 @@ def test_holding_and_categories(holding: Path) -> None:
 def test_dual_energy_scan_values(holding: Path) -> None:
     scan = read_holding(holding).scans[0]
     folder = holding.resolve() / "scans" / "A001"
-    assert scan.datetime == datetime(2024, 3, 1, 10, 20, 30, tzinfo=UTC)
-    assert (scan.modality, scan.conveyance, scan.container_type) == (
+    assert scan.sidecar.datetime == datetime(2024, 3, 1, 10, 20, 30, tzinfo=UTC)
+    assert (scan.sidecar.modality, scan.sidecar.conveyance, scan.sidecar.container_type) == (
         "transmission-dual-energy", "sea-container", "45G1",
     )  # fmt: skip
-    assert scan.energy_profile == "linac"
+    assert scan.sidecar.energy_profile == "linac"
     assert scan.energies == (
         Energy("high", 6000.0, folder / "high.tiff"),
         Energy("low", 4000.0, folder / "low.tiff"),
     )
-    assert (scan.scanner_manufacturer, scan.scanner_model) == ("Acme Imaging", "LX-6")
-    assert scan.pixel_spacing_mm == (4.5, 3.75)
-    assert scan.views == ("side", "top")
-    assert (scan.source_format, scan.original) == ("DICOS-v03", folder / "original.dcm")
-    assert scan.declared_hs_codes == ("9302", "240220")
-    assert (scan.inspection_outcome, scan.synthetic) == ("seized", False)
+    assert (scan.sidecar.scanner_manufacturer, scan.sidecar.scanner_model) == (
+        "Acme Imaging",
+        "LX-6",
+    )
+    assert scan.sidecar.pixel_spacing_mm == (4.5, 3.75)
+    assert scan.sidecar.views == ("side", "top")
+    assert (scan.sidecar.source_format, scan.original) == ("DICOS-v03", folder / "original.dcm")
+    assert scan.sidecar.declared_hs_codes == ("9302", "240220")
+    assert (scan.sidecar.inspection_outcome, scan.sidecar.synthetic) == ("seized", False)
     assert (scan.width, scan.height) == (40, 20)
     assert scan.annotations == (
         Annotation(10, 1, (30.0, 12.0, 10.0, 8.0), 55.5),
@@ -68,11 +71,15 @@ def test_dual_energy_scan_values(holding: Path) -> None:
 def test_single_energy_png_scan_values(holding: Path) -> None:
     scan = read_holding(holding).scans[1]
     folder = holding.resolve() / "scans" / "B002"
-    assert scan.datetime == datetime(2024, 3, 1, 22, 0, 0, 500000, tzinfo=UTC)
-    assert scan.datetime.tzinfo is UTC
-    assert scan.container_type is None
+    assert scan.sidecar.datetime == datetime(2024, 3, 1, 22, 0, 0, 500000, tzinfo=UTC)
+    assert scan.sidecar.datetime.tzinfo is UTC
+    assert scan.sidecar.container_type is None
     assert scan.energies == (Energy("high", 140.0, folder / "high.png"),)
-    assert (scan.original, scan.declared_hs_codes, scan.synthetic) == (None, (), True)
+    assert (scan.original, scan.sidecar.declared_hs_codes, scan.sidecar.synthetic) == (
+        None,
+        (),
+        True,
+    )
     assert (scan.width, scan.height) == (30, 16)
     assert scan.annotations == (Annotation(12, 1, (1.0, 2.0, 3.0, 4.0), 12.0),)
 

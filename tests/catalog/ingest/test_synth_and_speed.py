@@ -26,8 +26,8 @@ def test_reads_a_synth_holding(tmp_path: Path, kind: str) -> None:
     assert sum(len(scan.annotations) for scan in holding.scans) == len(coco["annotations"])
     assert set(holding.categories) == {category["id"] for category in coco["categories"]}
     for scan in holding.scans:
-        assert scan.synthetic
-        assert scan.datetime.utcoffset() is not None
+        assert scan.sidecar.synthetic
+        assert scan.sidecar.datetime.utcoffset() is not None
         for asset in scan.assets:
             data = asset.data if asset.path is None else asset.path.read_bytes()
             assert data is not None
