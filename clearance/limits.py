@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the server side, imported when a server starts: client comm
     from access.guard import BodyLimits
     from access.throttle import LoginThrottle
 
-__all__ = ["RequestLimits"]
+__all__ = ["RequestLimits", "rate_setting", "whole_setting"]
 
 
 @dataclass(frozen=True)
@@ -48,26 +48,26 @@ class RequestLimits:
     def from_env(cls, env: Mapping[str, str]) -> RequestLimits:
         d = cls()
         limits = cls(
-            json_body_max=_whole(env, "CLEARANCE_JSON_BODY_MAX_BYTES", d.json_body_max),
-            search_body_max=_whole(env, "CLEARANCE_SEARCH_BODY_MAX_BYTES", d.search_body_max),
-            body_timeout_s=_whole(env, "CLEARANCE_BODY_TIMEOUT_S", d.body_timeout_s),
-            header_max=_whole(env, "CLEARANCE_HEADER_MAX_BYTES", d.header_max),
-            header_timeout_s=_whole(env, "CLEARANCE_HEADER_TIMEOUT_S", d.header_timeout_s),
-            keep_alive_s=_whole(env, "CLEARANCE_KEEP_ALIVE_S", d.keep_alive_s),
-            max_concurrency=_whole(env, "CLEARANCE_MAX_CONCURRENCY", d.max_concurrency),
-            shutdown_grace_s=_whole(env, "CLEARANCE_SHUTDOWN_GRACE_S", d.shutdown_grace_s),
-            login_rate_account=env.get("CLEARANCE_LOGIN_RATE_ACCOUNT", d.login_rate_account),
-            login_rate_address=env.get("CLEARANCE_LOGIN_RATE_ADDRESS", d.login_rate_address),
-            login_concurrency=_whole(env, "CLEARANCE_LOGIN_CONCURRENCY", d.login_concurrency),
+            json_body_max=whole_setting(env, "CLEARANCE_JSON_BODY_MAX_BYTES", d.json_body_max),
+            search_body_max=whole_setting(
+                env, "CLEARANCE_SEARCH_BODY_MAX_BYTES", d.search_body_max
+            ),
+            body_timeout_s=whole_setting(env, "CLEARANCE_BODY_TIMEOUT_S", d.body_timeout_s),
+            header_max=whole_setting(env, "CLEARANCE_HEADER_MAX_BYTES", d.header_max),
+            header_timeout_s=whole_setting(env, "CLEARANCE_HEADER_TIMEOUT_S", d.header_timeout_s),
+            keep_alive_s=whole_setting(env, "CLEARANCE_KEEP_ALIVE_S", d.keep_alive_s),
+            max_concurrency=whole_setting(env, "CLEARANCE_MAX_CONCURRENCY", d.max_concurrency),
+            shutdown_grace_s=whole_setting(env, "CLEARANCE_SHUTDOWN_GRACE_S", d.shutdown_grace_s),
+            login_rate_account=rate_setting(
+                env, "CLEARANCE_LOGIN_RATE_ACCOUNT", d.login_rate_account
+            ),
+            login_rate_address=rate_setting(
+                env, "CLEARANCE_LOGIN_RATE_ADDRESS", d.login_rate_address
+            ),
+            login_concurrency=whole_setting(
+                env, "CLEARANCE_LOGIN_CONCURRENCY", d.login_concurrency
+            ),
         )
-        for name, rate in (("ACCOUNT", limits.login_rate_account),
-                           ("ADDRESS", limits.login_rate_address)):  # fmt: skip
-            try:
-                parse_rate(rate)
-            except ValueError:
-                raise ValueError(
-                    f"CLEARANCE_LOGIN_RATE_{name} must be a rate such as '10/minute', got {rate!r}"
-                ) from None
         return limits
 
     def body_limits(self) -> BodyLimits:
@@ -96,10 +96,21 @@ class RequestLimits:
         }
 
 
-def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+def whole_setting(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive whole number from the environment (``default`` when unset); ValueError."""
     text = env.get(name, "").strip()
     if not text:
         return default
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"{name} must be a positive whole number, got {text!r}")
     return int(text)
+
+
+def rate_setting(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate in the ``limits`` notation from the environment (``default`` when unset)."""
+    text = env.get(name, "").strip() or default
+    try:
+        parse_rate(text)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    return text

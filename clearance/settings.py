@@ -24,8 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from access.throttle import parse_rate
-from clearance.limits import RequestLimits
+from clearance.limits import RequestLimits, rate_setting, whole_setting
 from transfer.throttle import DEFAULT_GRANT_RATE
 
 __all__ = ["S3Settings", "Settings"]
@@ -98,9 +97,8 @@ class Settings:
             node_id=env.get("CLEARANCE_NODE_ID", _DEFAULT_NODE),
             storage_passphrase=env.get("CLEARANCE_STORAGE_PASSPHRASE") or None,
             s3=S3Settings.from_env(env),
-            upload_max_bytes=_positive(env, "CLEARANCE_UPLOAD_MAX_BYTES", _DEFAULT_UPLOAD_MAX),
-            grant_rate=_rate(env, "CLEARANCE_GRANT_RATE", DEFAULT_GRANT_RATE),
-
+            upload_max_bytes=whole_setting(env, "CLEARANCE_UPLOAD_MAX_BYTES", _DEFAULT_UPLOAD_MAX),
+            grant_rate=rate_setting(env, "CLEARANCE_GRANT_RATE", DEFAULT_GRANT_RATE),
             limits=RequestLimits.from_env(env),
         )
 
@@ -113,21 +111,3 @@ class Settings:
             os.chmod(path, 0o700)
         for folder, _, _ in os.walk(self.keys_dir):  # small: a few folders of key files
             os.chmod(folder, 0o700)
-
-
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"{name} must be a positive whole number of bytes, got {text!r}")
-    return int(text)
-
-
-def _rate(env: Mapping[str, str], name: str, default: str) -> str:
-    text = env.get(name, "").strip() or default
-    try:
-        parse_rate(text)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    return text
