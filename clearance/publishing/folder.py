@@ -58,5 +58,5 @@ def publish_folder(
         now=node.clock.now(),
         audit=node.audit,
         actor=f"operator:{code}",
-        access=node.workflow,
+        access=node.requests,
     )

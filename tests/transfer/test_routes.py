@@ -397,7 +397,7 @@ def test_a_revoked_grant_cannot_flood_the_log_with_denials(
     monkeypatch.setattr(world.node.transfer, "_throttle", GrantThrottle("3/minute"))
     token = world.request_grant("NLD-X")
     jti = str(UNSAFE_decode_without_verification(token)["claims"]["jti"])
-    world.node.workflow.revoke(world.stewards["NLD"], jti, "project ended")
+    world.node.grants.revoke(world.stewards["NLD"], jti, "project ended")
     answers = [
         client.get("/transfer/holdings/NLD-X/manifest", headers=_auth(token)) for _ in range(8)
     ]
