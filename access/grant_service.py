@@ -15,39 +15,28 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from access.clock import Clock
 from access.directory import Directory
 from access.errors import Conflict, NotFound, PermissionDenied
 from access.grants import Grant, enclave_audience, item_set_hash, sign_grant, transfer_audience
 from access.policy import Action, GrantResource, Principal, decide
 from access.recipient_key_store import RecipientKeyStore
 from access.request_states import Conditions, Mode, State
-from access.request_store import HoldingCatalog, RequestStore, RequestView
+from access.request_store import RequestStore, RequestView
 from access.tables import AccessRequestRow, GrantRow
 
-__all__ = ["GrantService"]
+__all__ = ["GRANT_TTL_CAP", "GrantService"]
+
+
+#: The longest a grant may run, whatever the request asked.
+GRANT_TTL_CAP = timedelta(days=365)
 
 
 class GrantService:
-    def __init__(
-        self,
-        store: RequestStore,
-        sessions: sessionmaker[Session],
-        directory: Directory,
-        catalog: HoldingCatalog,
-        keys: RecipientKeyStore,
-        clock: Clock,
-        grant_ttl_cap: timedelta = timedelta(days=365),
-    ) -> None:
-        self._store = store
-        self._sessions = sessions
-        self._directory = directory
-        self._catalog = catalog
-        self._keys = keys
-        self._clock = clock
-        self._cap = grant_ttl_cap
+    def __init__(self, store: RequestStore, directory: Directory, keys: RecipientKeyStore) -> None:
+        self._store, self._directory, self._keys = store, directory, keys
+        self._sessions, self._catalog, self._clock = store.sessions, store.catalog, store.clock
 
     # issue --------------------------------------------------------------------------------------
     def issue(
@@ -73,7 +62,7 @@ class GrantService:
             jti=secrets.token_urlsafe(24),
             issued_at=now,
             not_before=now,
-            expires_at=min(now + timedelta(days=days), now + self._cap),
+            expires_at=min(now + timedelta(days=days), now + GRANT_TTL_CAP),
             holding=row.holding_id,
             holding_version=version,
             items_sha256=item_set_hash(items),

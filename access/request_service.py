@@ -17,15 +17,14 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from access.clock import Clock
 from access.errors import Conflict, InvalidInput, NotFound
 from access.grant_service import GrantService
 from access.policy import Action, Decision, HoldingResource, Principal, decide
 from access.recipient_key_store import RecipientKeyStore
 from access.request_states import PENDING, Conditions, Mode, NewRequest, State, combine
-from access.request_store import HoldingCatalog, RequestStore, RequestView, request_not_found
+from access.request_store import RequestStore, RequestView, request_not_found
 from access.tables import AccessRequestRow, GrantRow, ReviewDecisionRow
 from access.vocabulary import Level, Role
 
@@ -33,21 +32,9 @@ __all__ = ["RequestService"]
 
 
 class RequestService:
-    def __init__(
-        self,
-        store: RequestStore,
-        grants: GrantService,
-        keys: RecipientKeyStore,
-        sessions: sessionmaker[Session],
-        catalog: HoldingCatalog,
-        clock: Clock,
-    ) -> None:
-        self._store = store
-        self._grants = grants
-        self._keys = keys
-        self._sessions = sessions
-        self._catalog = catalog
-        self._clock = clock
+    def __init__(self, store: RequestStore, grants: GrantService, keys: RecipientKeyStore) -> None:
+        self._store, self._grants, self._keys = store, grants, keys
+        self._sessions, self._catalog, self._clock = store.sessions, store.catalog, store.clock
 
     # researcher side ----------------------------------------------------------------------------
     def create(self, who: Principal, new: NewRequest) -> RequestView:
@@ -186,7 +173,9 @@ class RequestService:
                 if row.state != State.UNDER_REVIEW:
                     self._store.transition(session, who, row, State.UNDER_REVIEW, "first approval")
                 return self._store.view(session, row)
-            self._finish_approval(session, who, row, combined, items)
+            target = State.APPROVED_WITH_CONDITIONS if combined.any else State.APPROVED
+            self._store.transition(session, who, row, target, "approved")
+            self._grants.issue(session, who, row, combined, items)
             return self._store.view(session, row)
 
     def refuse(self, who: Principal, request_id: str, reason: str) -> RequestView:
@@ -295,20 +284,6 @@ class RequestService:
         if not items:
             raise Conflict("the item filters select no item of the holding", code="no-items")
         return items
-
-    def _finish_approval(
-        self,
-        session: Session,
-        who: Principal,
-        row: AccessRequestRow,
-        conditions: Conditions,
-        items: list[str],
-    ) -> None:
-        row.item_ids = items
-        row.conditions = conditions.as_json() if conditions.any else None
-        target = State.APPROVED_WITH_CONDITIONS if conditions.any else State.APPROVED
-        self._store.transition(session, who, row, target, "approved")
-        self._grants.issue(session, who, row, conditions, items)
 
     def _expire_if_due(self, session: Session, row: AccessRequestRow) -> None:
         if row.state != State.GRANTED:

@@ -84,6 +84,9 @@ def _resource(row: AccessRequestRow) -> RequestResource:
 
 
 class RequestStore:
+    """The request rows, and the context both services share (``sessions``, ``catalog``,
+    ``clock``: read them, never replace them)."""
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -91,10 +94,8 @@ class RequestStore:
         audit: AuditLog,
         clock: Clock,
     ) -> None:
-        self._sessions = sessions
-        self._catalog = catalog
+        self.sessions, self.catalog, self.clock = sessions, catalog, clock
         self._audit = audit
-        self._clock = clock
 
     # audit --------------------------------------------------------------------------------------
     def log(
@@ -120,13 +121,13 @@ class RequestStore:
 
     def _denied(self, who: Principal, action: str, resource: str, decision: Decision) -> None:
         """Record a denial in its own transaction (the caller's is about to roll back)."""
-        with self._sessions.begin() as session:
+        with self.sessions.begin() as session:
             self.log(session, who, action, resource, decision.reason.value, decision="deny")
 
     def require(
         self, who: Principal, row: AccessRequestRow, action: Action, audit_action: str
     ) -> None:
-        now = self._clock.now()
+        now = self.clock.now()
         if not decide(who, _resource(row), Action.REQUEST_READ, now).allowed:
             raise request_not_found(row.id)  # not theirs to know about: same as a missing request
         decision = decide(who, _resource(row), action, now)
@@ -158,7 +159,7 @@ class RequestStore:
     ) -> None:
         check_transition(State(row.state), target)
         before = row.state
-        row.state, row.updated_at, row.version = target.value, self._clock.now(), row.version + 1
+        row.state, row.updated_at, row.version = target.value, self.clock.now(), row.version + 1
         self.log(
             session,
             who,
@@ -222,13 +223,13 @@ class RequestStore:
         """The request's access decided again for its requester, on ``holding`` (default: the
         holding's current attributes). Fails closed when the holding or requester is gone."""
         if holding is None:
-            holding = self._catalog.security(row.holding_id, row.requester_admin)
+            holding = self.catalog.security(row.holding_id, row.requester_admin)
         requester = self._requester(session, row)
         if holding is None or requester is None:
             return Decision(False, Reason.NOT_DISCOVERABLE)
         evaluate = conditions.evaluation_only or row.mode == Mode.EVALUATION.value
         action = Action.REQUEST_EVALUATION if evaluate else Action.REQUEST_DOWNLOAD
-        return decide(requester, holding, action, self._clock.now())
+        return decide(requester, holding, action, self.clock.now())
 
     def end_by_policy(
         self, session: Session, who: Principal, row: AccessRequestRow, reason: str
