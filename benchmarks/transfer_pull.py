@@ -123,7 +123,7 @@ def build_node(data_dir: Path, folders: dict[str, Path]) -> DataNode:
     steward = directory.user("steward").principal()
     key_file = data_dir / "res.sec"
     key = generate_keypair(key_file, data_dir / "res.pub", PASSPHRASE)
-    node.workflow.register_key(researcher, base64.b64encode(public_key_bytes(key)).decode())
+    node.recipient_keys.register(researcher, base64.b64encode(public_key_bytes(key)).decode())
     holdings = {}
     for holding_id, folder in folders.items():
         started = time.perf_counter()
@@ -137,7 +137,7 @@ def build_node(data_dir: Path, folders: dict[str, Path]) -> DataNode:
             f"in {time.perf_counter() - started:.0f} s",
             file=sys.stderr,
         )
-        view = node.workflow.create(
+        view = node.requests.create(
             researcher,
             NewRequest(
                 holding_id=holding_id,
@@ -147,9 +147,9 @@ def build_node(data_dir: Path, folders: dict[str, Path]) -> DataNode:
                 duration_days=30,
             ),
         )
-        approved = node.workflow.approve(steward, view.id, Conditions(), "bench")
+        approved = node.requests.approve(steward, view.id, Conditions(), "bench")
         assert approved.grant is not None, approved
-        token = node.workflow.grant_token(researcher, approved.grant)
+        token = node.grants.grant_token(researcher, approved.grant)
         grant_file = data_dir / f"{holding_id}.grant"
         grant_file.write_text(token + "\n", encoding="ascii")
         stored = node.manifests.get(holding_id, result.version)

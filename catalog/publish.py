@@ -66,8 +66,9 @@ class PublishResult:
 
 
 class AccessRestrictions(Protocol):
-    """The access workflow's side of a republish (``access.request_service.Workflow.restrict_to``):
-    in the publish transaction, end the requests and grants the new attributes no longer allow."""
+    """The access workflow's side of a republish (``access.request_service.RequestService.
+    restrict_to``): in the publish transaction, end the requests and grants the new attributes no
+    longer allow."""
 
     def restrict_to(
         self, session: Session, holding_id: str, holding: HoldingResource, actor: str

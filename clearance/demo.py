@@ -178,12 +178,13 @@ def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
 
 def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> tuple[str, X25519PrivateKey]:
     """The NLD analyst's grant for the GBR parcel holding, and the analyst's Crypt4GH key."""
-    directory, workflow = node.directory, node.workflow
+    directory, requests, grants = node.directory, node.requests, node.grants
+    keys = node.recipient_keys
     nld = directory.user("nld-analyst").principal()
     key = generate_private_key()
-    workflow.register_key(nld, base64.b64encode(public_key_bytes(key)).decode())
+    keys.register(nld, base64.b64encode(public_key_bytes(key)).decode())
     echo("\nAccess: nld-analyst registers a Crypt4GH key and asks GBR for its parcel holding.")
-    asked = workflow.create(
+    asked = requests.create(
         nld,
         NewRequest(
             holding_id="GBR-parcel-hub-2025",
@@ -195,16 +196,16 @@ def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> tuple[str, X
     )
     echo(f"  request {asked.id}: {asked.state}")
     steward = directory.user("gbr-steward").principal()
-    approved = workflow.approve(steward, asked.id, Conditions(), "purpose fits our policy")
+    approved = requests.approve(steward, asked.id, Conditions(), "purpose fits our policy")
     echo(f"  gbr-steward approves: {approved.state}, grant {approved.grant}")
     assert approved.grant is not None
-    token = workflow.grant_token(nld, approved.grant)
+    token = grants.grant_token(nld, approved.grant)
     grant = verify_grant(
         token,
         keys=directory.trusted_keys(),
         audience=transfer_audience("GBR"),
         now=node.clock.now(),
-        is_revoked=workflow.is_revoked,
+        is_revoked=grants.is_revoked,
         holding="GBR-parcel-hub-2025",
         operation="download",
     )
@@ -221,8 +222,8 @@ def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> tuple[str, X
     ):
         echo(f"    {name:<14} {value}")
     usa = directory.user("usa-analyst").principal()
-    workflow.register_key(usa, base64.b64encode(public_key_bytes(generate_private_key())).decode())
-    refused = workflow.create(
+    keys.register(usa, base64.b64encode(public_key_bytes(generate_private_key())).decode())
+    refused = requests.create(
         usa,
         NewRequest(
             holding_id="AUS-post-pills",

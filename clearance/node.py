@@ -1,4 +1,4 @@
-"""Node wiring: the database, blob store, directory, workflow and services in one ``Node``.
+"""Node wiring: the database, blob store, directory, access workflow and services in one ``Node``.
 
 The composition root hands the ``Node`` to the app factory (``clearance.http.app``), the
 commands and the publishing glue; it imports nothing of theirs, so no import cycle runs
@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from access.audit_log import AuditLog
 from access.clock import Clock, SystemClock
 from access.directory import Directory
-from access.request_service import Workflow
+from access.grant_service import GrantService
+from access.recipient_key_store import RecipientKeyStore
+from access.request_service import RequestService
+from access.request_store import RequestStore
 from catalog.holdings import CatalogHoldings
 from clearance.database import open_database
 from clearance.settings import Settings
@@ -42,7 +45,9 @@ class Node:
     blobs: BlobStore
     clock: Clock
     audit: AuditLog
-    workflow: Workflow
+    recipient_keys: RecipientKeyStore
+    requests: RequestService
+    grants: GrantService
     storage: StorageKey
     objects: EncryptedObjects
     manifests: ManifestStore
@@ -72,7 +77,10 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
     directory = Directory(sessions, settings.keys_dir, clock)
     audit = AuditLog(sessions, settings.keys_dir, clock)
     holdings = CatalogHoldings(sessions)
-    workflow = Workflow(sessions, directory, holdings, audit, clock)
+    recipient_keys = RecipientKeyStore(sessions, audit, clock)
+    request_store = RequestStore(sessions, holdings, audit, clock)
+    grants = GrantService(request_store, directory, recipient_keys)
+    requests = RequestService(request_store, grants, recipient_keys)
     blobs = open_blob_store(settings)
     storage = StorageKey(settings.keys_dir, settings.storage_passphrase)
     objects = EncryptedObjects(blobs, storage)
@@ -82,7 +90,7 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         objects=objects,
         manifests=manifests,
         directory=directory,
-        workflow=workflow,
+        grants=grants,
         documents=holdings,
         audit=audit,
         clock=clock,
@@ -100,7 +108,9 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         blobs=blobs,
         clock=clock,
         audit=audit,
-        workflow=workflow,
+        recipient_keys=recipient_keys,
+        requests=requests,
+        grants=grants,
         storage=storage,
         objects=objects,
         manifests=manifests,

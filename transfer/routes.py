@@ -25,10 +25,18 @@ from starlette.concurrency import run_in_threadpool
 from access.grants import Grant
 from access.guard import GuardedRoute, body_limit
 from transfer.errors import InvalidObjectList
+from transfer.ranges import content_range
 from transfer.route_policy import requires_download_grant, transfer_service
-from transfer.service import MAX_HEADERS, iterate, object_id_list
+from transfer.service import (
+    MAX_HEADERS,
+    BodyPlan,
+    FullBody,
+    PresignedBody,
+    iterate,
+    object_id_list,
+)
 
-__all__ = ["router"]
+__all__ = ["body_head", "router"]
 
 router = APIRouter(prefix="/transfer", route_class=GuardedRoute)
 
@@ -82,22 +90,31 @@ async def _objects_field(request: Request) -> Any:
 @router.get("/holdings/{holding}/objects/{object_id}/body")
 def body(request: Request, holding: str, object_id: str, grant: GrantDep) -> Response:
     """The object's ciphertext body; one byte range with ``Range`` (206)."""
-    answer = transfer_service(request).body(grant, object_id, request.headers.get("range"))
-    if answer.redirect is not None:
-        first_last = answer.range
+    plan = transfer_service(request).body(grant, object_id, request.headers.get("range"))
+    status, headers = body_head(plan)
+    if isinstance(plan, PresignedBody):
+        asked = plan.range
         content = {
-            "url": answer.redirect,
-            "range": None if first_last is None else f"bytes={first_last[0]}-{first_last[1]}",
+            "url": plan.url,
+            "range": None if asked is None else f"bytes={asked.first}-{asked.last}",
         }
-        headers = {**answer.headers, "Location": answer.redirect}
-        return JSONResponse(content, status_code=302, headers=headers)
-    assert answer.chunks is not None
+        return JSONResponse(content, status_code=status, headers=headers)
     return StreamingResponse(
-        iterate(answer.chunks),
-        status_code=answer.status,
-        media_type=_OCTETS,
-        headers=answer.headers,
+        iterate(plan.chunks), status_code=status, media_type=_OCTETS, headers=headers
     )
+
+
+def body_head(plan: BodyPlan) -> tuple[int, dict[str, str]]:
+    """The status code and headers that answer a body request the service planned ``plan``."""
+    if isinstance(plan, PresignedBody):
+        return 302, {"Cache-Control": "no-store", "Location": plan.url}
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "no-store"}
+    if isinstance(plan, FullBody):
+        return 200, {**headers, "Content-Length": str(plan.size)}
+    part = plan.range
+    headers["Content-Length"] = str(part.length)
+    headers["Content-Range"] = content_range(part.first, part.last, part.size)
+    return 206, headers
 
 
 @router.get("/holdings/{holding}/objects/{object_id}")

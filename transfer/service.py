@@ -5,26 +5,28 @@ verifies it with :func:`access.grants.verify_grant` for the transfer service of 
 (audience ``urn:clearance:transfer:<owner>``, the owner's keys only), the holding named in the
 path and the ``download`` operation; the revocation lookup runs on every request, so a revocation
 takes effect on the next one. A grant for holding X asking anything of holding Y gets the same
-403 (``grant-wrong-holding``) whether Y exists or not.
+``GrantDenied`` (``grant-wrong-holding``) whether Y exists or not.
 
 Then, per request (:meth:`TransferService.granted`):
 
-* the holding must still be at the grant's version (a republish ends the grant: 409
-  ``holding-version-changed``), its manifest must exist, be signed by the grant's issuer and, when
-  the grant pins one, have the grant's manifest hash;
-* the grant's item set is the one fixed at approval (``Workflow.granted_items``), checked against
-  the grant's ``items_sha256``; only objects of those items are served — any other object id,
-  of this holding or not, is the same 404.
+* the holding must still be at the grant's version (a republish ends the grant: ``StaleGrant``,
+  ``holding-version-changed``), its manifest must exist, be signed by the grant's issuer and,
+  when the grant pins one, have the grant's manifest hash;
+* the grant's item set is the one fixed at approval (:meth:`GrantRecords.granted_items`),
+  checked against the grant's ``items_sha256``; only objects of those items are served — any
+  other object id, of this holding or not, is the same ``ObjectNotFound``.
 
 Served: the manifest (with the covered object ids and the STAC documents of the granted items),
 an object's header re-encrypted to the grant's recipient key (whatever the client sends; one
 packet, trimmed) or the headers of up to :data:`MAX_HEADERS` objects at once, its body with one
-HTTP byte range or as a presigned ranged URL when the blob store makes them, or the whole
-Crypt4GH file. Every answer is audited in its own transaction (``transfer.manifest``,
-``transfer.header``, ``transfer.headers`` with the object ids, ``transfer.body``,
-``transfer.file``, with the grant's jti); a refused genuine grant (revoked, out of scope, expired
-or not yet valid) is audited as ``transfer.denied``. Every request of a genuine grant counts
-against its bound (``transfer.throttle``): past it, 429 and nothing is audited.
+byte range or as a presigned ranged URL when the blob store makes them, or the whole Crypt4GH
+file. The service speaks in these terms (a :data:`BodyPlan` for a body: whole, one range, or a
+presigned URL); ``transfer.routes`` alone turns them into status codes and headers. Every answer
+is audited in its own transaction (``transfer.manifest``, ``transfer.header``,
+``transfer.headers`` with the object ids, ``transfer.body``, ``transfer.file``, with the grant's
+jti); a refused genuine grant (revoked, out of scope, expired or not yet valid) is audited as
+``transfer.denied``. Every request of a genuine grant counts against its bound
+(``transfer.throttle``): past it, ``TooManyRequests`` and nothing is audited.
 """
 
 from __future__ import annotations
@@ -52,20 +54,24 @@ from access.grants import (
     transfer_audience,
     verify_grant,
 )
-from access.request_service import Workflow
 from transfer.blobstore import BlobChunks
 from transfer.errors import InvalidObjectList, ObjectNotFound, StaleGrant
 from transfer.manifest import ManifestObject
 from transfer.manifest_store import ManifestStore, StoredManifest
 from transfer.objects import EncryptedObjects, body_key
-from transfer.ranges import content_range, parse_range
+from transfer.ranges import parse_range
 from transfer.throttle import GrantThrottle
 
 __all__ = [
     "MAX_HEADERS",
-    "Body",
+    "BodyPlan",
+    "ByteRange",
+    "FullBody",
+    "GrantRecords",
     "Granted",
     "HoldingDocuments",
+    "PartialBody",
+    "PresignedBody",
     "TransferService",
     "WholeFile",
     "object_id_list",
@@ -80,6 +86,14 @@ MAX_HEADERS = 60
 _AFTER_SIGNATURE = frozenset({"grant-expired", "grant-not-yet-valid", "grant-lifetime-invalid"})
 _K = TypeVar("_K")
 _V = TypeVar("_V")
+
+
+class GrantRecords(Protocol):
+    """What the transfer service needs of the grants this node issued (``access.grant_service``
+    implements it; injected at the root)."""
+
+    def is_revoked(self, jti: str) -> bool: ...
+    def granted_items(self, jti: str) -> list[str] | None: ...
 
 
 class HoldingDocuments(Protocol):
@@ -131,14 +145,48 @@ class Granted:
 
 
 @dataclass(frozen=True)
-class Body:
-    """How to answer a body request: stream ``chunks`` with ``status``, or redirect."""
+class ByteRange:
+    """The inclusive bytes ``first``..``last`` of a ``size``-byte body."""
 
-    status: int
-    headers: dict[str, str]
-    chunks: BlobChunks | None = None
-    redirect: str | None = None
-    range: tuple[int, int] | None = None
+    first: int
+    last: int
+    size: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.first <= self.last < self.size:
+            raise ValueError(f"bytes {self.first}-{self.last} are not within {self.size} bytes")
+
+    @property
+    def length(self) -> int:
+        return self.last - self.first + 1
+
+
+@dataclass(frozen=True)
+class FullBody:
+    """The whole body, streamed from this node."""
+
+    chunks: BlobChunks
+    size: int
+
+
+@dataclass(frozen=True)
+class PartialBody:
+    """One byte range of the body, streamed from this node."""
+
+    chunks: BlobChunks
+    range: ByteRange
+
+
+@dataclass(frozen=True)
+class PresignedBody:
+    """The body (or the asked ``range`` of it) is fetched from the blob store at ``url``."""
+
+    url: str
+    range: ByteRange | None
+
+
+#: How a body request is answered; the routes turn it into HTTP.
+BodyPlan = FullBody | PartialBody | PresignedBody
 
 
 @dataclass(frozen=True)
@@ -165,7 +213,7 @@ class TransferService:
         objects: EncryptedObjects,
         manifests: ManifestStore,
         directory: Directory,
-        workflow: Workflow,
+        grants: GrantRecords,
         documents: HoldingDocuments,
         audit: AuditLog,
         clock: Clock,
@@ -176,7 +224,7 @@ class TransferService:
         self._objects = objects
         self._manifests = manifests
         self._directory = directory
-        self._workflow = workflow
+        self._grants = grants
         self._documents = documents
         self._audit = audit
         self._clock = clock
@@ -190,9 +238,10 @@ class TransferService:
     def authorize(self, token: str, holding: str) -> Grant:
         """The verified grant ``token`` if it allows downloading ``holding`` now.
 
-        ``GrantError`` (401) or ``GrantDenied`` (403); denials of a genuine grant are audited.
-        Every request of a genuine grant, allowed or denied, counts against its bound
-        (``transfer.throttle``): past it, ``TooManyRequests`` (429) and nothing is audited.
+        ``GrantError`` (not a valid grant) or ``GrantDenied`` (not for this); denials of a
+        genuine grant are audited. Every request of a genuine grant, allowed or denied, counts
+        against its bound (``transfer.throttle``): past it, ``TooManyRequests`` and nothing is
+        audited.
         """
         audience = _claimed_transfer_audience(token)
         try:
@@ -201,7 +250,7 @@ class TransferService:
                 keys=self._directory.trusted_keys(),
                 audience=audience,
                 now=self._clock.now(),
-                is_revoked=self._workflow.is_revoked,
+                is_revoked=self._grants.is_revoked,
                 holding=holding,
                 operation="download",
             )
@@ -266,7 +315,7 @@ class TransferService:
         key = (grant.jti, grant.subject)  # the admin below is the subject's
         subject = self._subjects.get(key)
         if subject is None:
-            items = self._workflow.granted_items(grant.jti)
+            items = self._grants.granted_items(grant.jti)
             if not items:
                 raise GrantDenied(
                     "the grant's item set does not match the approved request", code="grant-items"
@@ -334,36 +383,30 @@ class TransferService:
         self._served(granted, "transfer.headers", objects=ids, count=len(ids))
         return headers
 
-    def body(self, grant: Grant, object_id: str, range_header: str | None) -> Body:
-        """The body, or the asked byte range of it (206), or a presigned URL for it."""
+    def body(self, grant: Grant, object_id: str, range_spec: str | None) -> BodyPlan:
+        """The body, the byte range ``range_spec`` asks of it (``bytes=first-last``, RFC 9110
+        §14; :func:`transfer.ranges.parse_range`), or a presigned URL for either."""
         granted = self.granted(grant)
         entry = granted.entry(object_id)
         size = entry.body_size
-        byte_range = parse_range(range_header, size)
-        first, last = byte_range if byte_range is not None else (0, size - 1)
+        asked = parse_range(range_spec, size)
+        first, last = asked if asked is not None else (0, size - 1)
+        byte_range = None if asked is None else ByteRange(first, last, size)
         key = body_key(object_id)
-        url = self._objects.blobs.presign(
-            key, expires_s=self._presign_expires_s, byte_range=byte_range
-        )
+        url = self._objects.blobs.presign(key, expires_s=self._presign_expires_s, byte_range=asked)
         details: dict[str, Any] = {"object": object_id, "first": first, "last": last}
         if url is not None:
             self._served(granted, "transfer.body", presigned=True, **details)
-            return Body(302, {"Cache-Control": "no-store"}, redirect=url, range=byte_range)
+            return PresignedBody(url, byte_range)
         chunks = self._objects.blobs.read_range(key, first, last - first + 1)
         try:
             self._served(granted, "transfer.body", **details)
         except BaseException:
             chunks.close()
             raise
-        headers = {
-            "Accept-Ranges": "bytes",
-            "Cache-Control": "no-store",
-            "Content-Length": str(last - first + 1),
-        }
         if byte_range is None:
-            return Body(200, headers, chunks)
-        headers["Content-Range"] = content_range(first, last, size)
-        return Body(206, headers, chunks, range=byte_range)
+            return FullBody(chunks, size)
+        return PartialBody(chunks, byte_range)
 
     def whole_file(self, grant: Grant, object_id: str) -> WholeFile:
         """Header and body as one Crypt4GH file that the grantee's key (alone) decrypts."""
@@ -436,7 +479,7 @@ def _claimed_transfer_audience(token: str) -> str:
 
 def object_id_list(value: object) -> list[str]:
     """``value`` as the object ids of a batch request: a list of 1 to :data:`MAX_HEADERS`
-    distinct non-empty strings, else :class:`~transfer.errors.InvalidObjectList` (400)."""
+    distinct non-empty strings, else :class:`~transfer.errors.InvalidObjectList`."""
     if not isinstance(value, list):
         raise InvalidObjectList("'objects' must be a list of object ids")
     if not value:

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from access.errors import InvalidInput
+from access.grant_service import GrantService
 from access.guard import GuardedRoute
 from access.policy import Action, Principal
-from access.request_service import Workflow
+from access.recipient_key_store import RecipientKeyStore
+from access.request_service import RequestService
 from access.request_states import Conditions, NewRequest
 from access.route_policy import requires
 
@@ -19,9 +21,19 @@ router = APIRouter(prefix="/access", route_class=GuardedRoute)
 JsonBody = Annotated[Any, Body()]
 
 
-def _workflow(request: Request) -> Workflow:
-    workflow: Workflow = request.app.state.workflow
-    return workflow
+def _requests(request: Request) -> RequestService:
+    service: RequestService = request.app.state.requests
+    return service
+
+
+def _grants(request: Request) -> GrantService:
+    service: GrantService = request.app.state.grants
+    return service
+
+
+def _recipient_keys(request: Request) -> RecipientKeyStore:
+    store: RecipientKeyStore = request.app.state.recipient_keys
+    return store
 
 
 def _object(body: Any) -> dict[str, Any]:
@@ -51,7 +63,7 @@ def register_key(
     data = _object(body)
     if set(data) != {"public_key"} or not isinstance(data["public_key"], str):
         raise InvalidInput('body must be {"public_key": "<base64 X25519 public key>"}')
-    _workflow(request).register_key(who, data["public_key"])
+    _recipient_keys(request).register(who, data["public_key"])
 
 
 @router.post("/requests", status_code=201)
@@ -60,14 +72,14 @@ def create_request(
     who: Annotated[Principal, Depends(requires(Action.REQUEST_DOWNLOAD))],
     body: JsonBody = None,
 ) -> dict[str, Any]:
-    return _workflow(request).create(who, NewRequest.from_json(body)).as_json()
+    return _requests(request).create(who, NewRequest.from_json(body)).as_json()
 
 
 @router.get("/requests")
 def list_requests(
     request: Request, who: Annotated[Principal, Depends(requires(Action.REQUEST_READ))]
 ) -> dict[str, Any]:
-    return {"requests": [v.as_json() for v in _workflow(request).mine(who)]}
+    return {"requests": [v.as_json() for v in _requests(request).mine(who)]}
 
 
 @router.get("/requests/{request_id}")
@@ -76,7 +88,7 @@ def show_request(
     request_id: str,
     who: Annotated[Principal, Depends(requires(Action.REQUEST_READ))],
 ) -> dict[str, Any]:
-    return _workflow(request).get(who, request_id).as_json()
+    return _requests(request).get(who, request_id).as_json()
 
 
 @router.post("/requests/{request_id}/withdraw")
@@ -85,14 +97,14 @@ def withdraw_request(
     request_id: str,
     who: Annotated[Principal, Depends(requires(Action.REQUEST_WITHDRAW))],
 ) -> dict[str, Any]:
-    return _workflow(request).withdraw(who, request_id).as_json()
+    return _requests(request).withdraw(who, request_id).as_json()
 
 
 @router.get("/review")
 def review_queue(
     request: Request, who: Annotated[Principal, Depends(requires(Action.REVIEW))]
 ) -> dict[str, Any]:
-    pending = _workflow(request).queue(who)
+    pending = _requests(request).queue(who)
     return {"pending": len(pending), "requests": [v.as_json() for v in pending]}
 
 
@@ -108,7 +120,7 @@ def approve_request(
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r}")
     conditions = Conditions.from_json(data.get("conditions"))
-    return _workflow(request).approve(who, request_id, conditions, _reason(data, False)).as_json()
+    return _requests(request).approve(who, request_id, conditions, _reason(data, False)).as_json()
 
 
 @router.post("/requests/{request_id}/refuse")
@@ -119,14 +131,14 @@ def refuse_request(
     body: JsonBody = None,
 ) -> dict[str, Any]:
     data = _object(body)
-    return _workflow(request).refuse(who, request_id, _reason(data, True)).as_json()
+    return _requests(request).refuse(who, request_id, _reason(data, True)).as_json()
 
 
 @router.get("/grants")
 def list_grants(
     request: Request, who: Annotated[Principal, Depends(requires(Action.GRANT_READ))]
 ) -> dict[str, Any]:
-    return {"grants": _workflow(request).grants(who)}
+    return {"grants": _grants(request).grants(who)}
 
 
 @router.get("/grants/{jti}")
@@ -135,7 +147,7 @@ def grant_token(
     jti: str,
     who: Annotated[Principal, Depends(requires(Action.GRANT_TOKEN_READ))],
 ) -> dict[str, Any]:
-    return {"jti": jti, "token": _workflow(request).grant_token(who, jti)}
+    return {"jti": jti, "token": _grants(request).grant_token(who, jti)}
 
 
 @router.post("/grants/{jti}/revoke")
@@ -146,4 +158,4 @@ def revoke_grant(
     body: JsonBody = None,
 ) -> dict[str, Any]:
     data = _object(body)
-    return _workflow(request).revoke(who, jti, _reason(data, False)).as_json()
+    return _grants(request).revoke(who, jti, _reason(data, False)).as_json()

@@ -30,7 +30,9 @@ def create_app(node: Node) -> FastAPI:
     app.state.directory = node.directory
     app.state.clock = node.clock
     app.state.blobs = node.blobs
-    app.state.workflow = node.workflow
+    app.state.recipient_keys = node.recipient_keys
+    app.state.requests = node.requests
+    app.state.grants = node.grants
     app.state.transfer = node.transfer
     app.state.uploads = node.uploads
     app.state.node = node

@@ -53,5 +53,5 @@ def publish_options(
         now=node.clock.now(),
         audit=node.audit,
         actor=f"operator:{code}",
-        access=node.workflow,
+        access=node.requests,
     )

@@ -64,13 +64,13 @@ class World:
 
     def request(self, user: str = "nld-r", mode: Mode = Mode.DOWNLOAD) -> str:
         new = NewRequest(HOLDING, "train a detector", PurposeCode.MODEL_TRAINING, mode, 30)
-        view = self.node.workflow.create(self.who[user], new)
+        view = self.node.requests.create(self.who[user], new)
         assert view.state == "submitted", view
         return view.id
 
     def approve(self, request_id: str, steward: str = "gbr-s1", **conditions: Any) -> Any:
         given = Conditions.from_json(conditions or None)
-        return self.node.workflow.approve(self.who[steward], request_id, given, "ok")
+        return self.node.requests.approve(self.who[steward], request_id, given, "ok")
 
     def granted(self, user: str = "nld-r") -> str:
         view = self.approve(self.request(user))
@@ -92,7 +92,7 @@ def world(node: Node, tmp_path: Path) -> World:
     who = {name: node.directory.user(name).principal() for name in USERS}
     for name in ("nld-r", "gbr-r"):
         key = base64.b64encode(bytes(public_key_bytes(generate_private_key()))).decode()
-        node.workflow.register_key(who[name], key)
+        node.recipient_keys.register(who[name], key)
     sources = tmp_path / "sources"
     generate_holding(sources / HOLDING, kind="parcel", count=6, seed=7, admin="GBR")
     world = World(node, sources, who)
@@ -110,18 +110,18 @@ def _narrowing_republish(world: World) -> None:
 
 def test_narrowing_republish_ends_pending_requests_and_revokes_grants(world: World) -> None:
     grant = world.granted()
-    token = world.node.workflow.grant_token(world.who["nld-r"], grant)
+    token = world.node.grants.grant_token(world.who["nld-r"], grant)
     pending = world.request()
     _narrowing_republish(world)
 
     reason = "holding-restricted: policy:not-releasable"
-    view = world.node.workflow.get(world.who["nld-r"], pending)
+    view = world.node.requests.get(world.who["nld-r"], pending)
     assert (view.state, view.reason) == ("refused", reason)
     # a steward's approval changes nothing now, and issues no grant
     again = world.approve(pending)
     assert (again.state, again.grant) == ("refused", None)
-    assert world.node.workflow.is_revoked(grant)
-    listed = {g["jti"]: g for g in world.node.workflow.grants(world.who["nld-r"])}
+    assert world.node.grants.is_revoked(grant)
+    listed = {g["jti"]: g for g in world.node.grants.grants(world.who["nld-r"])}
     assert listed[grant]["status"] == "revoked"
     # the transfer route refuses the grant as revoked (not merely as stale)
     with TestClient(create_app(world.node)) as client:
@@ -145,8 +145,8 @@ def test_republish_that_does_not_narrow_leaves_requests_and_grants_alone(world: 
     grant = world.granted()
     pending = world.request()
     world.publish(level="R2", rel_to="NLD,USA", handling="download")  # still allows nld-r
-    assert not world.node.workflow.is_revoked(grant)
-    assert world.node.workflow.get(world.who["nld-r"], pending).state == "submitted"
+    assert not world.node.grants.is_revoked(grant)
+    assert world.node.requests.get(world.who["nld-r"], pending).state == "submitted"
     assert world.audit("holding.publish")[-1].details["requests_ended"] == []
     assert world.approve(pending).state == "granted"
 
@@ -155,8 +155,8 @@ def test_handling_narrowed_to_enclave_ends_downloads_only(world: World) -> None:
     download = world.granted()
     evaluation = world.approve(world.request(mode=Mode.EVALUATION)).grant
     world.publish(handling="enclave-only")
-    assert world.node.workflow.is_revoked(download)
-    assert not world.node.workflow.is_revoked(evaluation)
+    assert world.node.grants.is_revoked(download)
+    assert not world.node.grants.is_revoked(evaluation)
 
 
 def test_approval_decides_again_on_the_holding_as_it_is_now(world: World) -> None:
@@ -179,7 +179,7 @@ def test_approval_decides_again_on_the_holding_as_it_is_now(world: World) -> Non
         manifests=node.manifests, signing_key=lambda: node.directory.signing_key("GBR"),
         now=node.clock.now(), audit=node.audit, actor="test", access=NoReconciliation(),
     )  # fmt: skip
-    assert node.workflow.get(world.who["nld-r"], pending).state == "submitted"
+    assert node.requests.get(world.who["nld-r"], pending).state == "submitted"
     view = world.approve(pending)
     assert (view.state, view.reason, view.grant) == ("refused", "policy:not-releasable", None)
     refused = [e for e in world.audit("request.refused") if e.resource == f"request:{pending}"]
@@ -220,15 +220,15 @@ def test_r3_stewards_filters_intersect_and_the_grant_carries_the_combination(wor
     after_one = world.approve(pending, "gbr-s1", item_filter=where(first), max_days=20)
     assert after_one.state == "under-review" and after_one.items == 4
     # the second steward sees what the first imposed
-    queued = {v.id: v for v in world.node.workflow.queue(world.who["gbr-s2"])}
+    queued = {v.id: v for v in world.node.requests.queue(world.who["gbr-s2"])}
     shown = queued[pending].conditions
     assert shown is not None and queued[pending].items == 4
     assert [f["filter"] for f in shown["item_filters"]] == [where(first)]
 
     done = world.approve(pending, "gbr-s2", item_filter=where(second), max_days=10)
     assert done.state == "granted" and done.items == 2
-    assert world.node.workflow.granted_items(str(done.grant)) == ids[2:4]
-    token = world.node.workflow.grant_token(world.who["nld-r"], str(done.grant))
+    assert world.node.grants.granted_items(str(done.grant)) == ids[2:4]
+    token = world.node.grants.grant_token(world.who["nld-r"], str(done.grant))
     claims = UNSAFE_decode_without_verification(token)["claims"]
     carried = claims["clearance_grant"]
     assert carried["items_sha256"] == item_set_hash(ids[2:4])
@@ -247,7 +247,7 @@ def test_combined_filters_selecting_nothing_are_refused_before_a_grant(world: Wo
     with pytest.raises(Conflict, match="select no item") as caught:  # each alone selects one
         world.approve(pending, "gbr-s2", item_filter=f"id = '{ids[1]}'")
     assert caught.value.code == "no-items"
-    assert world.node.workflow.get(world.who["nld-r"], pending).state == "under-review"
+    assert world.node.requests.get(world.who["nld-r"], pending).state == "under-review"
 
 
 # --- item 5: who reads grants ---------------------------------------------------------------------
@@ -287,7 +287,7 @@ def test_grant_tokens_are_their_subjects_and_metadata_the_owners_reviewers(world
     # the service itself refuses the token to a reviewer who also has the researcher role
     both = Principal("gbr-s1", "GBR", frozenset({Role.STEWARD, Role.RESEARCHER}), Level.R3)
     with pytest.raises(PermissionDenied) as caught:
-        world.node.workflow.grant_token(both, grant)
+        world.node.grants.grant_token(both, grant)
     assert caught.value.code == "not-subject"
 
 
@@ -360,6 +360,6 @@ def test_approval_racing_a_narrowing_republish_never_leaves_a_live_grant(world: 
         pending = world.request()
         errors = _race(lambda: world.approve(pending), lambda: _narrowing_republish(world))  # noqa: B023
         assert errors == []
-        view = world.node.workflow.get(world.who["nld-r"], pending)
+        view = world.node.requests.get(world.who["nld-r"], pending)
         assert view.state in ("refused", "revoked"), view
-        assert view.grant is None or world.node.workflow.is_revoked(view.grant)
+        assert view.grant is None or world.node.grants.is_revoked(view.grant)

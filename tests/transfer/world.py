@@ -105,9 +105,9 @@ class World:
 
     def request_grant(self, holding: str, *, item_filter: str | None = None, days: int = 30) -> str:
         """A real grant for ``res`` on ``holding`` (request, approval, signed token)."""
-        workflow = self.node.workflow
+        requests, grants = self.node.requests, self.node.grants
         owner = holding.split("-")[0]
-        view = workflow.create(
+        view = requests.create(
             self.researcher,
             NewRequest(
                 holding_id=holding,
@@ -118,9 +118,9 @@ class World:
             ),
         )
         conditions = Conditions.from_json({"item_filter": item_filter})
-        approved = workflow.approve(self.stewards[owner], view.id, conditions, "fine")
+        approved = requests.approve(self.stewards[owner], view.id, conditions, "fine")
         assert approved.grant is not None, approved
-        return workflow.grant_token(self.researcher, approved.grant)
+        return grants.grant_token(self.researcher, approved.grant)
 
     def jti(self, token: str) -> str:
         from access.grants import UNSAFE_decode_without_verification
@@ -161,7 +161,7 @@ def build_world(
 
     from transfer.crypt4gh import public_key_bytes
 
-    node.workflow.register_key(world.researcher, base64.b64encode(public_key_bytes(key)).decode())
+    node.recipient_keys.register(world.researcher, base64.b64encode(public_key_bytes(key)).decode())
     for seed, (_owner, holding, count) in enumerate(holdings, start=1):
         generate_holding(
             world.sources / holding, kind="parcel", count=count, seed=seed, admin=_owner

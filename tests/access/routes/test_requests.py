@@ -84,7 +84,7 @@ def test_download_request_approved_becomes_a_verifiable_grant(world: tuple) -> N
         keys=node.directory.trusted_keys(),
         audience=transfer_audience("GBR"),
         now=node.clock.now(),
-        is_revoked=node.workflow.is_revoked,
+        is_revoked=node.grants.is_revoked,
         holding="GBR-parcel",
         operation="download",
     )
@@ -162,7 +162,7 @@ def test_conditions_refusal_withdrawal_and_revocation(world: tuple) -> None:  # 
         f"/access/grants/{view['grant']}/revoke", json={"reason": "audit"}, headers=h["gbr-s1"]
     ).json()
     assert revoked["state"] == "revoked"
-    assert seeded.node.workflow.is_revoked(view["grant"])
+    assert seeded.node.grants.is_revoked(view["grant"])
     refused = _request(client, h["nld"], "GBR-parcel")
     no_reason = client.post(
         f"/access/requests/{refused['id']}/refuse", json={}, headers=h["gbr-s1"]

@@ -656,7 +656,7 @@ def test_a_running_pull_stops_at_its_next_request(
                 assert time.monotonic() < deadline
                 time.sleep(0.005)
             if ending == "revoked":
-                world.node.workflow.revoke(world.stewards["NLD"], jti, "project ended")
+                world.node.grants.revoke(world.stewards["NLD"], jti, "project ended")
             else:
                 local.clock.offset = timedelta(days=1) + MAX_SKEW + timedelta(seconds=1)
 
