@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.directory import Directory
+from access.encoding import utc_text
 from access.errors import Conflict, NotFound, PermissionDenied
 from access.grants import Grant, enclave_audience, item_set_hash, sign_grant, transfer_audience
 from access.policy import Action, GrantResource, Principal, decide
@@ -183,7 +184,7 @@ class GrantService:
             "holding": grant.holding_id,
             "owner": grant.owner,
             "operations": grant.operations,
-            "expires_at": grant.expires_at.isoformat().replace("+00:00", "Z"),
+            "expires_at": utc_text(grant.expires_at),
             "status": status,
         }
 

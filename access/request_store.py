@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from access.audit_log import AuditLog
 from access.audit_log import Decision as AuditDecision
 from access.clock import Clock
+from access.encoding import utc_text
 from access.errors import NotFound, PermissionDenied
 from access.policy import (
     Action,
@@ -70,8 +71,8 @@ class RequestView:
 
     def as_json(self) -> dict[str, Any]:
         out = dict(vars(self))
-        out["created_at"] = self.created_at.isoformat().replace("+00:00", "Z")
-        out["updated_at"] = self.updated_at.isoformat().replace("+00:00", "Z")
+        out["created_at"] = utc_text(self.created_at)
+        out["updated_at"] = utc_text(self.updated_at)
         return out
 
 
