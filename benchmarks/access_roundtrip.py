@@ -23,7 +23,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from access.vocabulary import Level, Role
+from access import Level, Role
 from benchmarks.catalog_ingest_search import _pg_database, served
 from catalog.synth import generate_holding
 from clearance.node import open_node

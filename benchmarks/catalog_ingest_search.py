@@ -36,14 +36,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from access.vocabulary import Level, Role
-from catalog.store import (
-    ClassStat,
-    HoldingRecord,
-    ItemRecord,
-    refresh_statistics,
-    replace_holding,
-)
+from access import Level, Role
+from catalog import ClassStat, HoldingRecord, ItemRecord, refresh_statistics, replace_holding
 from clearance.node import open_node
 from clearance.settings import Settings
 from tests.helpers.server import free_port

@@ -22,7 +22,7 @@ import cql2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from catalog.parser_pool import ParserPool
+from catalog import ParserPool
 
 TEXT = (
     "\"xray:conveyance\" IN ('parcel', 'post') AND \"xray:object_count\" >= 1 "

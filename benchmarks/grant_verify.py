@@ -31,9 +31,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from access.grants import Grant, item_set_hash, sign_grant, transfer_audience, verify_grant
-from access.keys import generate_signing_key
-from access.tokens import TrustedKey
+from access import (
+    Grant,
+    TrustedKey,
+    generate_signing_key,
+    item_set_hash,
+    sign_grant,
+    transfer_audience,
+    verify_grant,
+)
 
 FLOOR = 5000.0
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -58,8 +58,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from access.request_states import Conditions, Mode, NewRequest, PurposeCode
-from access.vocabulary import Level, Role
+from access import Conditions, Level, Mode, NewRequest, PurposeCode, Role
 from catalog.synth import generate_holding
 from clearance.node import open_node
 from clearance.publishing.folder import publish_folder

@@ -14,9 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from access.encoding import utc_text
-from access.policy import Principal
-from access.vocabulary import Level
+from access import Level, Principal, utc_text
 from catalog.errors import InvalidQuery
 from catalog.search import SearchRequest, conditions
 from catalog.tables import ItemClassRow, ItemRow

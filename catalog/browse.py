@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from access.policy import Principal
+from access import Principal
 from catalog.errors import NotFound
-from catalog.ingest.sidecar import SCAN_ID
+from catalog.ingest import SCAN_ID
 from catalog.publish import HOLDING_ID
 from catalog.tables import CollectionRow, ItemRow
 from catalog.visibility import items_visible, visible_collection_ids, visible_item_collection_ids

@@ -54,7 +54,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from access.vocabulary import Level
+from access import Level
 from catalog.errors import CatalogError
 from catalog.parser_pool import Kind, ParserCrashed, default_pool
 from catalog.queryables import HS_CODE_PATTERN, ITEM_QUERYABLES, Queryable

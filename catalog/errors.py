@@ -24,7 +24,7 @@ does not name is a 500. Messages are safe to show to the caller.
 
 from __future__ import annotations
 
-from access.errors import ClearanceError
+from access import ClearanceError
 
 __all__ = [
     "CatalogError",

@@ -10,14 +10,21 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from access.errors import InvalidInput
-from access.policy import HoldingResource, NewHoldingResource, holding_id_owner, may_discover
-from access.vocabulary import Discovery, Handling, Level
+from access import (
+    Discovery,
+    Handling,
+    HoldingResource,
+    InvalidInput,
+    Level,
+    NewHoldingResource,
+    holding_id_owner,
+    may_discover,
+)
 from catalog.cql2sql import FilterError, FilterUnparseable, parse_filter, to_sql
 from catalog.errors import FilterNotParsed
 from catalog.queryables import ITEM_QUERYABLES
 from catalog.tables import CollectionRow, ItemRow, RelToRow
-from transfer.tables import ManifestRow
+from transfer import ManifestRow
 
 __all__ = ["CatalogHoldings"]
 

@@ -28,10 +28,7 @@ from typing import BinaryIO, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from access.audit_log import AuditLog
-from access.keys import SigningKey
-from access.policy import HoldingResource, holding_id_owner
-from access.vocabulary import Level
+from access import AuditLog, HoldingResource, Level, SigningKey, holding_id_owner
 from catalog.errors import HoldingIdNotOwned, PublishError
 from catalog.ingest import AssetFile, Scan, read_holding
 from catalog.stac import HoldingOptions, build_holding, build_item
@@ -44,10 +41,15 @@ from catalog.validation import (
     validate_collection,
     validate_item,
 )
-from transfer.blobstore import ChecksumMismatch
-from transfer.manifest import Manifest, ManifestError, ManifestObject
-from transfer.manifest_store import ManifestStore
-from transfer.objects import EncryptedObjects, new_object_id
+from transfer import (
+    ChecksumMismatch,
+    EncryptedObjects,
+    Manifest,
+    ManifestError,
+    ManifestObject,
+    ManifestStore,
+    new_object_id,
+)
 
 __all__ = ["HOLDING_ID", "AccessRestrictions", "PublishResult", "publish_holding"]
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from sqlalchemy import ColumnElement
 
-from access.vocabulary import Level
+from access import Level
 from catalog.tables import ItemClassRow, ItemRow
 
 __all__ = [

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Request
 
+from access import Action, Principal
 from access.guard import GuardedRoute, body_limit, limits_of
-from access.policy import Action, Principal
 from access.route_policy import public, requires, sessions_of
 from catalog import browse, params
 from catalog.aggregate import AGGREGATIONS, run_aggregation

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from access.policy import Principal
+from access import Principal
 from catalog.cql2sql import to_sql
 from catalog.queryables import ITEM_QUERYABLES, SORTABLES
 from catalog.tables import ItemRow

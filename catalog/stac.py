@@ -15,11 +15,11 @@ from typing import Any
 
 import pystac
 
-from access.vocabulary import ALL_PARTNERS, Discovery, Handling, Level
+from access import ALL_PARTNERS, Discovery, Handling, Level
 from catalog.ingest import Holding, Scan
 from catalog.store import ClassStat, HoldingRecord, ItemRecord
 from catalog.validation import COLLECTION_EXTENSIONS, ITEM_EXTENSIONS
-from transfer.objects import object_href
+from transfer import object_href
 
 __all__ = ["HoldingOptions", "build_holding", "build_item"]
 

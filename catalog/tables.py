@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from access.db import Base, JsonDoc, UtcDateTime
+from access import Base, JsonDoc, UtcDateTime
 
 __all__ = ["ClassStatRow", "CollectionRow", "ItemClassRow", "ItemRow", "RelToRow"]
 

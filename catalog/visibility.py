@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 
-from access.policy import Principal
-from access.vocabulary import ALL_PARTNERS, Discovery, Level
+from access import ALL_PARTNERS, Discovery, Level, Principal
 from catalog.tables import CollectionRow, RelToRow
 
 __all__ = ["items_visible", "visible_collection_ids", "visible_item_collection_ids"]

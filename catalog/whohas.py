@@ -16,8 +16,7 @@ from itertools import groupby
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from access.policy import Principal
-from access.vocabulary import Level
+from access import Level, Principal
 from catalog.disclosure import Shown, disclose
 from catalog.tables import ClassStatRow, CollectionRow
 from catalog.visibility import items_visible, visible_collection_ids

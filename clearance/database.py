@@ -11,7 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from access.errors import InvalidInput
+from access import InvalidInput
 
 __all__ = ["make_engine", "migrate", "open_database"]
 

@@ -15,12 +15,19 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from access.audit_log import AuditLog
-from access.grants import transfer_audience, verify_grant
-from access.request_states import Conditions, Mode, NewRequest, PurposeCode
-from access.vocabulary import Level, Role
+from access import (
+    AuditLog,
+    Conditions,
+    Level,
+    Mode,
+    NewRequest,
+    PurposeCode,
+    Role,
+    transfer_audience,
+    verify_grant,
+)
+from catalog import who_has
 from catalog.synth import generate_holding
-from catalog.whohas import who_has
 from clearance.client.pull import PullOptions, pull
 from clearance.client.text_tables import who_has_table
 from clearance.http.app import create_app

@@ -12,7 +12,7 @@ Messages are shown to the user as they are.
 
 from __future__ import annotations
 
-from access.errors import ClearanceError
+from access import ClearanceError
 
 __all__ = ["ClientSideError"]
 

@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from access.throttle import parse_rate
+from access import parse_rate
 
 if TYPE_CHECKING:  # the server side, imported when a server starts: client commands stay light
+    from access import LoginThrottle
     from access.guard import BodyLimits
-    from access.throttle import LoginThrottle
 
 __all__ = ["RequestLimits", "rate_setting", "whole_setting"]
 
@@ -76,7 +76,7 @@ class RequestLimits:
         return BodyLimits(self.json_body_max, self.search_body_max, float(self.body_timeout_s))
 
     def login_throttle(self) -> LoginThrottle:
-        from access.throttle import LoginThrottle
+        from access import LoginThrottle
 
         return LoginThrottle(
             self.login_rate_account, self.login_rate_address, self.login_concurrency

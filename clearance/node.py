@@ -12,24 +12,30 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from access.audit_log import AuditLog
-from access.clock import Clock, SystemClock
-from access.directory import Directory
-from access.grant_service import GrantService
-from access.recipient_key_store import RecipientKeyStore
-from access.request_service import RequestService
-from access.request_store import RequestStore
-from catalog.holdings import CatalogHoldings
+from access import (
+    AuditLog,
+    Clock,
+    Directory,
+    GrantService,
+    RecipientKeyStore,
+    RequestService,
+    RequestStore,
+    SystemClock,
+)
+from catalog import CatalogHoldings
 from clearance.database import open_database
 from clearance.settings import Settings
-from transfer.blobstore import BlobStore, LocalBlobStore
-from transfer.manifest_store import ManifestStore
-from transfer.objects import EncryptedObjects
-from transfer.s3store import S3BlobStore
-from transfer.service import TransferService
-from transfer.storage import StorageKey
-from transfer.throttle import GrantThrottle
-from transfer.uploads.store import UploadLimits, UploadStore
+from transfer import (
+    BlobStore,
+    EncryptedObjects,
+    GrantThrottle,
+    LocalBlobStore,
+    ManifestStore,
+    S3BlobStore,
+    StorageKey,
+    TransferService,
+)
+from transfer.uploads import UploadLimits, UploadStore
 
 __all__ = ["Node", "open_blob_store", "open_node"]
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clearance.limits import RequestLimits, rate_setting, whole_setting
-from transfer.throttle import DEFAULT_GRANT_RATE
+from transfer import DEFAULT_GRANT_RATE
 
 __all__ = ["S3Settings", "Settings"]
 

@@ -12,10 +12,10 @@ from types import ModuleType
 
 import pytest
 
-from access.errors import AccessError, ClearanceError
-from catalog.errors import CatalogError
+from access import AccessError, ClearanceError
+from catalog import CatalogError
 from clearance.errors import ClientSideError
-from transfer.errors import TransferError
+from transfer import TransferError
 
 ROOTS: dict[str, type[ClearanceError] | None] = {
     "access": AccessError,

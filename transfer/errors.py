@@ -37,7 +37,7 @@ sizes, never keys or tokens. What the table in ``clearance/http/errors.py`` does
 
 from __future__ import annotations
 
-from access.errors import ClearanceError
+from access import ClearanceError
 
 __all__ = [
     "ArchiveDigestMismatch",

@@ -57,16 +57,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from access.encoding import exact_members, json_object
-from access.jws import (
+from access import (
     ALLOWED_ALGORITHMS,
     JwsError,
+    SigningKey,
+    TrustedKey,
     canonical_json,
+    exact_members,
+    json_object,
     sign_compact,
     verify_compact,
 )
-from access.keys import SigningKey
-from access.tokens import TrustedKey
 from transfer.crypt4gh import CIPHER_SEGMENT_SIZE, SEGMENT_SIZE
 from transfer.errors import TransferError
 

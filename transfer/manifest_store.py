@@ -17,8 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from access.keys import SigningKey
-from access.tokens import TrustedKey
+from access import SigningKey, TrustedKey
 from transfer.manifest import Manifest, sign_manifest, verify_manifest
 from transfer.tables import ManifestRow
 

@@ -27,13 +27,13 @@ from typing import Any, BinaryIO
 from transfer.blobstore import BlobStore, ChecksumMismatch
 from transfer.crypt4gh import (
     CIPHER_SEGMENT_SIZE,
+    NONCE_SIZE,
     SEGMENT_SIZE,
     SegmentEncryptor,
     generate_data_key,
     make_header,
+    read_full,
 )
-from transfer.crypt4gh._io import read_full
-from transfer.crypt4gh.constants import NONCE_SIZE
 from transfer.manifest import BodyDigest, ManifestObject, PlaintextDigest
 from transfer.storage import StorageKey
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from access.grants import Grant
+from access import Grant
 from access.route_policy import bearer_token, policy_dependency
 from transfer.service import TransferService
 

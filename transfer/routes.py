@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from access.grants import Grant
+from access import Grant
 from access.guard import GuardedRoute, body_limit
 from transfer.errors import InvalidObjectList
 from transfer.ranges import content_range

@@ -49,7 +49,7 @@ from transfer.blobstore import (
     check_key,
     check_range,
 )
-from transfer.crypt4gh.constants import CIPHER_SEGMENT_SIZE
+from transfer.crypt4gh import CIPHER_SEGMENT_SIZE
 
 __all__ = [
     "DEFAULT_PART_SEGMENTS",

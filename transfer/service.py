@@ -39,21 +39,21 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from access.audit_log import AuditLog
-from access.audit_log import Decision as AuditDecision
-from access.clock import Clock
-from access.directory import Directory
-from access.errors import NotFound
-from access.grants import (
+from access import (
+    AuditLog,
+    Clock,
+    Directory,
     Grant,
     GrantDenied,
     GrantError,
+    NotFound,
     UNSAFE_decode_without_verification,
     audience_owner,
     item_set_hash,
     transfer_audience,
     verify_grant,
 )
+from access import Decision as AuditDecision
 from transfer.blobstore import BlobChunks
 from transfer.errors import InvalidObjectList, ObjectNotFound, StaleGrant
 from transfer.manifest import ManifestObject

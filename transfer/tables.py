@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from access.db import Base, JsonDoc, UtcDateTime
+from access import Base, JsonDoc, UtcDateTime
 
 __all__ = ["ManifestRow", "UploadPartRow", "UploadRow"]
 

@@ -18,7 +18,7 @@ bound then limits those requests still, and stays as it is.
 
 from __future__ import annotations
 
-from access.throttle import RateWindow
+from access import RateWindow
 from transfer.errors import TooManyRequests
 
 __all__ = ["DEFAULT_GRANT_RATE", "GrantThrottle"]

@@ -62,21 +62,21 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from transfer.crypt4gh import (
     CIPHER_SEGMENT_SIZE,
+    HEADER_METHOD_X25519_CHACHA20_POLY1305,
+    KEY_SIZE,
+    NONCE_SIZE,
     SEGMENT_SIZE,
+    TAG_SIZE,
     Crypt4GHError,
     PrivateKeyLike,
     SegmentAuthError,
     SegmentDecryptor,
+    parse_packets,
+    partition_packets,
+    private_key,
+    public_key_bytes,
+    reader_shared_key,
 )
-from transfer.crypt4gh.constants import (
-    HEADER_METHOD_X25519_CHACHA20_POLY1305,
-    KEY_SIZE,
-    NONCE_SIZE,
-    TAG_SIZE,
-)
-from transfer.crypt4gh.envelope import parse_packets
-from transfer.crypt4gh.keys import private_key, public_key_bytes, reader_shared_key
-from transfer.crypt4gh.packets import partition_packets
 from transfer.errors import TransferError
 from transfer.manifest import BodyDigest, ManifestObject, PlaintextDigest
 

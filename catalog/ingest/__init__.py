@@ -4,18 +4,39 @@
 ``scans/<id>/scan.json``, 16-bit channel images, the original DICOS file) and returns frozen
 dataclasses, or raises one :class:`IngestErrors` listing every problem (up to 50), each naming the
 file (relative to the holding folder) and the field.
+
+Public face. Other packages import from ``catalog.ingest`` only; its modules are
+private by convention. The names load on first use (PEP 562), so importing one name does not load
+the rest (a client command importing an error does not load SQLAlchemy or FastAPI).
+
+Exceptions::
+
+    IngestError(PublishError, ValueError)
+    └── IngestErrors
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from catalog.ingest.errors import MAX_ERRORS, IngestError, IngestErrors
 from catalog.ingest.model import Annotation, AssetFile, AssetKey, Category, Energy, Holding, Scan
 from catalog.ingest.reader import DEFAULT_MAX_PIXELS, read_holding
 from catalog.ingest.sidecar import Sidecar
 
+# --- public face: a name another package needs goes here (and into __all__) ---
+if TYPE_CHECKING:
+    from catalog.ingest.sidecar import SCAN_ID
+
+_LAZY: dict[str, str] = {
+    "SCAN_ID": "catalog.ingest.sidecar",
+}
+
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "MAX_ERRORS",
+    "SCAN_ID",
     "Annotation",
     "AssetFile",
     "AssetKey",
@@ -28,3 +49,18 @@ __all__ = [
     "Sidecar",
     "read_holding",
 ]
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))
+
+# --- end of the public face ---

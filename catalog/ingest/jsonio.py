@@ -10,7 +10,7 @@ import json
 import math
 from typing import Any
 
-from access.encoding import StrictJsonError, strict_json
+from access import StrictJsonError, strict_json
 from catalog.ingest.errors import IngestError
 
 __all__ = ["is_int", "is_number", "json_type", "load_json", "show"]

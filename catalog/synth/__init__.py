@@ -4,8 +4,39 @@ Images are computed with Beer-Lambert attenuation from a small material table, s
 channels differ the way real ones do; objects come from an HS-code category table and are
 annotated in COCO. Deterministic: the same arguments give byte-identical files. See
 docs/formats.md for the folder layout.
+
+Public face. Other packages import from ``catalog.synth`` only; its modules are private
+by convention. The names load on first use (PEP 562), so importing one name does not load the rest
+(a client command importing an error does not load SQLAlchemy or FastAPI).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from catalog.synth._holding import SynthSummary, generate_holding
 
-__all__ = ["SynthSummary", "generate_holding"]
+# --- public face: a name another package needs goes here (and into __all__) ---
+_LAZY: dict[str, str] = {
+}
+
+__all__ = [
+    "SynthSummary",
+    "generate_holding",
+]
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))
+
+# --- end of the public face ---

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import click
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from access.vocabulary import Discovery, Handling, Level
+from access import Discovery, Handling, Level
 from clearance.client.http import ClientError, NodeClient
 from clearance.client.text_tables import render_table
 
@@ -384,7 +384,7 @@ def upload(
     Run it again after any interruption: it finds its upload on the node by the archive's
     SHA-256 and continues from the node's offset."""
     from clearance.client.upload import UploadRequest, upload_folder
-    from transfer.errors import ArchiveError
+    from transfer import ArchiveError
 
     options = {
         "holding": holding, "title": title, "description": description, "level": level,
@@ -471,7 +471,7 @@ def pull(
     """Download the holding GRANT (a grant token, or a file holding one) covers: verify it,
     decrypt it and write it to OUT as a local STAC catalogue. Run it again after any
     interruption: it resumes without downloading verified bytes again."""
-    from access.grant_policy import read_jwks
+    from access import read_jwks
     from clearance.client.pull import PullError, PullOptions, read_grant
     from clearance.client.pull import pull as run_pull
 

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from access.errors import AccessError
-from access.vocabulary import Level, Role, parse_admin_code
-from catalog.errors import CatalogError
+from access import AccessError, Level, Role, parse_admin_code
+from catalog import CatalogError
 from clearance.cli.client import (
     decrypt,
     grant,
@@ -31,7 +30,7 @@ from clearance.settings import Settings
 from transfer.crypt4gh import Crypt4GHError
 
 if TYPE_CHECKING:
-    from access.audit_log import AuditLog
+    from access import AuditLog
     from clearance.node import Node
 
 __all__ = ["main"]
@@ -196,7 +195,7 @@ def who_has_command(as_user: str, as_json: bool) -> None:
 
     node = _node()
     principal = node.directory.user(as_user).principal()
-    from catalog.whohas import who_has
+    from catalog import who_has
 
     with node.sessions() as session:
         rows = who_has(session, principal)
@@ -263,7 +262,7 @@ def audit() -> None:
 )
 def audit_verify(public_key_file: Path | None) -> None:
     """Check every entry, link, checkpoint and the head; exit 1 on any problem."""
-    from access.audit_log import read_public_jwk
+    from access import read_public_jwk
 
     pinned = read_public_jwk(public_key_file) if public_key_file is not None else None
     report = audit_log(_node()).verify(public_key=pinned)

@@ -13,9 +13,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from access.grant_policy import AllOf, AnyOf, Audience, UnsafeNoRevocationCheck, trusted_keys
-from access.grant_policy import verify as verify_grant
-from access.grants import GrantError, enclave_audience, transfer_audience
+from access import (
+    AllOf,
+    AnyOf,
+    Audience,
+    GrantError,
+    UnsafeNoRevocationCheck,
+    enclave_audience,
+    transfer_audience,
+    trusted_keys,
+)
+from access import verify as verify_grant
 from clearance.client.http import ClientError, NodeClient
 
 __all__ = ["fetch_and_verify"]

@@ -60,29 +60,35 @@ import httpx
 import pystac
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from access.grant_policy import (
+from access import (
     AllOf,
     AllowsOperation,
     Audience,
     BoundTo,
-    UnsafeNoRevocationCheck,
-    trusted_keys,
-)
-from access.grant_policy import verify as verify_grant
-from access.grants import (
     Grant,
     GrantDenied,
     GrantError,
+    TrustedKey,
     UNSAFE_decode_without_verification,
+    UnsafeNoRevocationCheck,
+    admin_from_issuer,
     item_set_hash,
     transfer_audience,
+    trusted_keys,
 )
-from access.tokens import TrustedKey, admin_from_issuer
+from access import verify as verify_grant
 from clearance.client.http import ClientError, NodeClient, error_from
 from clearance.errors import ClientSideError
+from transfer import (
+    Manifest,
+    ManifestError,
+    ManifestObject,
+    TransferVerificationError,
+    VerifyingWriter,
+    partial_body_path,
+    verify_manifest,
+)
 from transfer.crypt4gh import public_key_bytes
-from transfer.manifest import Manifest, ManifestError, ManifestObject, verify_manifest
-from transfer.verify import TransferVerificationError, VerifyingWriter, partial_body_path
 
 __all__ = ["Progress", "PullError", "PullOptions", "PullResult", "pull", "read_grant"]
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # types only: the client commands need no database layer to start
-    from access.policy import Principal
-    from catalog.whohas import WhoHasRow
+    from access import Principal
+    from catalog import WhoHasRow
 
 __all__ = ["render_table", "who_has_table"]
 

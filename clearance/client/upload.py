@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from clearance.client.http import ClientError, NodeClient
-from transfer.uploads.archive import ArchiveInfo, write_tar
-from transfer.uploads.headers import DIGEST_HEADER, OFFSET_HEADER, content_digest
+from transfer.uploads import DIGEST_HEADER, OFFSET_HEADER, ArchiveInfo, content_digest, write_tar
 
 __all__ = ["DEFAULT_PART_SIZE", "UploadOutcome", "UploadRequest", "upload_folder"]
 

@@ -21,11 +21,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import access.errors as access_errors
-import catalog.errors as catalog_errors
-import transfer.blobstore as blob_errors
-import transfer.errors as transfer_errors
-from access.errors import ClearanceError
+import access as access_errors
+import catalog as catalog_errors
+import transfer as blob_errors
+import transfer as transfer_errors
+from access import ClearanceError
 
 __all__ = ["TABLE", "Row", "install_error_handlers", "row_of", "status_of"]
 

@@ -31,21 +31,21 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from access import Action, Principal, Resource
 from access.guard import GuardedRoute, body_limit
-from access.policy import Action, Principal, Resource
 from access.route_policy import requires, requires_on
-from catalog.holdings import CatalogHoldings
-from catalog.publish import HOLDING_ID
+from catalog import HOLDING_ID, CatalogHoldings
 from clearance.node import Node
 from clearance.publishing.upload import PublishOptions, complete_upload
-from transfer.errors import InvalidUpload, UploadTooLarge
-from transfer.uploads.headers import (
+from transfer import InvalidUpload, UploadTooLarge
+from transfer.uploads import (
     DIGEST_HEADER,
     OFFSET_HEADER,
+    Upload,
+    UploadStore,
     parse_content_digest,
     parse_offset,
 )
-from transfer.uploads.store import Upload, UploadStore
 
 __all__ = ["router"]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from access.errors import NotFound
-from access.vocabulary import parse_admin_code
-from catalog.publish import PublishResult, publish_holding
+from access import NotFound, parse_admin_code
+from catalog import PublishResult, publish_holding
 from clearance.node import Node
 from clearance.publishing.options import PublishOptions
 

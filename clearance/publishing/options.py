@@ -13,11 +13,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from access.vocabulary import Discovery, Handling, Level, parse_rel_to
-from catalog.errors import PublishError
-from catalog.publish import HOLDING_ID
-from catalog.stac import HoldingOptions
-from transfer.errors import InvalidUpload
+from access import Discovery, Handling, Level, parse_rel_to
+from catalog import HOLDING_ID, HoldingOptions, PublishError
+from transfer import InvalidUpload
 
 __all__ = ["PublishOptions"]
 

@@ -16,15 +16,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from access.policy import Principal
-from catalog.publish import PublishResult
+from access import Principal
+from catalog import PublishResult
 from clearance.http.errors import status_of
 from clearance.node import Node
 from clearance.publishing.folder import publish_folder
 from clearance.publishing.options import PublishOptions
-from transfer.errors import ArchiveError
-from transfer.uploads.archive import UnpackLimits, unpack_tar
-from transfer.uploads.store import ArchiveReader, Upload
+from transfer import ArchiveError
+from transfer.uploads import ArchiveReader, UnpackLimits, Upload, unpack_tar
 
 __all__ = ["PublishOptions", "complete_upload"]
 

@@ -29,10 +29,8 @@ from access.policy import Principal
 from access.request_states import Conditions, Mode, NewRequest, PurposeCode
 from access.tables import AuditEntryRow, GrantRow, UserRow
 from access.vocabulary import Discovery, Handling, Level, Role
-from catalog.publish import publish_holding
-from catalog.stac import HoldingOptions
+from catalog import HoldingOptions, ItemRow, publish_holding
 from catalog.synth import generate_holding
-from catalog.tables import ItemRow
 from clearance.http.app import create_app
 from clearance.node import Node
 from clearance.publishing.folder import publish_folder

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from access.vocabulary import Level, Role
+from access import Level, Role
 from catalog.synth import generate_holding
 from clearance.node import Node
 from clearance.publishing.folder import publish_folder

@@ -24,7 +24,7 @@ from sqlalchemy.pool import StaticPool
 
 import access.tables
 import catalog.tables
-from access.db import Base
+from access import Base
 from catalog.cql2sql import (
     CRS84,
     MAX_IN_VALUES,

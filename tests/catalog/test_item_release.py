@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from access.vocabulary import Level, Role
+from access import Level, Role
 from clearance.http.app import create_app
 from tests.catalog.seeded import Seeded
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from access.vocabulary import Level, Role
+from access import Level, Role
 from catalog.errors import Conflict, HoldingIdNotOwned, PublishError
 from catalog.publish import PublishResult
 from catalog.synth import generate_holding
@@ -18,8 +18,8 @@ from catalog.tables import CollectionRow, ItemRow
 from catalog.validation import validate_collection, validate_item
 from clearance.node import Node
 from clearance.publishing.folder import publish_folder
+from transfer import body_key, header_key
 from transfer.crypt4gh import decrypt
-from transfer.objects import body_key, header_key
 
 
 def _setup(node: Node) -> None:

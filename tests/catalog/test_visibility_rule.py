@@ -7,9 +7,18 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from access.policy import Action, HoldingResource, Principal, decide
-from access.tables import AdministrationRow
-from access.vocabulary import ALL_PARTNERS, Discovery, Handling, Level, Role
+from access import (
+    ALL_PARTNERS,
+    Action,
+    AdministrationRow,
+    Discovery,
+    Handling,
+    HoldingResource,
+    Level,
+    Principal,
+    Role,
+    decide,
+)
 from catalog.tables import CollectionRow, RelToRow
 from catalog.visibility import items_visible, visible_collection_ids, visible_item_collection_ids
 from clearance.node import Node

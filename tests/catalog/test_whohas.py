@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from access.vocabulary import Level, Role
+from access import Level, Role
 from catalog.synth import generate_holding
 from catalog.whohas import WhoHasRow, who_has
 from clearance.node import Node

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi import Depends
 
+from access import Level, Role
 from access.route_policy import public
-from access.vocabulary import Level, Role
 from clearance.http.app import create_app
 from clearance.limits import RequestLimits
 from clearance.node import Node

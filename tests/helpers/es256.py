@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from access.es256 import P256_ORDER
+from access import P256_ORDER
 
 
 def _b64url(data: bytes) -> str:

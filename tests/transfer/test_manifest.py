@@ -23,9 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from access.es256 import P256_ORDER
-from access.keys import SigningKey, generate_signing_key
-from access.tokens import TrustedKey
+from access import P256_ORDER, SigningKey, TrustedKey, generate_signing_key
 from tests.helpers.es256 import mirrored, s_of
 from transfer import crypt4gh as c4
 from transfer.manifest import (

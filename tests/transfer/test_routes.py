@@ -21,8 +21,7 @@ from crypt4gh import lib as ref_lib
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from access.grants import UNSAFE_decode_without_verification
-from access.tables import AuditEntryRow
+from access import AuditEntryRow, UNSAFE_decode_without_verification
 from clearance.http.app import create_app
 from tests.transfer.world import World, build_world, transfer_node
 from transfer.crypt4gh import parse_header

@@ -14,19 +14,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from access.audit_chain import EntryFields
-from access.errors import InvalidInput
-from access.grants import (
+from access import (
+    AuditEntryRow,
+    EntryFields,
     Grant,
     GrantDenied,
     GrantError,
+    InvalidInput,
     enclave_audience,
     item_set_hash,
     sign_grant,
     transfer_audience,
     verify_grant,
 )
-from access.tables import AuditEntryRow
 from transfer.crypt4gh import (
     NoMatchingKeyError,
     decrypt_body,

@@ -23,10 +23,7 @@ import botocore.config
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from access.clock import Clock
-from access.policy import Principal
-from access.request_states import Conditions, Mode, NewRequest, PurposeCode
-from access.vocabulary import Level, Role
+from access import Clock, Conditions, Level, Mode, NewRequest, Principal, PurposeCode, Role
 from catalog.synth import generate_holding
 from clearance.node import Node, open_node
 from clearance.publishing.folder import publish_folder
@@ -123,7 +120,7 @@ class World:
         return grants.grant_token(self.researcher, approved.grant)
 
     def jti(self, token: str) -> str:
-        from access.grants import UNSAFE_decode_without_verification
+        from access import UNSAFE_decode_without_verification
 
         return str(UNSAFE_decode_without_verification(token)["claims"]["jti"])
 

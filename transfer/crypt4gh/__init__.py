@@ -12,9 +12,16 @@ Byte-compatible with the reference ``crypt4gh`` implementation:
   :func:`write_private_key`, :func:`write_public_key`, :func:`generate_keypair`.
 
 Errors derive from :class:`Crypt4GHError` (see :mod:`.errors`).
+
+Public face. Other packages import from ``transfer.crypt4gh`` only; its modules are
+private by convention. The names load on first use (PEP 562), so importing one name does not load
+the rest (a client command importing an error does not load SQLAlchemy or FastAPI).
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from .body import BodyStats, decrypt_body, encrypt_body
 from .constants import CIPHER_SEGMENT_SIZE, SEGMENT_SIZE
@@ -53,9 +60,39 @@ from .segments import (
 )
 from .stream import decrypt, encrypt
 
+# --- public face: a name another package needs goes here (and into __all__) ---
+if TYPE_CHECKING:
+    from transfer.crypt4gh._io import read_full
+    from transfer.crypt4gh.constants import (
+        HEADER_METHOD_X25519_CHACHA20_POLY1305,
+        KEY_SIZE,
+        NONCE_SIZE,
+        TAG_SIZE,
+    )
+    from transfer.crypt4gh.envelope import parse_packets, serialize_packets
+    from transfer.crypt4gh.keys import private_key, reader_shared_key
+    from transfer.crypt4gh.packets import partition_packets
+
+_LAZY: dict[str, str] = {
+    "HEADER_METHOD_X25519_CHACHA20_POLY1305": "transfer.crypt4gh.constants",
+    "KEY_SIZE": "transfer.crypt4gh.constants",
+    "NONCE_SIZE": "transfer.crypt4gh.constants",
+    "TAG_SIZE": "transfer.crypt4gh.constants",
+    "parse_packets": "transfer.crypt4gh.envelope",
+    "partition_packets": "transfer.crypt4gh.packets",
+    "private_key": "transfer.crypt4gh.keys",
+    "read_full": "transfer.crypt4gh._io",
+    "reader_shared_key": "transfer.crypt4gh.keys",
+    "serialize_packets": "transfer.crypt4gh.envelope",
+}
+
 __all__ = [
     "CIPHER_SEGMENT_SIZE",
+    "HEADER_METHOD_X25519_CHACHA20_POLY1305",
+    "KEY_SIZE",
+    "NONCE_SIZE",
     "SEGMENT_SIZE",
+    "TAG_SIZE",
     "BodyStats",
     "Crypt4GHError",
     "HeaderContent",
@@ -87,13 +124,34 @@ __all__ = [
     "load_public_key",
     "make_header",
     "parse_header",
+    "parse_packets",
+    "partition_packets",
     "plaintext_size",
+    "private_key",
     "public_key_bytes",
+    "read_full",
     "read_header",
+    "reader_shared_key",
     "reencrypt_header",
     "segment_count",
+    "serialize_packets",
     "split_file",
     "split_header",
     "write_private_key",
     "write_public_key",
 ]
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))
+
+# --- end of the public face ---

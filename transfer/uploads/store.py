@@ -41,9 +41,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
-from access.audit_log import AuditLog
-from access.clock import Clock
-from access.policy import Principal
+from access import AuditLog, Clock, Principal
 from transfer.blobstore import BlobStore, ChecksumMismatch
 from transfer.crypt4gh import decrypt, generate_data_key, make_header
 from transfer.errors import (

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from access.db import UtcDateTime
+from access import UtcDateTime
 
 revision = "0001"
 down_revision = None

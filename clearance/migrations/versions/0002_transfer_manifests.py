@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from access.db import UtcDateTime
+from access import UtcDateTime
 
 revision = "0002"
 down_revision = "0001"

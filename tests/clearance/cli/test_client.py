@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from access.vocabulary import Level, Role
-from catalog.holdings import CatalogHoldings
+from access import Level, Role
+from catalog import CatalogHoldings
 from catalog.synth import generate_holding
 from clearance.cli.node import cli
 from clearance.http.app import create_app

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from access.tokens import verify_token
+from access import verify_token
 from clearance.cli.node import cli
 from clearance.node import open_node
 from clearance.settings import Settings

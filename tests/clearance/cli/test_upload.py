@@ -17,14 +17,14 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from access.vocabulary import Level, Role
+from access import Level, Role
 from catalog.synth import generate_holding
 from clearance.cli.node import cli
 from clearance.client.http import ClientError, NodeClient
 from clearance.http.app import create_app
 from clearance.node import Node
 from tests.helpers.server import serve
-from transfer.tables import UploadRow
+from transfer import UploadRow
 
 PART = 1 << 20
 

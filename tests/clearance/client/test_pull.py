@@ -35,27 +35,24 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 
 import clearance.client.pull as pull_module
-from access.clock import utcnow
-from access.grants import MAX_SKEW, UNSAFE_decode_without_verification
-from access.tables import AuditEntryRow
+from access import MAX_SKEW, AuditEntryRow, UNSAFE_decode_without_verification, utcnow
 from catalog.synth import generate_holding
 from clearance.cli.node import cli
 from clearance.client.pull import PullError, PullOptions, PullResult, pull
 from clearance.http.app import create_app
 from tests.helpers.server import serve
 from tests.transfer.world import PASSPHRASE, World, build_world, transfer_node
+from transfer import GrantThrottle, ManifestObject, body_key
 from transfer.crypt4gh import (
     CIPHER_SEGMENT_SIZE,
     generate_data_key,
     generate_keypair,
     make_header,
     parse_header,
+    parse_packets,
     public_key_bytes,
+    serialize_packets,
 )
-from transfer.crypt4gh.envelope import parse_packets, serialize_packets
-from transfer.manifest import ManifestObject
-from transfer.objects import body_key
-from transfer.throttle import GrantThrottle
 
 LOCAL, S3 = ("sqlite", "local"), ("postgresql", "s3")
 REPO = Path(__file__).resolve().parents[3]

@@ -20,10 +20,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from access.policy import NODE, Action, Principal, decide
+from access import NODE, Action, Level, Principal, Role, decide
 from access.route_policy import policy_of
-from access.vocabulary import Level, Role
-from catalog.holdings import CatalogHoldings
+from catalog import CatalogHoldings
 from clearance.http.app import create_app
 from tests.catalog.seeded import Seeded
 from transfer.route_policy import GRANT_DOWNLOAD

@@ -11,17 +11,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import access.errors as access_errors
-import catalog.errors as catalog_errors
-import transfer.blobstore as blob_errors
-import transfer.errors as transfer_errors
-from access.audit_log import AuditError
-from access.grants import GrantError
-from access.jws import JwsError
-from catalog.ingest.errors import IngestError
-from catalog.validation import StacValidationError
+import access as access_errors
+import catalog as catalog_errors
+import transfer as blob_errors
+import transfer as transfer_errors
+from access import AuditError, GrantError, JwsError
+from catalog import StacValidationError
+from catalog.ingest import IngestError
 from clearance.http.errors import TABLE, Row, install_error_handlers, row_of, status_of
-from transfer.manifest import ManifestError
+from transfer import ManifestError
 
 #: Headers some row sets: a row that does not name one must not send it.
 SPECIAL = ("www-authenticate", "retry-after", "cache-control", "content-range", "upload-offset",

@@ -17,15 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from access.tables import AuditEntryRow
-from access.vocabulary import Level, Role
-from catalog.tables import CollectionRow
+from access import AuditEntryRow, Level, Role
+from catalog import CollectionRow
 from clearance.http.app import create_app
 from clearance.node import Node
 from clearance.publishing.folder import publish_folder
 from tests.catalog.ingest.builders import build_holding, edit_json
-from transfer.uploads.archive import write_tar
-from transfer.uploads.headers import content_digest
+from transfer.uploads import content_digest, write_tar
 
 PART = 4_000
 NOT_FOUND = "no upload session 'ID' (or it expired)"

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from access.vocabulary import ALL_PARTNERS, Discovery, Handling, Level
-from catalog.errors import PublishError
+from access import ALL_PARTNERS, Discovery, Handling, Level
+from catalog import PublishError
 from clearance.publishing.options import PublishOptions
-from transfer.errors import InvalidUpload
+from transfer import InvalidUpload
 
 BODY = {
     "holding": "NLD-H1", "title": " Rotterdam ", "description": "", "level": "R2",

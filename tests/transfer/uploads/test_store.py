@@ -18,11 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from access.clock import FixedClock
-from access.db import Base
-from access.policy import Principal
-from access.tables import AuditEntryRow
-from access.vocabulary import Level, Role
+from access import AuditEntryRow, Base, FixedClock, Level, Principal, Role
 from clearance.node import Node
 from tests.transfer.test_s3store import make_store
 from transfer.blobstore import BlobStore
