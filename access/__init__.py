@@ -31,90 +31,102 @@ Exceptions::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from access.lazy import lazy_face as lazy_face
 
 # --- public face: a name another package needs goes here (and into __all__) ---
 if TYPE_CHECKING:
-    from access.audit_chain import EntryFields
-    from access.audit_log import AuditError, AuditLog, Decision, read_public_jwk
-    from access.clock import Clock, FixedClock, SystemClock, utcnow
-    from access.db import Base, JsonDoc, UtcDateTime
-    from access.directory import Directory
-    from access.encoding import StrictJsonError, exact_members, json_object, strict_json, utc_text
-    from access.errors import (
-        AccessError,
-        AuthenticationError,
-        BodyTimeout,
-        BodyTooLarge,
-        ClearanceError,
-        Conflict,
-        InvalidInput,
-        NotFound,
-        PermissionDenied,
-        TooManyRequests,
-    )
-    from access.es256 import P256_ORDER
-    from access.grant_policy import (
-        AllOf,
-        AllowsOperation,
-        AnyOf,
-        Audience,
-        BoundTo,
-        UnsafeNoRevocationCheck,
-        read_jwks,
-        trusted_keys,
-        verify,
-    )
-    from access.grant_service import GrantService
+    from access.audit_chain import EntryFields as EntryFields
+    from access.audit_log import AuditError as AuditError
+    from access.audit_log import AuditLog as AuditLog
+    from access.audit_log import Decision as Decision
+    from access.audit_log import read_public_jwk as read_public_jwk
+    from access.clock import Clock as Clock
+    from access.clock import FixedClock as FixedClock
+    from access.clock import SystemClock as SystemClock
+    from access.clock import utcnow as utcnow
+    from access.db import Base as Base
+    from access.db import JsonDoc as JsonDoc
+    from access.db import UtcDateTime as UtcDateTime
+    from access.directory import Directory as Directory
+    from access.encoding import StrictJsonError as StrictJsonError
+    from access.encoding import exact_members as exact_members
+    from access.encoding import json_object as json_object
+    from access.encoding import strict_json as strict_json
+    from access.encoding import utc_text as utc_text
+    from access.errors import AccessError as AccessError
+    from access.errors import AuthenticationError as AuthenticationError
+    from access.errors import BodyTimeout as BodyTimeout
+    from access.errors import BodyTooLarge as BodyTooLarge
+    from access.errors import ClearanceError as ClearanceError
+    from access.errors import Conflict as Conflict
+    from access.errors import InvalidInput as InvalidInput
+    from access.errors import NotFound as NotFound
+    from access.errors import PermissionDenied as PermissionDenied
+    from access.errors import TooManyRequests as TooManyRequests
+    from access.es256 import P256_ORDER as P256_ORDER
+    from access.grant_policy import AllOf as AllOf
+    from access.grant_policy import AllowsOperation as AllowsOperation
+    from access.grant_policy import AnyOf as AnyOf
+    from access.grant_policy import Audience as Audience
+    from access.grant_policy import BoundTo as BoundTo
+    from access.grant_policy import UnsafeNoRevocationCheck as UnsafeNoRevocationCheck
+    from access.grant_policy import read_jwks as read_jwks
+    from access.grant_policy import trusted_keys as trusted_keys
+    from access.grant_policy import verify as verify
+    from access.grant_service import GrantService as GrantService
+    from access.grants import MAX_SKEW as MAX_SKEW
+    from access.grants import Grant as Grant
+    from access.grants import GrantDenied as GrantDenied
+    from access.grants import GrantError as GrantError
     from access.grants import (
-        MAX_SKEW,
-        Grant,
-        GrantDenied,
-        GrantError,
-        UNSAFE_decode_without_verification,
-        audience_owner,
-        enclave_audience,
-        item_set_hash,
-        sign_grant,
-        transfer_audience,
-        verify_grant,
+        UNSAFE_decode_without_verification as UNSAFE_decode_without_verification,
     )
-    from access.jws import (
-        ALLOWED_ALGORITHMS,
-        JwsError,
-        canonical_json,
-        sign_compact,
-        verify_compact,
-    )
-    from access.keys import SigningKey, generate_signing_key
-    from access.policy import (
-        NODE,
-        Action,
-        HoldingResource,
-        NewHoldingResource,
-        Principal,
-        Resource,
-        decide,
-        holding_id_owner,
-        may_discover,
-    )
-    from access.recipient_key_store import RecipientKeyStore
-    from access.request_service import RequestService
-    from access.request_states import Conditions, Mode, NewRequest, PurposeCode
-    from access.request_store import RequestStore
-    from access.tables import AdministrationRow, AuditEntryRow
-    from access.throttle import LoginThrottle, RateWindow, parse_rate
-    from access.tokens import TrustedKey, admin_from_issuer, verify_token
-    from access.vocabulary import (
-        ALL_PARTNERS,
-        Discovery,
-        Handling,
-        Level,
-        Role,
-        parse_admin_code,
-        parse_rel_to,
-    )
+    from access.grants import audience_owner as audience_owner
+    from access.grants import enclave_audience as enclave_audience
+    from access.grants import item_set_hash as item_set_hash
+    from access.grants import sign_grant as sign_grant
+    from access.grants import transfer_audience as transfer_audience
+    from access.grants import verify_grant as verify_grant
+    from access.jws import ALLOWED_ALGORITHMS as ALLOWED_ALGORITHMS
+    from access.jws import JwsError as JwsError
+    from access.jws import canonical_json as canonical_json
+    from access.jws import sign_compact as sign_compact
+    from access.jws import verify_compact as verify_compact
+    from access.keys import SigningKey as SigningKey
+    from access.keys import generate_signing_key as generate_signing_key
+    from access.policy import NODE as NODE
+    from access.policy import Action as Action
+    from access.policy import HoldingResource as HoldingResource
+    from access.policy import NewHoldingResource as NewHoldingResource
+    from access.policy import Principal as Principal
+    from access.policy import Resource as Resource
+    from access.policy import decide as decide
+    from access.policy import holding_id_owner as holding_id_owner
+    from access.policy import may_discover as may_discover
+    from access.recipient_key_store import RecipientKeyStore as RecipientKeyStore
+    from access.request_service import RequestService as RequestService
+    from access.request_states import Conditions as Conditions
+    from access.request_states import Mode as Mode
+    from access.request_states import NewRequest as NewRequest
+    from access.request_states import PurposeCode as PurposeCode
+    from access.request_store import RequestStore as RequestStore
+    from access.tables import AdministrationRow as AdministrationRow
+    from access.tables import AuditEntryRow as AuditEntryRow
+    from access.throttle import LoginThrottle as LoginThrottle
+    from access.throttle import RateWindow as RateWindow
+    from access.throttle import parse_rate as parse_rate
+    from access.tokens import TrustedKey as TrustedKey
+    from access.tokens import admin_from_issuer as admin_from_issuer
+    from access.tokens import verify_token as verify_token
+    from access.vocabulary import ALL_PARTNERS as ALL_PARTNERS
+    from access.vocabulary import Discovery as Discovery
+    from access.vocabulary import Handling as Handling
+    from access.vocabulary import Level as Level
+    from access.vocabulary import Role as Role
+    from access.vocabulary import parse_admin_code as parse_admin_code
+    from access.vocabulary import parse_rel_to as parse_rel_to
 
 _LAZY: dict[str, str] = {
     "ALLOWED_ALGORITHMS": "access.jws",
@@ -207,108 +219,9 @@ _LAZY: dict[str, str] = {
     "verify_token": "access.tokens",
 }
 
-__all__ = [
-    "ALLOWED_ALGORITHMS",
-    "ALL_PARTNERS",
-    "MAX_SKEW",
-    "NODE",
-    "P256_ORDER",
-    "AccessError",
-    "Action",
-    "AdministrationRow",
-    "AllOf",
-    "AllowsOperation",
-    "AnyOf",
-    "Audience",
-    "AuditEntryRow",
-    "AuditError",
-    "AuditLog",
-    "AuthenticationError",
-    "Base",
-    "BodyTimeout",
-    "BodyTooLarge",
-    "BoundTo",
-    "ClearanceError",
-    "Clock",
-    "Conditions",
-    "Conflict",
-    "Decision",
-    "Directory",
-    "Discovery",
-    "EntryFields",
-    "FixedClock",
-    "Grant",
-    "GrantDenied",
-    "GrantError",
-    "GrantService",
-    "Handling",
-    "HoldingResource",
-    "InvalidInput",
-    "JsonDoc",
-    "JwsError",
-    "Level",
-    "LoginThrottle",
-    "Mode",
-    "NewHoldingResource",
-    "NewRequest",
-    "NotFound",
-    "PermissionDenied",
-    "Principal",
-    "PurposeCode",
-    "RateWindow",
-    "RecipientKeyStore",
-    "RequestService",
-    "RequestStore",
-    "Resource",
-    "Role",
-    "SigningKey",
-    "StrictJsonError",
-    "SystemClock",
-    "TooManyRequests",
-    "TrustedKey",
-    "UNSAFE_decode_without_verification",
-    "UnsafeNoRevocationCheck",
-    "UtcDateTime",
-    "admin_from_issuer",
-    "audience_owner",
-    "canonical_json",
-    "decide",
-    "enclave_audience",
-    "exact_members",
-    "generate_signing_key",
-    "holding_id_owner",
-    "item_set_hash",
-    "json_object",
-    "may_discover",
-    "parse_admin_code",
-    "parse_rate",
-    "parse_rel_to",
-    "read_jwks",
-    "read_public_jwk",
-    "sign_compact",
-    "sign_grant",
-    "strict_json",
-    "transfer_audience",
-    "trusted_keys",
-    "utc_text",
-    "utcnow",
-    "verify",
-    "verify_compact",
-    "verify_grant",
-    "verify_token",
-]
+__all__ = ["lazy_face", *sorted(_LAZY)]
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), __all__)
 
 # --- end of the public face ---

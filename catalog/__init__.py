@@ -14,33 +14,34 @@ Exceptions::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from access import lazy_face
 
 # --- public face: a name another package needs goes here (and into __all__) ---
 if TYPE_CHECKING:
-    from catalog.errors import (
-        CatalogError,
-        Conflict,
-        FilterNotParsed,
-        InvalidQuery,
-        NotFound,
-        PublishError,
-    )
-    from catalog.holdings import CatalogHoldings
-    from catalog.parser_pool import ParserPool
-    from catalog.publish import HOLDING_ID, PublishResult, publish_holding
-    from catalog.stac import HoldingOptions
-    from catalog.store import (
-        ClassStat,
-        HoldingRecord,
-        ItemRecord,
-        refresh_statistics,
-        replace_holding,
-    )
-    from catalog.tables import CollectionRow, ItemRow
-    from catalog.validation import StacValidationError
-    from catalog.whohas import WhoHasRow, who_has
+    from catalog.errors import CatalogError as CatalogError
+    from catalog.errors import Conflict as Conflict
+    from catalog.errors import FilterNotParsed as FilterNotParsed
+    from catalog.errors import InvalidQuery as InvalidQuery
+    from catalog.errors import NotFound as NotFound
+    from catalog.errors import PublishError as PublishError
+    from catalog.holdings import CatalogHoldings as CatalogHoldings
+    from catalog.parser_pool import ParserPool as ParserPool
+    from catalog.publish import HOLDING_ID as HOLDING_ID
+    from catalog.publish import PublishResult as PublishResult
+    from catalog.publish import publish_holding as publish_holding
+    from catalog.stac import HoldingOptions as HoldingOptions
+    from catalog.store import ClassStat as ClassStat
+    from catalog.store import HoldingRecord as HoldingRecord
+    from catalog.store import ItemRecord as ItemRecord
+    from catalog.store import refresh_statistics as refresh_statistics
+    from catalog.store import replace_holding as replace_holding
+    from catalog.tables import CollectionRow as CollectionRow
+    from catalog.tables import ItemRow as ItemRow
+    from catalog.validation import StacValidationError as StacValidationError
+    from catalog.whohas import WhoHasRow as WhoHasRow
+    from catalog.whohas import who_has as who_has
 
 _LAZY: dict[str, str] = {
     "CatalogError": "catalog.errors",
@@ -67,42 +68,9 @@ _LAZY: dict[str, str] = {
     "who_has": "catalog.whohas",
 }
 
-__all__ = [
-    "HOLDING_ID",
-    "CatalogError",
-    "CatalogHoldings",
-    "ClassStat",
-    "CollectionRow",
-    "Conflict",
-    "FilterNotParsed",
-    "HoldingOptions",
-    "HoldingRecord",
-    "InvalidQuery",
-    "ItemRecord",
-    "ItemRow",
-    "NotFound",
-    "ParserPool",
-    "PublishError",
-    "PublishResult",
-    "StacValidationError",
-    "WhoHasRow",
-    "publish_holding",
-    "refresh_statistics",
-    "replace_holding",
-    "who_has",
-]
+__all__ = [*sorted(_LAZY)]
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), __all__)
 
 # --- end of the public face ---

@@ -183,6 +183,13 @@ def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
     return node
 
 
+def _ask(holding: str, purpose: str, mode: Mode, days: int) -> NewRequest:
+    code = PurposeCode.MODEL_TRAINING if mode is Mode.DOWNLOAD else PurposeCode.MODEL_EVALUATION
+    return NewRequest(
+        holding_id=holding, purpose=purpose, purpose_code=code, mode=mode, duration_days=days
+    )
+
+
 def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> tuple[str, X25519PrivateKey]:
     """The NLD analyst's grant for the GBR parcel holding, and the analyst's Crypt4GH key."""
     directory, requests, grants = node.directory, node.requests, node.grants
@@ -193,13 +200,7 @@ def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> tuple[str, X
     echo("\nAccess: nld-analyst registers a Crypt4GH key and asks GBR for its parcel holding.")
     asked = requests.create(
         nld,
-        NewRequest(
-            holding_id="GBR-parcel-hub-2025",
-            purpose="Train an undervaluation detector",
-            purpose_code=PurposeCode.MODEL_TRAINING,
-            mode=Mode.DOWNLOAD,
-            duration_days=90,
-        ),
+        _ask("GBR-parcel-hub-2025", "Train an undervaluation detector", Mode.DOWNLOAD, 90),
     )
     echo(f"  request {asked.id}: {asked.state}")
     steward = directory.user("gbr-steward").principal()
@@ -231,14 +232,7 @@ def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> tuple[str, X
     usa = directory.user("usa-analyst").principal()
     keys.register(usa, base64.b64encode(public_key_bytes(generate_private_key())).decode())
     refused = requests.create(
-        usa,
-        NewRequest(
-            holding_id="AUS-post-pills",
-            purpose="Evaluate a pill detector",
-            purpose_code=PurposeCode.MODEL_EVALUATION,
-            mode=Mode.EVALUATION,
-            duration_days=30,
-        ),
+        usa, _ask("AUS-post-pills", "Evaluate a pill detector", Mode.EVALUATION, 30)
     )
     echo(
         f"\nusa-analyst asks for AUS-post-pills (REL TO GBR,NZL): {refused.state}, "

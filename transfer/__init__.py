@@ -16,46 +16,54 @@ Exceptions::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from access import lazy_face
 
 # --- public face: a name another package needs goes here (and into __all__) ---
 if TYPE_CHECKING:
-    from transfer.blobstore import (
-        BlobNotFound,
-        BlobRangeError,
-        BlobStore,
-        BlobStoreError,
-        ChecksumMismatch,
-        LocalBlobStore,
-    )
-    from transfer.errors import (
-        ArchiveDigestMismatch,
-        ArchiveError,
-        InvalidObjectList,
-        InvalidRange,
-        InvalidUpload,
-        ObjectNotFound,
-        OffsetMismatch,
-        PartDigestMismatch,
-        RangeNotSatisfiable,
-        StaleGrant,
-        TooManyRequests,
-        TransferError,
-        UploadBusy,
-        UploadError,
-        UploadNotFound,
-        UploadTooLarge,
-    )
-    from transfer.manifest import Manifest, ManifestError, ManifestObject, verify_manifest
-    from transfer.manifest_store import ManifestStore
-    from transfer.objects import EncryptedObjects, body_key, header_key, new_object_id, object_href
-    from transfer.s3store import S3BlobStore
-    from transfer.service import TransferService
-    from transfer.storage import StorageKey
-    from transfer.tables import ManifestRow, UploadRow
-    from transfer.throttle import DEFAULT_GRANT_RATE, GrantThrottle
-    from transfer.verify import TransferVerificationError, VerifyingWriter, partial_body_path
+    from transfer.blobstore import BlobNotFound as BlobNotFound
+    from transfer.blobstore import BlobRangeError as BlobRangeError
+    from transfer.blobstore import BlobStore as BlobStore
+    from transfer.blobstore import BlobStoreError as BlobStoreError
+    from transfer.blobstore import ChecksumMismatch as ChecksumMismatch
+    from transfer.blobstore import LocalBlobStore as LocalBlobStore
+    from transfer.errors import ArchiveDigestMismatch as ArchiveDigestMismatch
+    from transfer.errors import ArchiveError as ArchiveError
+    from transfer.errors import InvalidObjectList as InvalidObjectList
+    from transfer.errors import InvalidRange as InvalidRange
+    from transfer.errors import InvalidUpload as InvalidUpload
+    from transfer.errors import ObjectNotFound as ObjectNotFound
+    from transfer.errors import OffsetMismatch as OffsetMismatch
+    from transfer.errors import PartDigestMismatch as PartDigestMismatch
+    from transfer.errors import RangeNotSatisfiable as RangeNotSatisfiable
+    from transfer.errors import StaleGrant as StaleGrant
+    from transfer.errors import TooManyRequests as TooManyRequests
+    from transfer.errors import TransferError as TransferError
+    from transfer.errors import UploadBusy as UploadBusy
+    from transfer.errors import UploadError as UploadError
+    from transfer.errors import UploadNotFound as UploadNotFound
+    from transfer.errors import UploadTooLarge as UploadTooLarge
+    from transfer.manifest import Manifest as Manifest
+    from transfer.manifest import ManifestError as ManifestError
+    from transfer.manifest import ManifestObject as ManifestObject
+    from transfer.manifest import verify_manifest as verify_manifest
+    from transfer.manifest_store import ManifestStore as ManifestStore
+    from transfer.objects import EncryptedObjects as EncryptedObjects
+    from transfer.objects import body_key as body_key
+    from transfer.objects import header_key as header_key
+    from transfer.objects import new_object_id as new_object_id
+    from transfer.objects import object_href as object_href
+    from transfer.s3store import S3BlobStore as S3BlobStore
+    from transfer.service import TransferService as TransferService
+    from transfer.storage import StorageKey as StorageKey
+    from transfer.tables import ManifestRow as ManifestRow
+    from transfer.tables import UploadRow as UploadRow
+    from transfer.throttle import DEFAULT_GRANT_RATE as DEFAULT_GRANT_RATE
+    from transfer.throttle import GrantThrottle as GrantThrottle
+    from transfer.verify import TransferVerificationError as TransferVerificationError
+    from transfer.verify import VerifyingWriter as VerifyingWriter
+    from transfer.verify import partial_body_path as partial_body_path
 
 _LAZY: dict[str, str] = {
     "ArchiveDigestMismatch": "transfer.errors",
@@ -102,62 +110,9 @@ _LAZY: dict[str, str] = {
     "verify_manifest": "transfer.manifest",
 }
 
-__all__ = [
-    "DEFAULT_GRANT_RATE",
-    "ArchiveDigestMismatch",
-    "ArchiveError",
-    "BlobNotFound",
-    "BlobRangeError",
-    "BlobStore",
-    "BlobStoreError",
-    "ChecksumMismatch",
-    "EncryptedObjects",
-    "GrantThrottle",
-    "InvalidObjectList",
-    "InvalidRange",
-    "InvalidUpload",
-    "LocalBlobStore",
-    "Manifest",
-    "ManifestError",
-    "ManifestObject",
-    "ManifestRow",
-    "ManifestStore",
-    "ObjectNotFound",
-    "OffsetMismatch",
-    "PartDigestMismatch",
-    "RangeNotSatisfiable",
-    "S3BlobStore",
-    "StaleGrant",
-    "StorageKey",
-    "TooManyRequests",
-    "TransferError",
-    "TransferService",
-    "TransferVerificationError",
-    "UploadBusy",
-    "UploadError",
-    "UploadNotFound",
-    "UploadRow",
-    "UploadTooLarge",
-    "VerifyingWriter",
-    "body_key",
-    "header_key",
-    "new_object_id",
-    "object_href",
-    "partial_body_path",
-    "verify_manifest",
-]
+__all__ = [*sorted(_LAZY)]
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), __all__)
 
 # --- end of the public face ---

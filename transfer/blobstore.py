@@ -34,7 +34,6 @@ import re
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO, Protocol
 
 from transfer.errors import TransferError
@@ -166,12 +165,7 @@ class BlobChunks:
     def __enter__(self) -> BlobChunks:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 

@@ -53,7 +53,6 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO, Final
 
 from cryptography.exceptions import InvalidTag
@@ -305,12 +304,7 @@ class VerifyingWriter:
     def __enter__(self) -> VerifyingWriter:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.abort()
 
     # -- state -----------------------------------------------------------------------------------

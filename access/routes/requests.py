@@ -19,6 +19,15 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/access", route_class=GuardedRoute)
 JsonBody = Annotated[Any, Body()]
+#: The caller, allowed the action on the node (each route's one policy).
+MayGrantRead = Annotated[Principal, Depends(requires(Action.GRANT_READ))]
+MayGrantRevoke = Annotated[Principal, Depends(requires(Action.GRANT_REVOKE))]
+MayGrantTokenRead = Annotated[Principal, Depends(requires(Action.GRANT_TOKEN_READ))]
+MayKeysRegister = Annotated[Principal, Depends(requires(Action.KEYS_REGISTER))]
+MayRequestDownload = Annotated[Principal, Depends(requires(Action.REQUEST_DOWNLOAD))]
+MayRequestRead = Annotated[Principal, Depends(requires(Action.REQUEST_READ))]
+MayRequestWithdraw = Annotated[Principal, Depends(requires(Action.REQUEST_WITHDRAW))]
+MayReview = Annotated[Principal, Depends(requires(Action.REVIEW))]
 
 
 def _requests(request: Request) -> RequestService:
@@ -55,11 +64,7 @@ def _reason(body: dict[str, Any], required: bool) -> str:
 
 
 @router.put("/keys/c4gh", status_code=204)
-def register_key(
-    request: Request,
-    who: Annotated[Principal, Depends(requires(Action.KEYS_REGISTER))],
-    body: JsonBody = None,
-) -> None:
+def register_key(request: Request, who: MayKeysRegister, body: JsonBody = None) -> None:
     data = _object(body)
     if set(data) != {"public_key"} or not isinstance(data["public_key"], str):
         raise InvalidInput('body must be {"public_key": "<base64 X25519 public key>"}')
@@ -69,41 +74,29 @@ def register_key(
 @router.post("/requests", status_code=201)
 def create_request(
     request: Request,
-    who: Annotated[Principal, Depends(requires(Action.REQUEST_DOWNLOAD))],
+    who: MayRequestDownload,
     body: JsonBody = None,
 ) -> dict[str, Any]:
     return _requests(request).create(who, NewRequest.from_json(body)).as_json()
 
 
 @router.get("/requests")
-def list_requests(
-    request: Request, who: Annotated[Principal, Depends(requires(Action.REQUEST_READ))]
-) -> dict[str, Any]:
+def list_requests(request: Request, who: MayRequestRead) -> dict[str, Any]:
     return {"requests": [v.as_json() for v in _requests(request).mine(who)]}
 
 
 @router.get("/requests/{request_id}")
-def show_request(
-    request: Request,
-    request_id: str,
-    who: Annotated[Principal, Depends(requires(Action.REQUEST_READ))],
-) -> dict[str, Any]:
+def show_request(request: Request, request_id: str, who: MayRequestRead) -> dict[str, Any]:
     return _requests(request).get(who, request_id).as_json()
 
 
 @router.post("/requests/{request_id}/withdraw")
-def withdraw_request(
-    request: Request,
-    request_id: str,
-    who: Annotated[Principal, Depends(requires(Action.REQUEST_WITHDRAW))],
-) -> dict[str, Any]:
+def withdraw_request(request: Request, request_id: str, who: MayRequestWithdraw) -> dict[str, Any]:
     return _requests(request).withdraw(who, request_id).as_json()
 
 
 @router.get("/review")
-def review_queue(
-    request: Request, who: Annotated[Principal, Depends(requires(Action.REVIEW))]
-) -> dict[str, Any]:
+def review_queue(request: Request, who: MayReview) -> dict[str, Any]:
     pending = _requests(request).queue(who)
     return {"pending": len(pending), "requests": [v.as_json() for v in pending]}
 
@@ -112,7 +105,7 @@ def review_queue(
 def approve_request(
     request: Request,
     request_id: str,
-    who: Annotated[Principal, Depends(requires(Action.REVIEW))],
+    who: MayReview,
     body: JsonBody = None,
 ) -> dict[str, Any]:
     data = _object(body)
@@ -127,7 +120,7 @@ def approve_request(
 def refuse_request(
     request: Request,
     request_id: str,
-    who: Annotated[Principal, Depends(requires(Action.REVIEW))],
+    who: MayReview,
     body: JsonBody = None,
 ) -> dict[str, Any]:
     data = _object(body)
@@ -135,18 +128,12 @@ def refuse_request(
 
 
 @router.get("/grants")
-def list_grants(
-    request: Request, who: Annotated[Principal, Depends(requires(Action.GRANT_READ))]
-) -> dict[str, Any]:
+def list_grants(request: Request, who: MayGrantRead) -> dict[str, Any]:
     return {"grants": _grants(request).grants(who)}
 
 
 @router.get("/grants/{jti}")
-def grant_token(
-    request: Request,
-    jti: str,
-    who: Annotated[Principal, Depends(requires(Action.GRANT_TOKEN_READ))],
-) -> dict[str, Any]:
+def grant_token(request: Request, jti: str, who: MayGrantTokenRead) -> dict[str, Any]:
     return {"jti": jti, "token": _grants(request).grant_token(who, jti)}
 
 
@@ -154,7 +141,7 @@ def grant_token(
 def revoke_grant(
     request: Request,
     jti: str,
-    who: Annotated[Principal, Depends(requires(Action.GRANT_REVOKE))],
+    who: MayGrantRevoke,
     body: JsonBody = None,
 ) -> dict[str, Any]:
     data = _object(body)

@@ -17,9 +17,9 @@ Exceptions::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from access import lazy_face
 from catalog.ingest.errors import MAX_ERRORS, IngestError, IngestErrors
 from catalog.ingest.model import Annotation, AssetFile, AssetKey, Category, Energy, Holding, Scan
 from catalog.ingest.reader import DEFAULT_MAX_PIXELS, read_holding
@@ -51,16 +51,6 @@ __all__ = [
 ]
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), __all__)
 
 # --- end of the public face ---

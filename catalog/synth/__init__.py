@@ -12,14 +12,13 @@ by convention. The names load on first use (PEP 562), so importing one name does
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from access import lazy_face
 from catalog.synth._holding import SynthSummary, generate_holding
 
 # --- public face: a name another package needs goes here (and into __all__) ---
-_LAZY: dict[str, str] = {
-}
+_LAZY: dict[str, str] = {}
 
 __all__ = [
     "SynthSummary",
@@ -27,16 +26,6 @@ __all__ = [
 ]
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), __all__)
 
 # --- end of the public face ---

@@ -20,8 +20,9 @@ the rest (a client command importing an error does not load SQLAlchemy or FastAP
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from access import lazy_face
 
 from .body import BodyStats, decrypt_body, encrypt_body
 from .constants import CIPHER_SEGMENT_SIZE, SEGMENT_SIZE
@@ -142,16 +143,6 @@ __all__ = [
 ]
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), __all__)
 
 # --- end of the public face ---

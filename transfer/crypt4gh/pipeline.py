@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from types import TracebackType
 
 __all__ = ["OrderedWriter"]
 
@@ -58,10 +57,5 @@ class OrderedWriter:
     def __enter__(self) -> OrderedWriter:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close(failing=exc is not None)
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        self.close(failing=exc_type is not None)

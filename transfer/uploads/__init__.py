@@ -7,20 +7,25 @@ the rest (a client command importing an error does not load SQLAlchemy or FastAP
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from access import lazy_face
 
 # --- public face: a name another package needs goes here (and into __all__) ---
 if TYPE_CHECKING:
-    from transfer.uploads.archive import ArchiveInfo, UnpackLimits, unpack_tar, write_tar
-    from transfer.uploads.headers import (
-        DIGEST_HEADER,
-        OFFSET_HEADER,
-        content_digest,
-        parse_content_digest,
-        parse_offset,
-    )
-    from transfer.uploads.store import ArchiveReader, Upload, UploadLimits, UploadStore
+    from transfer.uploads.archive import ArchiveInfo as ArchiveInfo
+    from transfer.uploads.archive import UnpackLimits as UnpackLimits
+    from transfer.uploads.archive import unpack_tar as unpack_tar
+    from transfer.uploads.archive import write_tar as write_tar
+    from transfer.uploads.headers import DIGEST_HEADER as DIGEST_HEADER
+    from transfer.uploads.headers import OFFSET_HEADER as OFFSET_HEADER
+    from transfer.uploads.headers import content_digest as content_digest
+    from transfer.uploads.headers import parse_content_digest as parse_content_digest
+    from transfer.uploads.headers import parse_offset as parse_offset
+    from transfer.uploads.store import ArchiveReader as ArchiveReader
+    from transfer.uploads.store import Upload as Upload
+    from transfer.uploads.store import UploadLimits as UploadLimits
+    from transfer.uploads.store import UploadStore as UploadStore
 
 _LAZY: dict[str, str] = {
     "ArchiveInfo": "transfer.uploads.archive",
@@ -38,33 +43,9 @@ _LAZY: dict[str, str] = {
     "write_tar": "transfer.uploads.archive",
 }
 
-__all__ = [
-    "DIGEST_HEADER",
-    "OFFSET_HEADER",
-    "ArchiveInfo",
-    "ArchiveReader",
-    "UnpackLimits",
-    "Upload",
-    "UploadLimits",
-    "UploadStore",
-    "content_digest",
-    "parse_content_digest",
-    "parse_offset",
-    "unpack_tar",
-    "write_tar",
-]
+__all__ = [*sorted(_LAZY)]
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), __all__)
 
 # --- end of the public face ---
