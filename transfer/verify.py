@@ -155,7 +155,10 @@ def resume_offset(partial_body_path: Path) -> int:
 def remove_stale_plaintext(out_path: Path, *, keep: Path | None = None) -> int:
     """Delete plaintext temporaries ``.{name}.partial-*`` a crashed download left next to
     ``out_path`` (all but ``keep``); return how many were removed."""
-    out_path = Path(out_path)
+    # Absolute both: ``keep`` comes from mkstemp (absolute) while ``out_path`` may be relative
+    # (``clearance pull --out ./data``); compared as given, the file being written was deleted.
+    out_path = Path(out_path).absolute()
+    keep = keep.absolute() if keep is not None else None
     prefix = f".{out_path.name}{_PARTIAL_INFIX}"
     removed = 0
     try:

@@ -616,3 +616,14 @@ def test_remove_stale_plaintext(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == [".other.partial-c", ".scan.tif.partial-b", "scan.tif"]
     assert remove_stale_plaintext(tmp_path / "missing" / "x") == 0
     assert resume_offset(tmp_path / "nothing") == 0
+
+
+def test_remove_stale_plaintext_keeps_its_file_under_a_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``clearance pull --out ./data``: the output path is relative, the temporary absolute."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".scan.tif.partial-a").write_bytes(b"x")
+    (tmp_path / ".scan.tif.partial-b").write_bytes(b"x")
+    assert remove_stale_plaintext(Path("scan.tif"), keep=tmp_path / ".scan.tif.partial-b") == 1
+    assert leftovers(tmp_path) == [".scan.tif.partial-b"]

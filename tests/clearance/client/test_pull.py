@@ -308,6 +308,20 @@ def test_pull_gives_the_holding_byte_identical_as_a_stac_catalogue(
     assert not [r for r, _ in recorder.seen if "/objects/" in r.url.path or "headers" in r.url.path]
 
 
+def test_a_relative_output_folder(
+    local: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``clearance pull ... --out ./data`` as the README shows it: once this crashed on its own
+    ``.partial`` file (a relative path compared with an absolute temporary)."""
+    world, token = local.world, local.grant("NLD-X")
+    objects = _covered(world, token, "NLD-X")
+    monkeypatch.chdir(tmp_path)
+    result = pull(_options(local, token, Path("data")))
+    assert result.objects == len(objects) and result.skipped == 0
+    _assert_identical(world, tmp_path / "data", "NLD-X", objects)
+    assert not [name for name in _files(tmp_path / "data") if "partial" in name]
+
+
 def test_a_second_run_fetches_nothing_for_a_body_kept_complete(
     local: Served, tmp_path: Path
 ) -> None:
