@@ -1,5 +1,31 @@
-"""ML model registry and the evaluation enclave (submission, sandbox, metrics, release).
+"""ML model registry and the evaluation enclave (submission, admission, sandbox, metrics, release).
 
-Nothing lives here yet: the enclave is a later issue. The package exists so the layer contract
-(clearance > models > catalog > transfer > access) is checked from the start.
+Public face. Other packages import from ``models`` only; its modules are private by convention.
+The names load on first use (PEP 562), so importing one name does not load the rest (a client
+command importing an error does not load onnxruntime, SQLAlchemy or FastAPI).
+
+Exceptions: see ``models.errors``.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from access import lazy_face
+
+# --- public face: a name another package needs goes here (and into __all__) ---
+if TYPE_CHECKING:
+    from models.errors import ModelsError as ModelsError
+    from models.errors import RecipeError as RecipeError
+
+_LAZY: dict[str, str] = {
+    "ModelsError": "models.errors",
+    "RecipeError": "models.errors",
+}
+
+__all__ = sorted(_LAZY)
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), __all__)
+
+# --- end of the public face ---

@@ -15,13 +15,14 @@ import pytest
 from access import AccessError, ClearanceError
 from catalog import CatalogError
 from clearance.errors import ClientSideError
+from models.errors import ModelsError
 from transfer import TransferError
 
 ROOTS: dict[str, type[ClearanceError] | None] = {
     "access": AccessError,
     "transfer": TransferError,
     "catalog": CatalogError,
-    "models": None,  # no errors yet: its first one comes with a models/errors.py root
+    "models": ModelsError,
     "clearance": ClientSideError,
 }
 SKIP = ("clearance.migrations",)  # alembic scripts: they run on import

@@ -1,0 +1,29 @@
+"""Exceptions of the model registry and the evaluation enclave.
+
+    ModelsError           under ``access.errors.ClearanceError``, the one coded base
+     └── RecipeError      an input recipe the enclave cannot carry out (``models.preprocess``);
+                          also a ``ValueError``
+
+(Each module that raises adds its class here and draws it in this tree.) How each error answers
+over HTTP is one row of the table in ``clearance/http/errors.py``. Messages are safe to show to
+the caller: nothing from inside the sandbox (no log line, no stack trace, no per-image output)
+ever goes into one.
+"""
+
+from __future__ import annotations
+
+from access import ClearanceError
+
+__all__ = ["ModelsError", "RecipeError"]
+
+
+class ModelsError(ClearanceError):
+    """Root of the model registry's and the enclave's errors."""
+
+    code = "models-error"
+
+
+class RecipeError(ModelsError, ValueError):
+    """An input recipe the enclave cannot carry out; the message names the field."""
+
+    code = "invalid-input-recipe"
