@@ -18,6 +18,7 @@ was validated) the reader raises at its end, so the store keeps nothing.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -29,9 +30,12 @@ from transfer.crypt4gh import (
     CIPHER_SEGMENT_SIZE,
     NONCE_SIZE,
     SEGMENT_SIZE,
+    Crypt4GHError,
     SegmentEncryptor,
+    decrypt_body,
     generate_data_key,
     make_header,
+    parse_header,
     read_full,
 )
 from transfer.manifest import BodyDigest, ManifestObject, PlaintextDigest
@@ -191,6 +195,35 @@ class EncryptedObjects:
         return self.blobs.exists(header_key(object_id)) and (
             self.blobs.exists(key) and self.blobs.size(key) == body_size
         )
+
+    def read_verified(self, entry: ManifestObject) -> bytes:
+        """The plaintext of ``entry``, decrypted in memory and checked against its manifest entry.
+
+        For the node's own readers (the evaluation enclave), which never write plaintext to disk.
+        ``ChecksumMismatch`` when the header is not the node's one-key header written by the
+        manifest's writer, a segment fails authentication, or the size or SHA-256 differs.
+        """
+        try:
+            content = parse_header(
+                self.header(entry.id),
+                self.storage.private_key(),
+                sender_pk=entry.writer_public_key,
+            )
+            if len(content.data_keys) != 1 or content.edit_list is not None:
+                raise ChecksumMismatch(f"object {entry.id}: header is not a one-key header")
+            out = io.BytesIO()
+            with self.blobs.open(body_key(entry.id)) as body:
+                stats = decrypt_body(body, out, content.data_keys, background_write=False)
+        except Crypt4GHError:
+            raise ChecksumMismatch(f"object {entry.id}: does not decrypt") from None
+        data = out.getvalue()
+        if (
+            stats.body_bytes != entry.body_size
+            or len(data) != entry.plaintext_size
+            or hashlib.sha256(data).hexdigest() != entry.plaintext_sha256
+        ):
+            raise ChecksumMismatch(f"object {entry.id}: not the bytes its manifest names")
+        return data
 
     def header(self, object_id: str) -> bytes:
         """The stored header (addressed to the node's storage key); ``BlobNotFound``."""
