@@ -1,6 +1,8 @@
 """Exceptions of the model registry and the evaluation enclave.
 
     ModelsError           under ``access.errors.ClearanceError``, the one coded base
+     ├── DatasetError     a holding version's object is not what an evaluation can read (the node's
+     │                    own data: an internal failure, never shown beyond its outcome class)
      └── RecipeError      an input recipe the enclave cannot carry out (``models.preprocess``);
                           also a ``ValueError``
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from access import ClearanceError
 
-__all__ = ["ModelsError", "RecipeError"]
+__all__ = ["DatasetError", "ModelsError", "RecipeError"]
 
 
 class ModelsError(ClearanceError):
@@ -27,3 +29,9 @@ class RecipeError(ModelsError, ValueError):
     """An input recipe the enclave cannot carry out; the message names the field."""
 
     code = "invalid-input-recipe"
+
+
+class DatasetError(ModelsError):
+    """A stored object an evaluation cannot read; the job fails as ``internal``."""
+
+    code = "dataset-unreadable"
