@@ -47,7 +47,8 @@ def test_scans_read_back_equal_the_published_folder(published: tuple[Node, Path]
     for scan in scans:
         where = folder / "scans" / scan.item
         assert np.array_equal(scan.high, tifffile.imread(where / "high.tiff"))
-        assert scan.low is not None and np.array_equal(scan.low, tifffile.imread(where / "low.tiff"))
+        assert scan.low is not None
+        assert np.array_equal(scan.low, tifffile.imread(where / "low.tiff"))
         image = next(i for i in coco["images"] if i["file_name"] == f"scans/{scan.item}/high.tiff")
         expected = sorted(
             (codes[a["category_id"]], tuple(float(v) for v in a["bbox"]))
