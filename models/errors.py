@@ -3,6 +3,8 @@
     ModelsError           under ``access.errors.ClearanceError``, the one coded base
      ├── DatasetError     a holding version's object is not what an evaluation can read (the node's
      │                    own data: an internal failure, never shown beyond its outcome class)
+     ├── OutputError      a model's outputs that are not what its card declares
+     │                    (``models.postprocess``); reported as ``wrong-output`` only
      └── RecipeError      an input recipe the enclave cannot carry out (``models.preprocess``);
                           also a ``ValueError``
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from access import ClearanceError
 
-__all__ = ["DatasetError", "ModelsError", "RecipeError"]
+__all__ = ["DatasetError", "ModelsError", "OutputError", "RecipeError"]
 
 
 class ModelsError(ClearanceError):
@@ -35,3 +37,9 @@ class DatasetError(ModelsError):
     """A stored object an evaluation cannot read; the job fails as ``internal``."""
 
     code = "dataset-unreadable"
+
+
+class OutputError(ModelsError):
+    """Model outputs that break the card's contract; the job fails as ``wrong-output``."""
+
+    code = "wrong-output"
