@@ -63,6 +63,7 @@ __all__ = [
     "pae",
     "receipt_predicate",
     "sign_receipt",
+    "unverified_issuer",
     "verify_receipt",
 ]
 
@@ -342,3 +343,15 @@ def verify_receipt(
     return VerifiedReceipt(
         kid, predicate["issuer"], subject["name"], subject["digest"]["sha256"], predicate
     )
+
+
+def unverified_issuer(envelope: object) -> str:
+    """The administration a receipt *claims* issued it, read without any check of the signature:
+    only to choose whose JWKS to fetch. Verifying against that administration's keys is what
+    binds the claim. :class:`ReceiptInvalid` when no claim can be read."""
+    checked = _envelope(envelope)
+    try:
+        predicate = json_object(_b64(checked["payload"], "payload")).get("predicate")
+        return parse_admin_code(str(predicate["issuer"]))  # type: ignore[index]
+    except (ValueError, RecursionError, TypeError, KeyError):
+        raise _fail("predicate", "names no issuing administration") from None
