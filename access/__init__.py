@@ -66,6 +66,8 @@ if TYPE_CHECKING:
     from access.errors import PermissionDenied as PermissionDenied
     from access.errors import TooManyRequests as TooManyRequests
     from access.es256 import P256_ORDER as P256_ORDER
+    from access.es256 import sign_raw as sign_raw
+    from access.es256 import verify_raw as verify_raw
     from access.grant_policy import AllOf as AllOf
     from access.grant_policy import AllowsOperation as AllowsOperation
     from access.grant_policy import AnyOf as AnyOf
@@ -96,6 +98,7 @@ if TYPE_CHECKING:
     from access.jws import verify_compact as verify_compact
     from access.keys import SigningKey as SigningKey
     from access.keys import generate_signing_key as generate_signing_key
+    from access.keys import jwk_thumbprint as jwk_thumbprint
     from access.policy import NODE as NODE
     from access.policy import Action as Action
     from access.policy import HoldingResource as HoldingResource
@@ -173,6 +176,8 @@ _LAZY: dict[str, str] = {
     "NewRequest": "access.request_states",
     "NotFound": "access.errors",
     "P256_ORDER": "access.es256",
+    "sign_raw": "access.es256",
+    "verify_raw": "access.es256",
     "PermissionDenied": "access.errors",
     "Principal": "access.policy",
     "PurposeCode": "access.request_states",
@@ -197,6 +202,7 @@ _LAZY: dict[str, str] = {
     "enclave_audience": "access.grants",
     "exact_members": "access.encoding",
     "generate_signing_key": "access.keys",
+    "jwk_thumbprint": "access.keys",
     "holding_id_owner": "access.policy",
     "item_set_hash": "access.grants",
     "json_object": "access.encoding",

@@ -20,6 +20,7 @@ from access import lazy_face
 
 # --- public face: a name another package needs goes here (and into __all__) ---
 if TYPE_CHECKING:
+    from catalog.disclosure import disclose as disclose
     from catalog.errors import CatalogError as CatalogError
     from catalog.errors import Conflict as Conflict
     from catalog.errors import FilterNotParsed as FilterNotParsed
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from catalog.whohas import who_has as who_has
 
 _LAZY: dict[str, str] = {
+    "disclose": "catalog.disclosure",
     "CatalogError": "catalog.errors",
     "CatalogHoldings": "catalog.holdings",
     "ClassStat": "catalog.store",

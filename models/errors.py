@@ -5,8 +5,15 @@
      │                    own data: an internal failure, never shown beyond its outcome class)
      ├── OutputError      a model's outputs that are not what its card declares
      │                    (``models.postprocess``); reported as ``wrong-output`` only
-     └── RecipeError      an input recipe the enclave cannot carry out (``models.preprocess``);
-                          also a ``ValueError``
+     ├── RecipeError      an input recipe the enclave cannot carry out (``models.preprocess``);
+     │                    also a ``ValueError``
+     ├── MetricSpecError  a metric spec that is not valid JSON of the agreed shape
+     │                    (``models.metric_spec``); also a ``ValueError``
+     ├── MetricInputError ground truth or model outputs the metrics cannot score
+     │                    (``models.metrics``); also a ``ValueError``
+     ├── ReleaseError     a release policy out of range (``models.release``); also a ``ValueError``
+     ├── BudgetExhausted  a release or failure beyond the (administration, holding) budget
+     └── ReceiptInvalid   an evaluation receipt that does not verify; ``reason`` says which check
 
 (Each module that raises adds its class here and draws it in this tree.) How each error answers
 over HTTP is one row of the table in ``clearance/http/errors.py``. Messages are safe to show to
@@ -18,7 +25,17 @@ from __future__ import annotations
 
 from access import ClearanceError
 
-__all__ = ["DatasetError", "ModelsError", "OutputError", "RecipeError"]
+__all__ = [
+    "BudgetExhausted",
+    "DatasetError",
+    "MetricInputError",
+    "MetricSpecError",
+    "ModelsError",
+    "OutputError",
+    "ReceiptInvalid",
+    "RecipeError",
+    "ReleaseError",
+]
 
 
 class ModelsError(ClearanceError):
@@ -43,3 +60,44 @@ class OutputError(ModelsError):
     """Model outputs that break the card's contract; the job fails as ``wrong-output``."""
 
     code = "wrong-output"
+
+
+class MetricSpecError(ModelsError, ValueError):
+    """A metric spec that is not what ``models.metric_spec`` accepts; the message names the rule."""
+
+    code = "invalid-metric-spec"
+
+
+class MetricInputError(ModelsError, ValueError):
+    """Ground truth or model outputs the metrics cannot score; the message names the rule."""
+
+    code = "invalid-metric-input"
+
+
+class ReleaseError(ModelsError, ValueError):
+    """A release policy out of its range; the message names the setting."""
+
+    code = "invalid-release-policy"
+
+
+class BudgetExhausted(ModelsError):
+    """The release budget of an (administration, holding) is spent: nothing more is released."""
+
+    code = "release-budget-exhausted"
+
+    def __init__(self, total: int, spent: int) -> None:
+        super().__init__(f"the release budget is spent ({spent} of {total}); nothing is released")
+        self.total = total
+        self.spent = spent
+
+
+class ReceiptInvalid(ModelsError):
+    """An evaluation receipt that does not verify. ``reason`` is a short machine word
+    (``malformed``, ``payload-type``, ``unknown-key``, ``bad-signature``, ``statement``,
+    ``predicate``, ``issuer``); the message says what was wrong, never echoing the input."""
+
+    code = "receipt-invalid"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -7,6 +7,7 @@
     clearance upload DIR          (publish a holding folder to a node, resumably)
     clearance pull GRANT          (download under a grant, verified)
     clearance decrypt FILE        (decrypt one Crypt4GH file)
+    clearance receipt verify FILE (check a signed evaluation receipt)
 
 Tables by default, JSON with ``--json``.
 """
@@ -30,7 +31,9 @@ from clearance.client.text_tables import render_table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["decrypt", "grant", "holding_options", "keys", "pull", "request", "review", "upload"]
+__all__ = [
+    "decrypt", "grant", "holding_options", "keys", "pull", "receipt", "request", "review", "upload",
+]  # fmt: skip
 
 _url = click.option("--url", envvar="CLEARANCE_URL", required=True, help="Node URL.")
 _token = click.option("--token", envvar="CLEARANCE_TOKEN", required=True, help="Bearer token.")
@@ -530,3 +533,75 @@ def decrypt(file: Path, key_file: Path, out: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     click.echo(f"{out}: {stats.plaintext_bytes:,} bytes")
+
+
+@click.group()
+def receipt() -> None:
+    """Signed evaluation receipts."""
+
+
+def _receipt_text(verified: Any) -> str:
+    p = verified.predicate
+    lines = [
+        f"{'issuer':<18} {verified.issuer} (key {verified.kid})",
+        f"{'model':<18} {verified.model} sha256:{verified.model_sha256}",
+        f"{'evaluation':<18} {p['evaluation_id']} at {p['time']}",
+        f"{'holding':<18} {p['holding']} v{p['holding_version']} split {p['split']}",
+        f"{'dataset manifest':<18} sha256:{p['dataset_manifest_sha256']}",
+        f"{'evaluator':<18} {p['evaluator']['name']} {p['evaluator']['version']} "
+        f"(onnxruntime {p['evaluator']['onnxruntime']}, onnx {p['evaluator']['onnx']})",
+        f"{'metric spec':<18} {json.dumps(p['metric_spec'], sort_keys=True)}",
+        f"{'budget':<18} {p['budget']['spent']} of {p['budget']['total']} spent",
+    ]
+    released = p["released"]
+    for name, v in released["values"].items():
+        if name in released["suppressed"]:
+            lines.append(f"  {name:<16} suppressed (too few)")
+        else:
+            interval = "" if v["low"] is None else f"  [{v['low']}, {v['high']}]"
+            lines.append(f"  {name:<16} {v['value']}{interval}")
+    lines += [f"  {name:<16} {count}" for name, count in released["counts"].items()]
+    return "\n".join(lines)
+
+
+@receipt.command("verify")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="The issuing administration's JWKS (e.g. a saved /administrations/ADMIN/jwks.json).",
+)
+@click.option("--url", help="Fetch the issuer's JWKS from this node instead (its HTTPS URL).")
+@click.option("--issuer", help="Require this issuing administration (e.g. NLD).")
+@_json
+def receipt_verify(
+    file: Path, jwks_file: Path | None, url: str | None, issuer: str | None, as_json: bool
+) -> None:
+    """Verify the evaluation receipt in FILE (a DSSE envelope) and print what it states.
+
+    Offline with --jwks; with --url the JWKS of the administration the receipt names is fetched
+    from that node. Exit status 1 and the reason when it does not verify."""
+    from access import read_jwks
+    from clearance.client.receipts import fetch_issuer_jwks
+    from models import ReceiptInvalid, unverified_issuer, verify_receipt
+
+    if (jwks_file is None) == (url is None):
+        raise click.UsageError("give exactly one of --jwks FILE or --url URL")
+    raw = file.read_bytes()
+    try:
+        if jwks_file is not None:
+            jwks = read_jwks(jwks_file)
+        else:
+            jwks = _run(lambda: fetch_issuer_jwks(str(url), unverified_issuer(raw)))
+        verified = verify_receipt(raw, jwks, issuer=issuer)
+    except ReceiptInvalid as exc:
+        click.echo(f"error: receipt does not verify ({exc.reason}): {exc}", err=True)
+        sys.exit(1)
+    except ValueError as exc:
+        raise click.ClickException(f"{jwks_file} is not a JWKS: {exc}") from None
+    if as_json:
+        click.echo(json.dumps({"issuer": verified.issuer, "kid": verified.kid,
+                               "predicate": verified.predicate}, indent=2))  # fmt: skip
+        return
+    click.echo(f"receipt verified\n{_receipt_text(verified)}")

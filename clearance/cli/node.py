@@ -22,6 +22,7 @@ from clearance.cli.client import (
     holding_options,
     keys,
     pull,
+    receipt,
     request,
     review,
     upload,
@@ -310,7 +311,7 @@ def audit_public_key() -> None:
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
-for _group in (request, review, grant, keys, upload, decrypt, pull):
+for _group in (request, review, grant, keys, upload, decrypt, pull, receipt):
     cli.add_command(_group)
 
 

@@ -71,13 +71,13 @@ def unreachable(exc: httpx.TransportError) -> ClientError:
 
 
 class NodeClient:
-    """The node at ``url`` as the bearer of ``token``. ``call``/``send`` raise
-    :class:`ClientError`; ``http`` is the underlying client, for streamed bodies."""
+    """The node at ``url`` as the bearer of ``token`` (None: public routes only). ``call`` and
+    ``send`` raise :class:`ClientError`; ``http`` is the underlying client, for streamed bodies."""
 
     def __init__(
         self,
         url: str,
-        token: str,
+        token: str | None,
         transport: httpx.BaseTransport | None = None,
         *,
         timeout: float | httpx.Timeout = 30,
@@ -86,7 +86,7 @@ class NodeClient:
             raise ClientError(0, "bad-url", f"node URL must be http(s)://…, got {url!r}")
         self.http = httpx.Client(
             base_url=url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}"},
+            headers={} if token is None else {"Authorization": f"Bearer {token}"},
             timeout=timeout,
             transport=transport,
             follow_redirects=False,

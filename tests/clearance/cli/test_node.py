@@ -94,11 +94,14 @@ def test_errors_are_one_clear_line_and_exit_2(run: object, tmp_path: Path) -> No
 
 def test_the_cli_starts_without_the_node_side() -> None:
     """Client commands (pull, request, ...) must not pay for FastAPI, SQLAlchemy or Alembic at
-    start-up: the node side is imported inside the commands that need it."""
+    start-up: the node side is imported inside the commands that need it. Nor does receipt
+    verification (a client command) load the enclave's scoring libraries."""
+    heavy = (
+        "'fastapi', 'sqlalchemy', 'alembic', 'uvicorn', 'onnxruntime', 'onnx', 'sklearn', 'scipy'"
+    )
     probe = (
-        "import sys, clearance.cli; "
-        "print(sorted(m for m in ('fastapi', 'sqlalchemy', 'alembic', 'uvicorn') "
-        "if m in sys.modules))"
+        "import sys, clearance.cli; from models import verify_receipt, unverified_issuer; "
+        f"print(sorted(m for m in ({heavy}, 'faster_coco_eval') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
