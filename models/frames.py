@@ -184,7 +184,8 @@ def encode_tensors(tensors: Mapping[str, NDArray[np.generic]]) -> list[bytes | m
             raise FrameError("tensor not encodable: dtype, name or rank")
         head += [bytes([len(raw)]), raw, bytes([code, array.ndim])]
         head += [struct.pack(f">{array.ndim}Q", *array.shape)]
-        payloads.append(np.ascontiguousarray(array).data.cast("B"))
+        contiguous = np.ascontiguousarray(array)  # (a zero-size view cannot be cast)
+        payloads.append(contiguous.data.cast("B") if contiguous.size else b"")
     return [b"".join(head), *payloads]
 
 

@@ -42,7 +42,9 @@ __all__ = [
     "SandboxLimits",
     "TensorSpec",
     "child_environment",
+    "make_workdir",
     "outcome_of_exit",
+    "remove_workdir",
     "start_child",
 ]
 
@@ -94,7 +96,7 @@ def child_environment(threads: int) -> dict[str, str]:
     }
 
 
-def _workdir() -> str:
+def make_workdir() -> str:
     """A fresh empty folder the child cannot write to: root's 0500 folder is closed to
     ``nobody`` altogether; a non-root child may read and enter it, not add to it."""
     path = tempfile.mkdtemp(prefix="clearance-sandbox-")
@@ -102,7 +104,7 @@ def _workdir() -> str:
     return path
 
 
-def _remove_workdir(path: str) -> None:
+def remove_workdir(path: str) -> None:
     os.chmod(path, 0o700)
     shutil.rmtree(path, ignore_errors=True)
 
@@ -178,7 +180,7 @@ class Sandbox:
         self._limits = limits
         self._failure: SandboxFailure | None = None
         self._expired = threading.Event()
-        self._workdir = _workdir()
+        self._workdir = make_workdir()
         self._proc: subprocess.Popen[bytes] | None = None
         self._source: _Counted | None = None
         self._timer = threading.Timer(limits.wall_seconds, self._expire)
@@ -193,6 +195,12 @@ class Sandbox:
         except BaseException:
             self.close()
             raise
+
+    @property
+    def pid(self) -> int:
+        """The child's process id (for the node's own monitoring)."""
+        assert self._proc is not None
+        return self._proc.pid
 
     @property
     def bytes_received(self) -> int:
@@ -220,11 +228,16 @@ class Sandbox:
         pending: queue.Queue[object] = queue.Queue()
         writer = threading.Thread(target=self._write_all, args=(tensors, pending), daemon=True)
         writer.start()
+        finished = False
         try:
-            while self._next_token(pending) is not _END:
+            while (token := self._next_token(pending)) is not _END:
+                if isinstance(token, BaseException):  # the caller's iterator failed, in step
+                    finished = True
+                    raise token
                 yield self._receive()
+            finished = True
         finally:
-            if writer.is_alive():
+            if not finished:  # inputs sent, answers unread: out of step with its child
                 self._spend(Outcome.INTERNAL)
                 writer.join()
 
@@ -234,7 +247,7 @@ class Sandbox:
         if self._proc is not None:
             self._stop()
         if os.path.isdir(self._workdir):
-            _remove_workdir(self._workdir)
+            remove_workdir(self._workdir)
 
     # --- the pipe ---
 
@@ -259,8 +272,6 @@ class Sandbox:
                 continue
             if isinstance(token, OSError):  # the pipe broke: the child is gone
                 self._fail(self._death())
-            if isinstance(token, BaseException):
-                raise token
             return token
 
     def _send(self, parts: Sequence[bytes | memoryview]) -> None:
