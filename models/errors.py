@@ -13,7 +13,13 @@
      │                    (``models.metrics``); also a ``ValueError``
      ├── ReleaseError     a release policy out of range (``models.release``); also a ``ValueError``
      ├── BudgetExhausted  a release or failure beyond the (administration, holding) budget
-     └── ReceiptInvalid   an evaluation receipt that does not verify; ``reason`` says which check
+     ├── ReceiptInvalid   an evaluation receipt that does not verify; ``reason`` says which check
+     ├── FrameError       a malformed or truncated frame on the sandbox pipe (``models.frames``)
+     │    └── OutputMismatchError   well-formed, but not the declared outputs
+     ├── ConfinementError a confinement step the sandbox child could not take
+     │                    (``models.confine``; never leaves the child)
+     └── SandboxFailure   an inference job that ended without results (``models.sandbox``):
+                          carries one ``models.outcomes.Outcome`` and says only that
 
 (Each module that raises adds its class here and draws it in this tree.) How each error answers
 over HTTP is one row of the table in ``clearance/http/errors.py``. Messages are safe to show to
@@ -24,17 +30,22 @@ ever goes into one.
 from __future__ import annotations
 
 from access import ClearanceError
+from models.outcomes import Outcome
 
 __all__ = [
     "BudgetExhausted",
+    "ConfinementError",
     "DatasetError",
+    "FrameError",
     "MetricInputError",
     "MetricSpecError",
     "ModelsError",
     "OutputError",
+    "OutputMismatchError",
     "ReceiptInvalid",
     "RecipeError",
     "ReleaseError",
+    "SandboxFailure",
 ]
 
 
@@ -101,3 +112,32 @@ class ReceiptInvalid(ModelsError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class FrameError(ModelsError):
+    """A frame on the sandbox pipe that is malformed or ends early; never shown to a submitter."""
+
+    code = "malformed-frame"
+
+
+class OutputMismatchError(FrameError):
+    """A well-formed tensor frame whose outputs are not the declared ones (names, types, size)."""
+
+    code = "output-mismatch"
+
+
+class ConfinementError(ModelsError):
+    """A confinement step (rlimit, namespace, uid drop) failed in the sandbox child."""
+
+    code = "confinement-failed"
+
+
+class SandboxFailure(ModelsError):
+    """An inference job that ended without results. The message is the outcome and nothing more:
+    no text from the child, whose every byte is untrusted, goes into it."""
+
+    code = "evaluation-failed"
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(str(outcome))
+        self.outcome = outcome

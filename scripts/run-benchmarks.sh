@@ -16,6 +16,7 @@ bash scripts/services.sh start "$services"
 py=.venv/bin/python
 run() { local name=$1; shift; echo "== $name: $*"; "$py" "$@" | tee "$out/$name.txt"; }
 run grant_verify benchmarks/grant_verify.py
+run sandbox_overhead benchmarks/sandbox_overhead.py
 run access_roundtrip benchmarks/access_roundtrip.py --runs 200
 run access_roundtrip_pg benchmarks/access_roundtrip.py --runs 200 --pg-url "$CLEARANCE_TEST_PG_URL"
 run crypt4gh benchmarks/crypt4gh_throughput.py --size-mib 1024
