@@ -18,9 +18,18 @@ from access import lazy_face
 from catalog.synth._holding import SynthSummary, generate_holding
 
 # --- public face: a name another package needs goes here (and into __all__) ---
-_LAZY: dict[str, str] = {}
+if TYPE_CHECKING:
+    from catalog.synth._categories import CATEGORIES as CATEGORIES
+    from catalog.synth._categories import Category as Category
+
+_LAZY: dict[str, str] = {
+    "CATEGORIES": "catalog.synth._categories",
+    "Category": "catalog.synth._categories",
+}
 
 __all__ = [
+    "CATEGORIES",
+    "Category",
     "SynthSummary",
     "generate_holding",
 ]
