@@ -26,6 +26,7 @@ from clearance.cli.client import (
     review,
     upload,
 )
+from clearance.cli.enclave_client import enclave_policy, evaluate, evaluation, leaderboard
 from clearance.settings import Settings
 from transfer.crypt4gh import Crypt4GHError
 
@@ -343,7 +344,8 @@ def audit_public_key() -> None:
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
-for _group in (request, review, grant, keys, upload, decrypt, pull):
+for _group in (request, review, grant, keys, upload, decrypt, pull, evaluate, evaluation,
+               leaderboard, enclave_policy):  # fmt: skip
     cli.add_command(_group)
 
 
