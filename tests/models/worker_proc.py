@@ -3,7 +3,8 @@ a runner that records every run it starts and finishes in a shared append-only f
 
     python -m tests.models.worker_proc DATA_DIR DB_URL RUNS_FILE WORKER_ID LEASE_S IDLE_S [hang]
 
-It works until it has run nothing for IDLE_S seconds. With ``hang`` it announces its first job
+It works until it has run nothing for IDLE_S seconds; it polls every ``WORKER_POLL_S`` seconds
+(environment, default 0.05) when the queue is empty. With ``hang`` it announces its first job
 and then sleeps (the test SIGKILLs it there).
 """
 
@@ -58,7 +59,8 @@ def main() -> None:
         if time.monotonic() - runner.last_run > float(idle):
             stop.set()
 
-    worker.run_forever(stop, poll_interval=0.05, on_idle=on_idle)
+    poll = float(os.environ.get("WORKER_POLL_S", "0.05"))
+    worker.run_forever(stop, poll_interval=poll, on_idle=on_idle)
 
 
 if __name__ == "__main__":
