@@ -101,6 +101,9 @@ if TYPE_CHECKING:
     from access.keys import jwk_thumbprint as jwk_thumbprint
     from access.policy import NODE as NODE
     from access.policy import Action as Action
+    from access.policy import EnclaveResource as EnclaveResource
+    from access.policy import EvaluationResource as EvaluationResource
+    from access.policy import HeldGrant as HeldGrant
     from access.policy import HoldingResource as HoldingResource
     from access.policy import NewHoldingResource as NewHoldingResource
     from access.policy import Principal as Principal
@@ -114,6 +117,7 @@ if TYPE_CHECKING:
     from access.request_states import Mode as Mode
     from access.request_states import NewRequest as NewRequest
     from access.request_states import PurposeCode as PurposeCode
+    from access.request_store import HoldingCatalog as HoldingCatalog
     from access.request_store import RequestStore as RequestStore
     from access.tables import AdministrationRow as AdministrationRow
     from access.tables import AuditEntryRow as AuditEntryRow
@@ -163,6 +167,10 @@ _LAZY: dict[str, str] = {
     "GrantError": "access.grants",
     "GrantService": "access.grant_service",
     "Handling": "access.vocabulary",
+    "EnclaveResource": "access.policy",
+    "EvaluationResource": "access.policy",
+    "HeldGrant": "access.policy",
+    "HoldingCatalog": "access.request_store",
     "HoldingResource": "access.policy",
     "InvalidInput": "access.errors",
     "JsonDoc": "access.db",

@@ -21,7 +21,7 @@ from access.directory import Directory
 from access.encoding import utc_text
 from access.errors import Conflict, NotFound, PermissionDenied
 from access.grants import Grant, enclave_audience, item_set_hash, sign_grant, transfer_audience
-from access.policy import Action, GrantResource, Principal, decide
+from access.policy import Action, GrantResource, HeldGrant, Principal, decide
 from access.recipient_key_store import RecipientKeyStore
 from access.request_states import Conditions, Mode, State
 from access.request_store import RequestStore, RequestView
@@ -49,10 +49,12 @@ class GrantService:
         items: list[str],
     ) -> None:
         """Sign and store the grant of the approved request ``row`` (locked, in ``session``)."""
-        recipient_key = self._keys.public_key(session, row.requester)
-        if recipient_key is None:
-            raise Conflict("the requester has no registered Crypt4GH key", code="no-recipient-key")
         evaluate = conditions.evaluation_only or row.mode == Mode.EVALUATION.value
+        # An evaluate-only grant sends no data to the researcher: bound to their key if they
+        # registered one, to none otherwise.
+        recipient_key = self._keys.public_key(session, row.requester)
+        if recipient_key is None and not evaluate:
+            raise Conflict("the requester has no registered Crypt4GH key", code="no-recipient-key")
         days = min(row.duration_days, conditions.max_days or row.duration_days)
         now = self._clock.now()
         version = self._catalog.version(row.holding_id)
@@ -158,6 +160,20 @@ class GrantService:
                 return None
             return [str(item) for item in row.item_ids]
 
+    def held(self, jti: str) -> HeldGrant | None:
+        """The grant ``jti`` as the policy weighs it (None if this node never issued it)."""
+        with self._sessions() as session:
+            grant = session.get(GrantRow, jti)
+            return None if grant is None else _held(grant)
+
+    def held_by(self, user: str, holding_id: str) -> list[HeldGrant]:
+        """Every grant ``user`` was issued on ``holding_id`` (live or not: the policy decides)."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(GrantRow).where(GrantRow.subject == user, GrantRow.holding_id == holding_id)
+            )
+            return [_held(g) for g in rows]
+
     def grant_token(self, who: Principal, jti: str) -> str:
         now = self._clock.now()
         with self._sessions() as session:
@@ -191,3 +207,13 @@ class GrantService:
 
 def _grant(row: GrantRow) -> GrantResource:
     return GrantResource(row.owner, row.subject)
+
+
+def _held(row: GrantRow) -> HeldGrant:
+    return HeldGrant(
+        subject=row.subject,
+        holding_id=row.holding_id,
+        operations=frozenset(row.operations.split(",")),
+        expires_at=row.expires_at,
+        revoked=row.revoked_at is not None,
+    )

@@ -13,6 +13,9 @@ A grant is a compact JWS (ES256, RFC 7515) over JWT claims (RFC 7519), GA4GH-vis
                                  "manifest_sha256": <64 hex> (optional)},
              "cnf": {"c4gh_x25519": <base64 of the recipient's 32-byte Crypt4GH public key>}}
 
+``cnf`` is present on every grant that allows ``download`` and optional on an ``evaluate``-only
+grant: evaluation sends no data to the researcher, so an evaluation request needs no Crypt4GH key.
+
 ``manifest_sha256``, when present, pins the signed manifest of that holding version (the SHA-256
 of its canonical payload, see :mod:`transfer.manifest`): a client refuses any other manifest. It is
 optional so that grants for holdings without a manifest (published before encryption at rest, or
@@ -146,7 +149,8 @@ _ADMIN = re.compile(r"[A-Z]{3}")  # ISO 3166-1 alpha-3, as access.vocabulary.par
 _AUDIENCE = re.compile(r"^urn:clearance:(transfer|enclave):([A-Z]{3})$")
 _JTI = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # 22 base64url characters = 132 bits
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-_CLAIMS = frozenset({"iss", "sub", "aud", "jti", "iat", "nbf", "exp", "clearance_grant", "cnf"})
+_CLAIMS = frozenset({"iss", "sub", "aud", "jti", "iat", "nbf", "exp", "clearance_grant"})
+_OPTIONAL_CLAIMS = frozenset({"cnf"})
 _BODY = frozenset(
     {"type", "holding", "holding_version", "items_sha256", "operations", "request", "conditions"}
 )
@@ -300,7 +304,7 @@ class Grant:
     items_sha256: str
     operations: tuple[str, ...]
     request: str
-    recipient_key: bytes = field(repr=False)
+    recipient_key: bytes | None = field(repr=False)  # None only on an evaluate-only grant
     conditions: Mapping[str, Any] = field(default_factory=dict, hash=False)
     manifest_sha256: str | None = None
 
@@ -344,7 +348,10 @@ class Grant:
             put(self, "operations", tuple(op for op in OPERATIONS if op in ops))
         _text(self.request, "request", 128)
         put(self, "conditions", _json_object(self.conditions, "conditions"))
-        if not isinstance(self.recipient_key, bytes) or len(self.recipient_key) != 32:
+        key = self.recipient_key
+        if key is None and "download" in self.operations:
+            raise ValueError("a grant that allows download is bound to a recipient key")
+        if key is not None and (not isinstance(key, bytes) or len(key) != 32):
             raise ValueError("recipient_key must be the 32-byte Crypt4GH (X25519) public key")
 
     @property
@@ -374,7 +381,7 @@ class Grant:
         }
         if self.manifest_sha256 is not None:
             body["manifest_sha256"] = self.manifest_sha256
-        return {
+        claims: dict[str, Any] = {
             "iss": self.issuer,
             "sub": self.subject,
             "aud": self.audience,
@@ -383,8 +390,11 @@ class Grant:
             "nbf": int(self.not_before.timestamp()),
             "exp": int(self.expires_at.timestamp()),
             "clearance_grant": body,
-            "cnf": {"c4gh_x25519": base64.b64encode(self.recipient_key).decode("ascii")},
         }
+        if self.recipient_key is not None:
+            key = base64.b64encode(self.recipient_key).decode("ascii")
+            claims["cnf"] = {"c4gh_x25519": key}
+        return claims
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> Grant:
@@ -392,7 +402,7 @@ class Grant:
         on anything amiss — the constructor checks the values."""
         if not _is_object(claims):
             raise ValueError("claims must be a JSON object")
-        exact_members(claims, _CLAIMS, "claim")
+        exact_members(claims, _CLAIMS | (claims.keys() & _OPTIONAL_CLAIMS), "claim")
         iss = claims["iss"]
         issuer_admin = admin_from_issuer(iss) if isinstance(iss, str) else None
         if issuer_admin is None:
@@ -406,8 +416,8 @@ class Grant:
         operations = body["operations"]
         if not isinstance(operations, list):
             raise ValueError("clearance_grant.operations must be a list")
-        cnf = claims["cnf"]
-        if not _is_object(cnf) or cnf.keys() != {"c4gh_x25519"}:
+        cnf = claims.get("cnf")
+        if cnf is not None and (not _is_object(cnf) or cnf.keys() != {"c4gh_x25519"}):
             raise ValueError('cnf must be {"c4gh_x25519": ...}')
         return cls(
             issuer_admin=issuer_admin,
@@ -423,7 +433,7 @@ class Grant:
             operations=tuple(operations),
             request=body["request"],
             conditions=body["conditions"],
-            recipient_key=_b64_key(cnf["c4gh_x25519"]),
+            recipient_key=None if cnf is None else _b64_key(cnf["c4gh_x25519"]),
             manifest_sha256=body.get("manifest_sha256"),
         )
 

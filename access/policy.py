@@ -20,7 +20,10 @@ __all__ = [
     "ROLE_ACTIONS",
     "Action",
     "Decision",
+    "EnclaveResource",
+    "EvaluationResource",
     "GrantResource",
+    "HeldGrant",
     "HoldingResource",
     "NewHoldingResource",
     "NodeResource",
@@ -53,6 +56,12 @@ class Action(StrEnum):
     GRANT_READ = "access:grant:read"  # a grant's metadata (its subject, the owner's reviewers)
     GRANT_TOKEN_READ = "access:grant:read-token"  # noqa: S105 (an action name; token: subject only)
     KEYS_REGISTER = "access:keys:register"  # a researcher's Crypt4GH public key
+    # --- the evaluation enclave (models) ---
+    EVALUATE = "models:holding:evaluate"  # submit an evaluation under one's live evaluate grant
+    EVALUATION_READ = "models:evaluation:read"  # its submitter; the owner's stewards
+    EVALUATION_REVIEW = "models:evaluation:review"  # release or refuse: the owner's stewards
+    LEADERBOARD_READ = "models:holding:leaderboard"  # owner's users; live evaluate grant holders
+    ENCLAVE_POLICY = "models:holding:enclave-policy"  # review, budget, grid: the owner's stewards
 
 
 #: What each role may do at all; resource rules below narrow it further.
@@ -69,6 +78,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.KEYS_REGISTER,
             Action.GRANT_READ,
             Action.GRANT_TOKEN_READ,
+            Action.EVALUATE,
+            Action.EVALUATION_READ,
+            Action.LEADERBOARD_READ,
         }
     ),
     Role.STEWARD: frozenset(
@@ -81,6 +93,10 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REVIEW,
             Action.GRANT_REVOKE,
             Action.GRANT_READ,
+            Action.EVALUATION_READ,
+            Action.EVALUATION_REVIEW,
+            Action.LEADERBOARD_READ,
+            Action.ENCLAVE_POLICY,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -90,6 +106,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.READ_ITEMS,
             Action.PUBLISH,
             Action.ADMIN_MANAGE,
+            Action.LEADERBOARD_READ,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -100,6 +117,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.AUDIT_READ,
             Action.REQUEST_READ,
             Action.GRANT_READ,
+            Action.LEADERBOARD_READ,
         }
     ),
 }
@@ -133,6 +151,9 @@ class Reason(StrEnum):
     OWN_REQUEST = "own-request"
     NOT_REQUESTER = "not-requester"
     NOT_SUBJECT = "not-subject"
+    NO_LIVE_GRANT = "no-live-evaluate-grant"
+    NOT_SUBMITTER = "not-submitter"
+    OWN_EVALUATION = "own-evaluation"
 
 
 @dataclass(frozen=True)
@@ -215,7 +236,57 @@ class GrantResource:
     subject: str
 
 
-Resource = NodeResource | HoldingResource | NewHoldingResource | RequestResource | GrantResource
+# --- the evaluation enclave (models) ---
+
+
+@dataclass(frozen=True)
+class HeldGrant:
+    """What the policy needs of one issued grant (as the node's grant table has it now)."""
+
+    subject: str
+    holding_id: str
+    operations: frozenset[str]
+    expires_at: datetime
+    revoked: bool
+
+    def lets(self, principal: Principal, holding_id: str, operation: str, now: datetime) -> bool:
+        """Live and ``principal``'s own, on this holding, for this operation."""
+        return (
+            self.subject == principal.user
+            and self.holding_id == holding_id
+            and operation in self.operations
+            and not self.revoked
+            and now < self.expires_at
+        )
+
+
+@dataclass(frozen=True)
+class EnclaveResource:
+    """A holding as the enclave sees it: its attributes now, and the grant the caller holds on
+    it (the one a submission names; for a leaderboard, any live evaluate grant), if any."""
+
+    holding_id: str
+    holding: HoldingResource
+    grant: HeldGrant | None
+
+
+@dataclass(frozen=True)
+class EvaluationResource:
+    """One submitted evaluation: whose holding it ran on, and who submitted it."""
+
+    owner: str
+    submitter: str
+
+
+Resource = (
+    NodeResource
+    | HoldingResource
+    | NewHoldingResource
+    | RequestResource
+    | GrantResource
+    | EnclaveResource
+    | EvaluationResource
+)
 
 
 @dataclass(frozen=True)
@@ -261,8 +332,7 @@ def may_see_items(principal: Principal, holding: HoldingResource) -> bool:
 
 
 def decide(principal: Principal, resource: Resource, action: Action, now: datetime) -> Decision:
-    """Decide one access. ``now`` bounds time-limited resources (grants, later issues)."""
-    del now  # no resource kind handled here is time-limited yet; grants will be
+    """Decide one access. ``now`` bounds time-limited resources (the enclave's grants)."""
     if not any(action in ROLE_ACTIONS[role] for role in principal.roles):
         return _deny(Reason.ROLE_LACKS_ACTION)
     if isinstance(resource, NodeResource):
@@ -273,6 +343,10 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
         return _decide_request(principal, resource, action)
     if isinstance(resource, GrantResource):
         return _decide_grant(principal, resource, action)
+    if isinstance(resource, EnclaveResource):
+        return _decide_enclave(principal, resource, action, now)
+    if isinstance(resource, EvaluationResource):
+        return _decide_evaluation(principal, resource, action)
     if action not in _HOLDING_ACTIONS or (
         isinstance(resource, NewHoldingResource) and action is not Action.PUBLISH
     ):
@@ -340,4 +414,48 @@ def _decide_data_access(principal: Principal, holding: HoldingResource, action: 
     )
     if holding.handling not in allowed_handling:
         return _deny(Reason.HANDLING_FORBIDS_MODE)
+    return _ALLOW
+
+
+# --- the evaluation enclave (models) ------------------------------------------------------------
+
+_ENCLAVE_ACTIONS = frozenset({Action.EVALUATE, Action.LEADERBOARD_READ, Action.ENCLAVE_POLICY})
+
+
+def _decide_enclave(
+    principal: Principal, target: EnclaveResource, action: Action, now: datetime
+) -> Decision:
+    """EVALUATE: the caller's own live evaluate grant on the holding, and the holding as it is
+    now still open to them for evaluation (level, REL TO, clearance, handling). The owner's
+    users read its leaderboard, and so does whoever may evaluate on it; only the owner's
+    stewards set its enclave policy."""
+    if action not in _ENCLAVE_ACTIONS:
+        return _deny(Reason.ACTION_NOT_APPLICABLE)
+    holding = target.holding
+    is_owner = principal.admin == holding.owner
+    if action is Action.ENCLAVE_POLICY:
+        return _ALLOW if is_owner else _deny(Reason.NOT_OWNER)
+    if action is Action.LEADERBOARD_READ and is_owner:
+        return _ALLOW
+    grant = target.grant
+    if grant is None or not grant.lets(principal, target.holding_id, "evaluate", now):
+        return _deny(Reason.NO_LIVE_GRANT)
+    if not may_discover(principal.admin, holding):
+        return _deny(Reason.NOT_DISCOVERABLE)
+    return _decide_data_access(principal, holding, Action.REQUEST_EVALUATION)
+
+
+def _decide_evaluation(
+    principal: Principal, evaluation: EvaluationResource, action: Action
+) -> Decision:
+    """Its submitter reads it; the owner's stewards read and review it, never their own."""
+    if action not in {Action.EVALUATION_READ, Action.EVALUATION_REVIEW}:
+        return _deny(Reason.ACTION_NOT_APPLICABLE)
+    is_submitter = principal.user == evaluation.submitter
+    if action is Action.EVALUATION_READ and is_submitter:
+        return _ALLOW
+    if principal.admin != evaluation.owner or Role.STEWARD not in principal.roles:
+        return _deny(Reason.NOT_SUBMITTER if action is Action.EVALUATION_READ else Reason.NOT_OWNER)
+    if action is Action.EVALUATION_REVIEW and is_submitter:
+        return _deny(Reason.OWN_EVALUATION)
     return _ALLOW

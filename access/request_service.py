@@ -46,7 +46,9 @@ class RequestService:
         action = Action.REQUEST_DOWNLOAD if new.mode is Mode.DOWNLOAD else Action.REQUEST_EVALUATION
         decision = decide(who, holding, action, self._clock.now())
         with self._sessions.begin() as session:
-            if decision.allowed and self._keys.public_key(session, who.user) is None:
+            # Only data sent to the researcher needs their key: an evaluation sends none.
+            needs_key = new.mode is Mode.DOWNLOAD
+            if decision.allowed and needs_key and self._keys.public_key(session, who.user) is None:
                 raise Conflict(
                     "register your Crypt4GH public key first (clearance keys register)",
                     code="no-recipient-key",

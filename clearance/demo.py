@@ -226,7 +226,7 @@ def _access_walkthrough(node: Node, echo: Callable[[str], None]) -> tuple[str, X
         ("items sha256", grant.items_sha256),
         ("operations", ", ".join(grant.operations)),
         ("expires", grant.expires_at.isoformat()),
-        ("recipient key", grant.recipient_key.hex()),
+        ("recipient key", grant.recipient_key.hex() if grant.recipient_key else "none"),
     ):
         echo(f"    {name:<14} {value}")
     usa = directory.user("usa-analyst").principal()

@@ -25,6 +25,14 @@ from access import (
 from catalog import CatalogHoldings
 from clearance.database import open_database
 from clearance.settings import Settings
+from models import (
+    EvaluationRows,
+    EvaluationStore,
+    JobQueue,
+    JobRunner,
+    ModelLookup,
+    UnwiredModels,
+)
 from transfer import (
     BlobStore,
     EncryptedObjects,
@@ -59,6 +67,16 @@ class Node:
     manifests: ManifestStore
     transfer: TransferService
     uploads: UploadStore
+    evaluations: EvaluationStore
+    jobs: JobQueue
+    #: The evaluation pipeline a ``clearance worker`` runs jobs through (decrypt, preprocess,
+    #: sandbox, metrics, release control, receipt). None until it is wired: the worker command
+    #: then refuses to start rather than pretend to evaluate.
+    job_runner: JobRunner | None = None
+
+    def bind_models(self, models: ModelLookup) -> None:
+        """Look models up in ``models`` (the registry) from now on: until bound, none exists."""
+        self.evaluations = self.evaluations.with_models(models)
 
 
 def open_blob_store(settings: Settings) -> BlobStore:
@@ -106,7 +124,12 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         sessions, blobs, storage, audit, clock, settings.work_dir,
         UploadLimits(max_size=settings.upload_max_bytes),
     )  # fmt: skip
+    evaluation_rows = EvaluationRows(sessions, audit, clock)
+    evaluations = EvaluationStore(evaluation_rows, holdings, grants, UnwiredModels())
+    jobs = JobQueue(evaluation_rows, holdings, grants, directory)
     return Node(
+        evaluations=evaluations,
+        jobs=jobs,
         settings=settings,
         engine=engine,
         sessions=sessions,

@@ -12,8 +12,16 @@
      ├── MetricInputError ground truth or model outputs the metrics cannot score
      │                    (``models.metrics``); also a ``ValueError``
      ├── ReleaseError     a release policy out of range (``models.release``); also a ``ValueError``
-     ├── BudgetExhausted  a release or failure beyond the (administration, holding) budget
      ├── ReceiptInvalid   an evaluation receipt that does not verify; ``reason`` says which check
+     ├── EvaluationError  the evaluation workflow (``models.evaluation``, ``_store``, ``worker``)
+     │    ├── InvalidEvaluation    a submission, review or enclave policy that is malformed (400)
+     │    ├── EvaluationNotFound   no such evaluation, model or holding, or one the caller may
+     │    │                        not know of: one answer for all (404)
+     │    ├── EvaluationConflict   the state does not allow it (a review of a job not awaiting
+     │    │                        one, a bad transition) (409)
+     │    ├── BudgetExhausted      the release budget of (administration, holding) is spent (409)
+     │    └── LeaseLost            a worker's claim was taken over (its lease ran out): its
+     │                             result is dropped, never recorded twice (worker-side only)
      ├── FrameError       a malformed or truncated frame on the sandbox pipe (``models.frames``)
      │    └── OutputMismatchError   well-formed, but not the declared outputs
      ├── ConfinementError a confinement step the sandbox child could not take
@@ -36,7 +44,12 @@ __all__ = [
     "BudgetExhausted",
     "ConfinementError",
     "DatasetError",
+    "EvaluationConflict",
+    "EvaluationError",
+    "EvaluationNotFound",
     "FrameError",
+    "InvalidEvaluation",
+    "LeaseLost",
     "MetricInputError",
     "MetricSpecError",
     "ModelsError",
@@ -91,17 +104,6 @@ class ReleaseError(ModelsError, ValueError):
     code = "invalid-release-policy"
 
 
-class BudgetExhausted(ModelsError):
-    """The release budget of an (administration, holding) is spent: nothing more is released."""
-
-    code = "release-budget-exhausted"
-
-    def __init__(self, total: int, spent: int) -> None:
-        super().__init__(f"the release budget is spent ({spent} of {total}); nothing is released")
-        self.total = total
-        self.spent = spent
-
-
 class ReceiptInvalid(ModelsError):
     """An evaluation receipt that does not verify. ``reason`` is a short machine word
     (``malformed``, ``payload-type``, ``unknown-key``, ``bad-signature``, ``statement``,
@@ -141,3 +143,34 @@ class SandboxFailure(ModelsError):
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(str(outcome))
         self.outcome = outcome
+
+
+class EvaluationError(ModelsError):
+    code = "evaluation-error"
+
+
+class InvalidEvaluation(EvaluationError):
+    code = "invalid-evaluation"
+
+
+class EvaluationNotFound(EvaluationError):
+    code = "not-found"
+
+
+class EvaluationConflict(EvaluationError):
+    code = "evaluation-conflict"
+
+
+class BudgetExhausted(EvaluationError):
+    """The release budget of an (administration, holding) is spent: nothing more is released."""
+
+    code = "release-budget-exhausted"
+
+    def __init__(self, total: int, spent: int) -> None:
+        super().__init__(f"the release budget is spent ({spent} of {total}); nothing is released")
+        self.total = total
+        self.spent = spent
+
+
+class LeaseLost(EvaluationError):
+    code = "lease-lost"

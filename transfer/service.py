@@ -55,7 +55,7 @@ from access import (
 )
 from access import Decision as AuditDecision
 from transfer.blobstore import BlobChunks
-from transfer.errors import InvalidObjectList, ObjectNotFound, StaleGrant
+from transfer.errors import InvalidObjectList, ObjectNotFound, StaleGrant, TransferError
 from transfer.manifest import ManifestObject
 from transfer.manifest_store import ManifestStore, StoredManifest
 from transfer.objects import EncryptedObjects, body_key
@@ -360,6 +360,9 @@ class TransferService:
         return header
 
     def _reencrypted(self, grant: Grant, object_id: str) -> bytes:
+        # A download grant always carries its key (``Grant`` checks); never re-encrypt to none.
+        if grant.recipient_key is None:
+            raise TransferError("the grant is bound to no recipient key", code="grant-no-key")
         return self._objects.storage.reencryptor().reencrypt(
             self._stored_header(object_id), [grant.recipient_key], trim=True
         )

@@ -27,6 +27,7 @@ from clearance.cli.client import (
     review,
     upload,
 )
+from clearance.cli.enclave_client import enclave_policy, evaluate, evaluation, leaderboard
 from clearance.settings import Settings
 from transfer.crypt4gh import Crypt4GHError
 
@@ -223,6 +224,39 @@ def serve(host: str, port: int) -> None:
 
 
 @cli.command()
+@click.option("--once", is_flag=True, help="Carry out at most one job, then exit.")
+@click.option(
+    "--poll-interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 60.0),
+    help="Seconds to wait when the queue is empty.",
+)  # fmt: skip
+@click.option("--id", "worker_id", default=None, help="This worker's id (default: host:pid).")
+def worker(once: bool, poll_interval: float, worker_id: str | None) -> None:
+    """Claim evaluation jobs from the node's database and carry them out (any number of
+    workers, on any number of machines)."""
+    import signal
+    import socket
+    import threading
+
+    from models import Worker
+
+    node = _node()
+    if node.job_runner is None:
+        # Refuse rather than pretend: a worker with no pipeline would fail or fake every job.
+        click.echo("error: no evaluation pipeline is wired into this node", err=True)
+        sys.exit(2)
+    name = worker_id or f"{socket.gethostname()[:30]}:{os.getpid()}"
+    running = Worker(node.jobs, node.job_runner, node.clock, name)
+    if once:
+        running.run_once()
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"worker {name}: polling every {poll_interval}s (Ctrl-C to stop)")
+    running.run_forever(stop, poll_interval)
+
+
+@cli.command()
 @click.option("--no-serve", is_flag=True, help="Exit after the walkthrough.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def demo(no_serve: bool, port: int) -> None:
@@ -311,7 +345,8 @@ def audit_public_key() -> None:
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
-for _group in (request, review, grant, keys, upload, decrypt, pull, receipt):
+for _group in (request, review, grant, keys, upload, decrypt, pull, receipt, evaluate, evaluation,
+               leaderboard, enclave_policy):  # fmt: skip
     cli.add_command(_group)
 
 

@@ -45,7 +45,7 @@ def _grant_json(grant: Any) -> dict[str, Any]:
         "conditions": dict(grant.conditions),
         "not_before": grant.not_before.isoformat(),
         "expires_at": grant.expires_at.isoformat(),
-        "recipient_key": grant.recipient_key.hex(),
+        "recipient_key": None if grant.recipient_key is None else grant.recipient_key.hex(),
     }
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 import access.routes.directory
 import access.routes.requests
 import catalog.routes
+import models.evaluation_routes
 import transfer.routes
 from access.guard import HeadAsGet
 from clearance.http import upload_routes
@@ -45,4 +46,5 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(access.routes.requests.router)
     app.include_router(transfer.routes.router)
     app.include_router(upload_routes.router)
+    app.include_router(models.evaluation_routes.router)
     return app

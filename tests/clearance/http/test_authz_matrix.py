@@ -98,6 +98,10 @@ def _fill(path: str, holding: str) -> str:
         "holding": holding,
         "object_id": "no-such-object",
         "upload_id": "no-such-upload",
+        # enclave routes: a holding without a live evaluate grant is a 404 even where the
+        # catalogue shows it (not a "{holding}" route of the visibility rule above)
+        "holding_id": holding,
+        "evaluation_id": "evl-0000000000000000",
     }
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 import access as access_errors
 import catalog as catalog_errors
+import models as models_errors
 import transfer as blob_errors
 import transfer as transfer_errors
 from access import AuditError, GrantError, JwsError
@@ -72,6 +73,11 @@ CASES: list[tuple[Exception, int, dict[str, str], str, str]] = [
      "object not found in the blob store"),
     (blob_errors.BlobRangeError("S3 get of 'k': /internal/range"), 416, {},
      "range-not-satisfiable", "range not satisfiable"),
+    (models_errors.InvalidEvaluation("bad split"), 400, {}, "invalid-evaluation", "bad split"),
+    (models_errors.EvaluationNotFound("no holding"), 404, {}, "not-found", "no holding"),
+    (models_errors.EvaluationConflict("not awaiting review"), 409, {}, "evaluation-conflict",
+     "not awaiting review"),
+    (models_errors.BudgetExhausted(20, 20), 409, {}, "release-budget-exhausted", "spent"),
 ]  # fmt: skip
 
 INTERNAL = "/var/lib/clearance/internal detail"
@@ -87,6 +93,8 @@ UNNAMED: list[Exception] = [
     AuditError(INTERNAL),
     access_errors.AccessError(INTERNAL),
     catalog_errors.CatalogError(INTERNAL),
+    models_errors.LeaseLost(INTERNAL),
+    models_errors.ModelsError(INTERNAL),
     RuntimeError(INTERNAL),
 ]
 
