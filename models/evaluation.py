@@ -44,7 +44,6 @@ __all__ = [
     "check_transition",
     "in_split",
     "is_evaluation_id",
-    "ladder_accepts",
     "metric_spec",
     "split_items",
 ]
@@ -214,15 +213,6 @@ class EnclavePolicy:
         }
 
 
-def ladder_accepts(previous_best: float | None, score: float, step: float) -> bool:
-    """The Ladder (Blum & Hardt, 2015) for a higher-is-better score: a new score is shown only
-    when it beats the best shown so far by at least ``step`` (the release grid), so repeated,
-    adaptive submissions cannot climb the board by noise below the grid."""
-    if not math.isfinite(score):
-        return False
-    return previous_best is None or score >= previous_best + step - 1e-12
-
-
 @dataclass(frozen=True)
 class Evaluation:
     """One evaluation as its readers see it. ``pending`` (what would be released) is shown to
@@ -279,6 +269,7 @@ class Released:
     metric: str | None = None
     score: float | None = None
     receipt: Mapping[str, Any] | None = None
+    draft: Mapping[str, Any] | None = None  # receipt subject + predicate, signed at release
 
     def pending(self) -> dict[str, Any]:
         """As stored while it waits (for review, or the moment of release)."""
@@ -287,6 +278,7 @@ class Released:
             "metric": self.metric,
             "score": self.score,
             "receipt": None if self.receipt is None else dict(self.receipt),
+            "draft": None if self.draft is None else dict(self.draft),
         }
 
 

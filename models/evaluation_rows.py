@@ -7,8 +7,9 @@ unit), releasing (values, receipt, leaderboard under the Ladder) and a holding's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,7 +22,6 @@ from models.evaluation import (
     Evaluation,
     EvaluationState,
     check_transition,
-    ladder_accepts,
 )
 from models.evaluation_tables import (
     EnclavePolicyRow,
@@ -30,19 +30,31 @@ from models.evaluation_tables import (
     ReleaseBudgetRow,
 )
 from models.outcomes import Outcome
+from models.release import ladder_accepts, to_grid
 
-__all__ = ["EvaluationRows", "on_grid"]
+__all__ = ["EvaluationRows", "ReceiptSigner"]
 
 
-def on_grid(score: float, grid: float) -> float:
-    """``score`` rounded to the nearest multiple of ``grid`` (the release grid)."""
-    return round(round(score / grid) * grid, 10)
+class ReceiptSigner(Protocol):
+    """Signs the receipt of a release at the moment it happens (the budget it spent and the
+    time are only known then), with the owning administration's key."""
+
+    def sign(
+        self, owner: str, draft: Mapping[str, Any], budget: tuple[int, int], at: datetime
+    ) -> dict[str, Any]: ...
 
 
 class EvaluationRows:
-    def __init__(self, sessions: sessionmaker[Session], audit: AuditLog, clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        audit: AuditLog,
+        clock: Clock,
+        signer: ReceiptSigner | None = None,
+    ) -> None:
         self.sessions, self.clock = sessions, clock
         self._audit = audit
+        self.signer = signer
 
     # audit ---------------------------------------------------------------------------------------
     def log(
@@ -134,17 +146,29 @@ class EvaluationRows:
             self.move(session, row, EvaluationState.REFUSED, actor, "budget-exhausted")
             return
         held = row.pending or {}
-        row.released, row.receipt = held.get("values") or {}, held.get("receipt")
+        row.released, row.receipt = held.get("values") or {}, self._receipt(session, row, held)
         row.pending = None  # released now: kept once, in ``released``
         self.move(session, row, EvaluationState.RELEASED, actor, budget_spent=True)
         self._rank(session, row, held.get("metric"), held.get("score"))
+
+    def _receipt(
+        self, session: Session, row: EvaluationRow, held: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """The signed receipt of this release: signed now, over the budget as just spent."""
+        draft = held.get("draft")
+        if self.signer is None or not isinstance(draft, Mapping):
+            receipt = held.get("receipt")
+            return None if receipt is None else dict(receipt)
+        budget = session.get(ReleaseBudgetRow, (row.submitter_admin, row.holding_id))
+        assert budget is not None  # spend() just took one unit of it
+        return self.signer.sign(row.owner, draft, (budget.spent, budget.total), self.clock.now())
 
     def _rank(self, session: Session, row: EvaluationRow, metric: Any, score: Any) -> None:
         """Put the released score on the holding's leaderboard if the Ladder shows it."""
         if not isinstance(metric, str) or not isinstance(score, int | float):
             return
         grid = self.policy(session, row.holding_id).grid
-        shown = on_grid(float(score), grid)
+        shown = to_grid(float(score), grid)
         best = session.scalar(
             select(func.max(LeaderboardRow.best)).where(
                 LeaderboardRow.holding_id == row.holding_id, LeaderboardRow.metric == metric

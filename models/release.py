@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any, Final
@@ -150,7 +151,11 @@ class Budget:
 
 
 def ladder_accepts(best: float | None, score: float, grid: float) -> bool:
-    """Whether ``score`` beats the best shown so far by at least ``grid`` (exact decimals)."""
+    """Whether ``score`` beats the best shown so far by at least ``grid`` (exact decimals): the
+    Ladder (Blum & Hardt, 2015), so adaptive submissions cannot climb the board by noise below
+    the grid. A score that is not a finite number is never shown."""
+    if not math.isfinite(score):
+        return False
     if best is None:
         return True
     return Decimal(repr(score)) - Decimal(repr(best)) >= Decimal(repr(grid))

@@ -14,7 +14,6 @@ from models.evaluation import (
     Split,
     check_transition,
     in_split,
-    ladder_accepts,
     metric_spec,
     split_items,
 )
@@ -92,9 +91,3 @@ def test_enclave_policies_are_validated_and_changed_member_by_member() -> None:
             EnclavePolicy().changed(bad)
 
 
-def test_ladder_shows_only_a_gain_of_at_least_one_grid_step() -> None:
-    assert ladder_accepts(None, 0.5, 0.01)
-    assert ladder_accepts(0.5, 0.51, 0.01)
-    assert not ladder_accepts(0.5, 0.509, 0.01)
-    assert not ladder_accepts(0.5, 0.4, 0.01)
-    assert not ladder_accepts(None, float("nan"), 0.01)

@@ -73,6 +73,8 @@ def test_ladder() -> None:
     assert ladder_accepts(0.70, 0.71, 0.01)  # exactly one step: shown (exact decimals)
     assert not ladder_accepts(0.70, 0.7099, 0.01)
     assert not ladder_accepts(0.70, 0.60, 0.01)
+    assert not ladder_accepts(None, float("nan"), 0.01)
+    assert not ladder_accepts(0.5, float("inf"), 0.01)
     assert leaderboard_entry(0.70, 0.7099, 0.01) == LeaderboardEntry(0.70, False)
     assert leaderboard_entry(0.70, 0.7261, 0.01) == LeaderboardEntry(0.73, True)
     assert leaderboard_entry(None, 0.4449, 0.01) == LeaderboardEntry(0.44, True)
