@@ -12,6 +12,13 @@ in it: ``clearance.db`` (SQLite), ``blobs/`` (local blob store) and ``keys/`` (0
 ``CLEARANCE_GRANT_RATE`` bounds the transfer requests of one grant (default ``3000/minute``; see
 ``transfer.throttle``).
 
+The enclave's sandbox (``clearance worker``): ``CLEARANCE_ENCLAVE_ISOLATION`` is ``strict``
+(default: a job whose child cannot take every confinement step fails) or ``relaxed`` (an operator's
+opt-in on hosts without network namespaces; docs/enclave.md), ``CLEARANCE_ENCLAVE_MEMORY_MIB``
+(address space of one child, default 2048), ``CLEARANCE_ENCLAVE_CPU_SECONDS`` (default 120),
+``CLEARANCE_ENCLAVE_WALL_SECONDS`` (one job's deadline, default 300) and
+``CLEARANCE_ENCLAVE_THREADS`` (onnxruntime's fixed pool, default 1).
+
 Request limits (body caps and timeouts, server limits, login flood control) are described in
 ``clearance.limits``.
 ``work/`` in the data folder holds a completing upload while it is unpacked and published.
@@ -27,7 +34,7 @@ from pathlib import Path
 from clearance.limits import RequestLimits, rate_setting, whole_setting
 from transfer import DEFAULT_GRANT_RATE
 
-__all__ = ["S3Settings", "Settings"]
+__all__ = ["EnclaveSettings", "S3Settings", "Settings"]
 
 _DEFAULT_NODE = "urn:clearance:node:default"
 _DEFAULT_UPLOAD_MAX = 64 << 30
@@ -61,6 +68,29 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class EnclaveSettings:
+    isolation: str = "strict"
+    memory_mib: int = 2048
+    cpu_seconds: int = 120
+    wall_seconds: int = 300
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.isolation not in ("strict", "relaxed"):
+            raise ValueError("CLEARANCE_ENCLAVE_ISOLATION must be strict or relaxed")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EnclaveSettings:
+        return cls(
+            isolation=env.get("CLEARANCE_ENCLAVE_ISOLATION", "strict"),
+            memory_mib=whole_setting(env, "CLEARANCE_ENCLAVE_MEMORY_MIB", 2048),
+            cpu_seconds=whole_setting(env, "CLEARANCE_ENCLAVE_CPU_SECONDS", 120),
+            wall_seconds=whole_setting(env, "CLEARANCE_ENCLAVE_WALL_SECONDS", 300),
+            threads=whole_setting(env, "CLEARANCE_ENCLAVE_THREADS", 1),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -71,6 +101,7 @@ class Settings:
     grant_rate: str = DEFAULT_GRANT_RATE
 
     limits: RequestLimits = field(default_factory=RequestLimits)
+    enclave: EnclaveSettings = field(default_factory=EnclaveSettings)
 
     @property
     def blob_dir(self) -> Path:
@@ -100,6 +131,7 @@ class Settings:
             upload_max_bytes=whole_setting(env, "CLEARANCE_UPLOAD_MAX_BYTES", _DEFAULT_UPLOAD_MAX),
             grant_rate=rate_setting(env, "CLEARANCE_GRANT_RATE", DEFAULT_GRANT_RATE),
             limits=RequestLimits.from_env(env),
+            enclave=EnclaveSettings.from_env(env),
         )
 
     def prepare(self) -> None:

@@ -33,7 +33,7 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -57,6 +57,7 @@ __all__ = [
     "PAYLOAD_TYPE",
     "PREDICATE_TYPE",
     "STATEMENT_TYPE",
+    "DraftSigner",
     "Evaluator",
     "VerifiedReceipt",
     "model_subject",
@@ -172,6 +173,26 @@ def sign_receipt(
         "payload": base64.b64encode(payload).decode("ascii"),
         "signatures": [{"keyid": key.kid, "sig": base64.b64encode(signature).decode("ascii")}],
     }
+
+
+@dataclass(frozen=True)
+class DraftSigner:
+    """Signs a runner's receipt draft at the moment of release (``EvaluationRows``' signer): the
+    budget as just spent, the release time and the issuer go in now, then the owner's key signs."""
+
+    key_of: Callable[[str], SigningKey]
+
+    def sign(
+        self, owner: str, draft: Mapping[str, Any], budget: tuple[int, int], at: datetime
+    ) -> dict[str, Any]:
+        spent, total = budget
+        predicate = {
+            **draft["predicate"],
+            "budget": {"spent": spent, "total": total},
+            "time": utc_text(at.astimezone(UTC), "seconds"),
+            "issuer": owner,
+        }
+        return sign_receipt(predicate, draft["subject"], self.key_of(owner))
 
 
 # --- verification ------------------------------------------------------------------------------

@@ -92,3 +92,19 @@ def test_the_grant_rate_is_checked(tmp_path: Path) -> None:
     for bad in ("fast", "0/minute", "-1/second"):
         with pytest.raises(ValueError, match="CLEARANCE_GRANT_RATE"):
             Settings.from_env({**env, "CLEARANCE_GRANT_RATE": bad})
+
+
+def test_enclave_settings_from_the_environment() -> None:
+    from clearance.settings import EnclaveSettings
+
+    got = EnclaveSettings.from_env(
+        {"CLEARANCE_ENCLAVE_ISOLATION": "relaxed", "CLEARANCE_ENCLAVE_MEMORY_MIB": "512",
+         "CLEARANCE_ENCLAVE_CPU_SECONDS": "5", "CLEARANCE_ENCLAVE_WALL_SECONDS": "9",
+         "CLEARANCE_ENCLAVE_THREADS": "2"}
+    )  # fmt: skip
+    assert got == EnclaveSettings("relaxed", 512, 5, 9, 2)
+    assert EnclaveSettings.from_env({}) == EnclaveSettings()
+    with pytest.raises(ValueError, match="strict or relaxed"):
+        EnclaveSettings.from_env({"CLEARANCE_ENCLAVE_ISOLATION": "off"})
+    with pytest.raises(ValueError, match="CLEARANCE_ENCLAVE_MEMORY_MIB"):
+        EnclaveSettings.from_env({"CLEARANCE_ENCLAVE_MEMORY_MIB": "-1"})
