@@ -77,7 +77,8 @@ CASES: list[tuple[Exception, int, dict[str, str], str, str]] = [
     (models_errors.EvaluationNotFound("no holding"), 404, {}, "not-found", "no holding"),
     (models_errors.EvaluationConflict("not awaiting review"), 409, {}, "evaluation-conflict",
      "not awaiting review"),
-    (models_errors.BudgetExhausted(20, 20), 409, {}, "release-budget-exhausted", "spent"),
+    (models_errors.BudgetExhausted(20, 20), 409, {}, "release-budget-exhausted",
+     "the release budget is spent (20 of 20); nothing is released"),
 ]  # fmt: skip
 
 INTERNAL = "/var/lib/clearance/internal detail"
