@@ -99,6 +99,7 @@ if TYPE_CHECKING:
     from access.policy import NODE as NODE
     from access.policy import Action as Action
     from access.policy import HoldingResource as HoldingResource
+    from access.policy import ModelResource as ModelResource
     from access.policy import NewHoldingResource as NewHoldingResource
     from access.policy import Principal as Principal
     from access.policy import Resource as Resource
@@ -168,6 +169,7 @@ _LAZY: dict[str, str] = {
     "LoginThrottle": "access.throttle",
     "MAX_SKEW": "access.grants",
     "Mode": "access.request_states",
+    "ModelResource": "access.policy",
     "NODE": "access.policy",
     "NewHoldingResource": "access.policy",
     "NewRequest": "access.request_states",

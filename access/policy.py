@@ -22,6 +22,7 @@ __all__ = [
     "Decision",
     "GrantResource",
     "HoldingResource",
+    "ModelResource",
     "NewHoldingResource",
     "NodeResource",
     "Principal",
@@ -53,6 +54,10 @@ class Action(StrEnum):
     GRANT_READ = "access:grant:read"  # a grant's metadata (its subject, the owner's reviewers)
     GRANT_TOKEN_READ = "access:grant:read-token"  # noqa: S105 (an action name; token: subject only)
     KEYS_REGISTER = "access:keys:register"  # a researcher's Crypt4GH public key
+    # models (issue 10): the model registry
+    MODEL_SUBMIT = "models:model:submit"
+    MODEL_READ = "models:model:read"  # see a model's item (its owner's and sharees' users)
+    MODEL_SHARE = "models:model:share"  # share it with other administrations (owner's researchers)
 
 
 #: What each role may do at all; resource rules below narrow it further.
@@ -69,6 +74,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.KEYS_REGISTER,
             Action.GRANT_READ,
             Action.GRANT_TOKEN_READ,
+            Action.MODEL_SUBMIT,
+            Action.MODEL_READ,
+            Action.MODEL_SHARE,
         }
     ),
     Role.STEWARD: frozenset(
@@ -81,6 +89,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REVIEW,
             Action.GRANT_REVOKE,
             Action.GRANT_READ,
+            Action.MODEL_READ,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -100,6 +109,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.AUDIT_READ,
             Action.REQUEST_READ,
             Action.GRANT_READ,
+            Action.MODEL_READ,
         }
     ),
 }
@@ -215,7 +225,42 @@ class GrantResource:
     subject: str
 
 
-Resource = NodeResource | HoldingResource | NewHoldingResource | RequestResource | GrantResource
+# --- models (issue 10): the model registry's resource and rule ---------------------------------
+
+_MODEL_ACTIONS = frozenset({Action.MODEL_SUBMIT, Action.MODEL_READ, Action.MODEL_SHARE})
+
+
+@dataclass(frozen=True)
+class ModelResource:
+    """A registered model (or one being submitted: its owner-to-be, nobody shared): whose it is,
+    and which other administrations it is shared with."""
+
+    owner: str
+    shared_with: frozenset[str] = frozenset()
+
+
+def _decide_model(principal: Principal, model: ModelResource, action: Action) -> Decision:
+    """Users of the owner administration and of those it is shared with may read a model;
+    only the owner's researchers submit and share (the role table says who is a researcher)."""
+    if action not in _MODEL_ACTIONS:
+        return _deny(Reason.ACTION_NOT_APPLICABLE)
+    if principal.admin == model.owner:
+        return _ALLOW
+    if action is Action.MODEL_READ and principal.admin in model.shared_with:
+        return _ALLOW
+    return _deny(Reason.NOT_OWNER)
+
+
+# --- end of the model registry's block -----------------------------------------------------------
+
+Resource = (
+    NodeResource
+    | HoldingResource
+    | NewHoldingResource
+    | RequestResource
+    | GrantResource
+    | ModelResource
+)
 
 
 @dataclass(frozen=True)
@@ -273,6 +318,8 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
         return _decide_request(principal, resource, action)
     if isinstance(resource, GrantResource):
         return _decide_grant(principal, resource, action)
+    if isinstance(resource, ModelResource):
+        return _decide_model(principal, resource, action)
     if action not in _HOLDING_ACTIONS or (
         isinstance(resource, NewHoldingResource) and action is not Action.PUBLISH
     ):

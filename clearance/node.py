@@ -25,6 +25,7 @@ from access import (
 from catalog import CatalogHoldings
 from clearance.database import open_database
 from clearance.settings import Settings
+from models import ModelRegistry
 from transfer import (
     BlobStore,
     EncryptedObjects,
@@ -59,6 +60,7 @@ class Node:
     manifests: ManifestStore
     transfer: TransferService
     uploads: UploadStore
+    models: ModelRegistry
 
 
 def open_blob_store(settings: Settings) -> BlobStore:
@@ -122,4 +124,5 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         manifests=manifests,
         transfer=transfer_service,
         uploads=uploads,
+        models=ModelRegistry(sessions, audit),
     )

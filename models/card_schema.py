@@ -8,16 +8,15 @@ shipped fails instead of being fetched. Reading package data is the only I/O her
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from importlib.resources.abc import Traversable
 from typing import Any, Final
 
 import jsonschema
 from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
+
+from catalog import schema_resources
 
 __all__ = ["FILE_SCHEMA_URL", "MLM_SCHEMA_URL", "mlm_errors"]
 
@@ -27,25 +26,9 @@ FILE_SCHEMA_URL: Final = "https://stac-extensions.github.io/file/v2.1.0/schema.j
 _MAX_ERRORS: Final = 5
 
 
-def _walk(folder: Traversable, prefix: str) -> Iterator[tuple[str, Traversable]]:
-    for entry in folder.iterdir():
-        name = f"{prefix}/{entry.name}" if prefix else entry.name
-        if entry.is_dir():
-            yield from _walk(entry, name)
-        elif entry.name.endswith(".json"):
-            yield name, entry
-
-
 @cache
 def _shipped() -> Mapping[str, Resource[Any]]:
-    """Shipped schema files by URL: ``schemas/<host>/<path>`` is ``https://<host>/<path>``."""
-    root = resources.files("models").joinpath("schemas")
-    return {
-        f"https://{relative}": Resource.from_contents(
-            json.loads(entry.read_text(encoding="utf-8")), default_specification=DRAFT7
-        )
-        for relative, entry in _walk(root, "")
-    }
+    return schema_resources(resources.files("models").joinpath("schemas"))
 
 
 @cache

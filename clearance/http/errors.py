@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import access as access_errors
 import catalog as catalog_errors
+import models as models_errors
 import transfer as blob_errors
 import transfer as transfer_errors
 from access import ClearanceError
@@ -103,6 +104,10 @@ TABLE: tuple[Row, ...] = (
     Row(blob_errors.BlobNotFound, 404, message=lambda exc: "object not found in the blob store"),
     Row(blob_errors.BlobRangeError, 416, _content_range, lambda exc: "range not satisfiable"),
     # any other BlobStoreError (the store failed) is a 500 with an incident id only
+    Row(models_errors.ModelNotFound, 404),
+    Row(models_errors.CardInvalid, 422),
+    Row(models_errors.AdmissionRefused, 422),
+    Row(models_errors.RecipeError, 422),
 )
 
 

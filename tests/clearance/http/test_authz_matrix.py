@@ -98,6 +98,7 @@ def _fill(path: str, holding: str) -> str:
         "holding": holding,
         "object_id": "no-such-object",
         "upload_id": "no-such-upload",
+        "model_id": "mdl-0000000000000000",
     }
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 

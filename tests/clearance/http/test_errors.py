@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 import access as access_errors
 import catalog as catalog_errors
+import models as models_errors
 import transfer as blob_errors
 import transfer as transfer_errors
 from access import AuditError, GrantError, JwsError
@@ -72,6 +73,11 @@ CASES: list[tuple[Exception, int, dict[str, str], str, str]] = [
      "object not found in the blob store"),
     (blob_errors.BlobRangeError("S3 get of 'k': /internal/range"), 416, {},
      "range-not-satisfiable", "range not satisfiable"),
+    (models_errors.ModelNotFound(), 404, {}, "model-not-found", "no such model"),
+    (models_errors.CardInvalid("mlm:name: bad"), 422, {}, "invalid-model-card", "mlm:name: bad"),
+    (models_errors.AdmissionRefused("domain", "custom op"), 422, {}, "model-refused",
+     "domain: custom op"),
+    (models_errors.RecipeError("bands"), 422, {}, "invalid-input-recipe", "bands"),
 ]  # fmt: skip
 
 INTERNAL = "/var/lib/clearance/internal detail"
