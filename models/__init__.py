@@ -27,11 +27,15 @@ if TYPE_CHECKING:
     from models.errors import ModelNotFound as ModelNotFound
     from models.errors import ModelsError as ModelsError
     from models.errors import RecipeError as RecipeError
+    from models.limits import MAX_CARD_BYTES as MAX_CARD_BYTES
+    from models.limits import MAX_MODEL_BYTES as MAX_MODEL_BYTES
     from models.registry_store import ModelRecord as ModelRecord
     from models.registry_store import ModelRegistry as ModelRegistry
 
 _LAZY: dict[str, str] = {
     "AdmissionLimits": "models.admission",
+    "MAX_CARD_BYTES": "models.limits",
+    "MAX_MODEL_BYTES": "models.limits",
     "AdmissionRefused": "models.errors",
     "AdmittedModel": "models.admission",
     "CardInvalid": "models.errors",

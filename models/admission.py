@@ -29,6 +29,7 @@ from onnx import numpy_helper, shape_inference
 
 from models.card import ModelCard, OutputSpec
 from models.errors import AdmissionRefused
+from models.limits import MAX_MODEL_BYTES
 
 __all__ = ["DOMAINS", "RULES", "AdmissionLimits", "AdmittedModel", "admit"]
 
@@ -63,7 +64,7 @@ class AdmissionLimits:
     """The gate's caps. ``max_static_elements`` bounds any tensor whose size is known before
     the run (1 GiB of float32 by default); dynamic sizes are the sandbox's to contain."""
 
-    max_bytes: int = 64 << 20
+    max_bytes: int = MAX_MODEL_BYTES
     max_nodes: int = 20_000
     max_depth: int = 8
     min_opset: int = 13

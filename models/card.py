@@ -27,6 +27,7 @@ from typing import Any, Final
 from access import utc_text
 from models.card_schema import FILE_SCHEMA_URL, MLM_SCHEMA_URL, mlm_errors
 from models.errors import CardInvalid, RecipeError
+from models.limits import MAX_CARD_BYTES
 from models.preprocess import InputRecipe
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
 ]
 
 TASKS: Final = ("object-detection", "classification", "anomaly-detection")
-MAX_CARD_BYTES: Final = 256 << 10
 MAX_DETECTIONS: Final = 1000  # boxes per image an object detector may declare
 _MAX_DEPTH: Final = 16
 _MAX_NODES: Final = 20_000  # JSON values in the whole card

@@ -21,6 +21,7 @@ from clearance.cli.client import (
     grant,
     holding_options,
     keys,
+    model,
     pull,
     request,
     review,
@@ -310,7 +311,7 @@ def audit_public_key() -> None:
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
-for _group in (request, review, grant, keys, upload, decrypt, pull):
+for _group in (request, review, grant, keys, model, upload, decrypt, pull):
     cli.add_command(_group)
 
 

@@ -97,7 +97,8 @@ def test_the_cli_starts_without_the_node_side() -> None:
     start-up: the node side is imported inside the commands that need it."""
     probe = (
         "import sys, clearance.cli; "
-        "print(sorted(m for m in ('fastapi', 'sqlalchemy', 'alembic', 'uvicorn') "
+        "print(sorted(m for m in ('fastapi', 'sqlalchemy', 'alembic', 'uvicorn', 'onnx', "
+        "'onnxruntime', 'jsonschema') "
         "if m in sys.modules))"
     )
     out = subprocess.run(
