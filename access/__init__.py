@@ -105,6 +105,7 @@ if TYPE_CHECKING:
     from access.policy import EvaluationResource as EvaluationResource
     from access.policy import HeldGrant as HeldGrant
     from access.policy import HoldingResource as HoldingResource
+    from access.policy import ModelResource as ModelResource
     from access.policy import NewHoldingResource as NewHoldingResource
     from access.policy import Principal as Principal
     from access.policy import Resource as Resource
@@ -179,6 +180,7 @@ _LAZY: dict[str, str] = {
     "LoginThrottle": "access.throttle",
     "MAX_SKEW": "access.grants",
     "Mode": "access.request_states",
+    "ModelResource": "access.policy",
     "NODE": "access.policy",
     "NewHoldingResource": "access.policy",
     "NewRequest": "access.request_states",

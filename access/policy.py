@@ -25,6 +25,7 @@ __all__ = [
     "GrantResource",
     "HeldGrant",
     "HoldingResource",
+    "ModelResource",
     "NewHoldingResource",
     "NodeResource",
     "Principal",
@@ -62,6 +63,10 @@ class Action(StrEnum):
     EVALUATION_REVIEW = "models:evaluation:review"  # release or refuse: the owner's stewards
     LEADERBOARD_READ = "models:holding:leaderboard"  # owner's users; live evaluate grant holders
     ENCLAVE_POLICY = "models:holding:enclave-policy"  # review, budget, grid: the owner's stewards
+    # models (issue 10): the model registry
+    MODEL_SUBMIT = "models:model:submit"
+    MODEL_READ = "models:model:read"  # see a model's item (its owner's and sharees' users)
+    MODEL_SHARE = "models:model:share"  # share it with other administrations (owner's researchers)
 
 
 #: What each role may do at all; resource rules below narrow it further.
@@ -81,6 +86,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.EVALUATE,
             Action.EVALUATION_READ,
             Action.LEADERBOARD_READ,
+            Action.MODEL_SUBMIT,
+            Action.MODEL_READ,
+            Action.MODEL_SHARE,
         }
     ),
     Role.STEWARD: frozenset(
@@ -97,6 +105,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.EVALUATION_REVIEW,
             Action.LEADERBOARD_READ,
             Action.ENCLAVE_POLICY,
+            Action.MODEL_READ,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -118,6 +127,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REQUEST_READ,
             Action.GRANT_READ,
             Action.LEADERBOARD_READ,
+            Action.MODEL_READ,
         }
     ),
 }
@@ -278,6 +288,34 @@ class EvaluationResource:
     submitter: str
 
 
+# --- models (issue 10): the model registry's resource and rule ---------------------------------
+
+_MODEL_ACTIONS = frozenset({Action.MODEL_SUBMIT, Action.MODEL_READ, Action.MODEL_SHARE})
+
+
+@dataclass(frozen=True)
+class ModelResource:
+    """A registered model (or one being submitted: its owner-to-be, nobody shared): whose it is,
+    and which other administrations it is shared with."""
+
+    owner: str
+    shared_with: frozenset[str] = frozenset()
+
+
+def _decide_model(principal: Principal, model: ModelResource, action: Action) -> Decision:
+    """Users of the owner administration and of those it is shared with may read a model;
+    only the owner's researchers submit and share (the role table says who is a researcher)."""
+    if action not in _MODEL_ACTIONS:
+        return _deny(Reason.ACTION_NOT_APPLICABLE)
+    if principal.admin == model.owner:
+        return _ALLOW
+    if action is Action.MODEL_READ and principal.admin in model.shared_with:
+        return _ALLOW
+    return _deny(Reason.NOT_OWNER)
+
+
+# --- end of the model registry's block -----------------------------------------------------------
+
 Resource = (
     NodeResource
     | HoldingResource
@@ -286,6 +324,7 @@ Resource = (
     | GrantResource
     | EnclaveResource
     | EvaluationResource
+    | ModelResource
 )
 
 
@@ -347,6 +386,8 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
         return _decide_enclave(principal, resource, action, now)
     if isinstance(resource, EvaluationResource):
         return _decide_evaluation(principal, resource, action)
+    if isinstance(resource, ModelResource):
+        return _decide_model(principal, resource, action)
     if action not in _HOLDING_ACTIONS or (
         isinstance(resource, NewHoldingResource) and action is not Action.PUBLISH
     ):

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from catalog.tables import CollectionRow as CollectionRow
     from catalog.tables import ItemRow as ItemRow
     from catalog.validation import StacValidationError as StacValidationError
+    from catalog.validation import schema_resources as schema_resources
     from catalog.whohas import WhoHasRow as WhoHasRow
     from catalog.whohas import who_has as who_has
 
@@ -63,6 +64,7 @@ _LAZY: dict[str, str] = {
     "PublishError": "catalog.errors",
     "PublishResult": "catalog.publish",
     "StacValidationError": "catalog.validation",
+    "schema_resources": "catalog.validation",
     "WhoHasRow": "catalog.whohas",
     "publish_holding": "catalog.publish",
     "refresh_statistics": "catalog.store",

@@ -40,6 +40,7 @@ __all__ = [
     "XRAY_SCHEMA_URL",
     "FieldError",
     "StacValidationError",
+    "schema_resources",
     "shipped_schema_urls",
     "validate_collection",
     "validate_item",
@@ -327,14 +328,20 @@ def _walk(folder: Traversable, prefix: str) -> Iterator[tuple[str, Traversable]]
             yield name, entry
 
 
-@cache
-def _shipped_schemas() -> Mapping[str, Resource[Any]]:
-    """Shipped schema files by URL: ``schemas/<host>/<path>`` is ``https://<host>/<path>``."""
+def schema_resources(root: Traversable) -> dict[str, Resource[Any]]:
+    """Schema files under ``root`` by URL: ``<root>/<host>/<path>`` is ``https://<host>/<path>``
+    (the layout of ``catalog/schemas/``; ``models/schemas/`` uses it too)."""
     out: dict[str, Resource[Any]] = {}
-    for relative, entry in _walk(_schema_root(), ""):
+    for relative, entry in _walk(root, ""):
         contents = json.loads(entry.read_text(encoding="utf-8"))
         out[f"https://{relative}"] = Resource.from_contents(contents, default_specification=DRAFT7)
     return out
+
+
+@cache
+def _shipped_schemas() -> Mapping[str, Resource[Any]]:
+    """Shipped schema files by URL."""
+    return schema_resources(_schema_root())
 
 
 @cache

@@ -26,12 +26,14 @@ from catalog import CatalogHoldings
 from clearance.database import open_database
 from clearance.settings import Settings
 from models import (
+    DraftSigner,
     EvaluationRows,
     EvaluationStore,
     JobQueue,
     JobRunner,
     ModelLookup,
-    UnwiredModels,
+    ModelRegistry,
+    RegistryLookup,
 )
 from transfer import (
     BlobStore,
@@ -67,6 +69,8 @@ class Node:
     manifests: ManifestStore
     transfer: TransferService
     uploads: UploadStore
+    models: ModelRegistry
+    evaluation_rows: EvaluationRows
     evaluations: EvaluationStore
     jobs: JobQueue
     #: The evaluation pipeline a ``clearance worker`` runs jobs through (decrypt, preprocess,
@@ -124,8 +128,11 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         sessions, blobs, storage, audit, clock, settings.work_dir,
         UploadLimits(max_size=settings.upload_max_bytes),
     )  # fmt: skip
-    evaluation_rows = EvaluationRows(sessions, audit, clock)
-    evaluations = EvaluationStore(evaluation_rows, holdings, grants, UnwiredModels())
+    evaluation_rows = EvaluationRows(
+        sessions, audit, clock, signer=DraftSigner(directory.signing_key)
+    )
+    registry = ModelRegistry(sessions, audit)
+    evaluations = EvaluationStore(evaluation_rows, holdings, grants, RegistryLookup(registry))
     jobs = JobQueue(evaluation_rows, holdings, grants, directory)
     return Node(
         evaluations=evaluations,
@@ -145,4 +152,6 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         manifests=manifests,
         transfer=transfer_service,
         uploads=uploads,
+        models=registry,
+        evaluation_rows=evaluation_rows,
     )

@@ -15,7 +15,18 @@ from access import lazy_face
 
 # --- public face: a name another package needs goes here (and into __all__) ---
 if TYPE_CHECKING:
+    from models.admission import AdmissionLimits as AdmissionLimits
+    from models.admission import AdmittedModel as AdmittedModel
+    from models.admission import admit as admit
+    from models.card import ClassSpec as ClassSpec
+    from models.card import ModelCard as ModelCard
+    from models.card import OutputSpec as OutputSpec
+    from models.card import parse_card as parse_card
+    from models.enclave_runner import EnclaveRunner as EnclaveRunner
+    from models.enclave_runner import StoredModel as StoredModel
+    from models.errors import AdmissionRefused as AdmissionRefused
     from models.errors import BudgetExhausted as BudgetExhausted
+    from models.errors import CardInvalid as CardInvalid
     from models.errors import EvaluationConflict as EvaluationConflict
     from models.errors import EvaluationError as EvaluationError
     from models.errors import EvaluationNotFound as EvaluationNotFound
@@ -23,6 +34,7 @@ if TYPE_CHECKING:
     from models.errors import LeaseLost as LeaseLost
     from models.errors import MetricInputError as MetricInputError
     from models.errors import MetricSpecError as MetricSpecError
+    from models.errors import ModelNotFound as ModelNotFound
     from models.errors import ModelsError as ModelsError
     from models.errors import ReceiptInvalid as ReceiptInvalid
     from models.errors import RecipeError as RecipeError
@@ -41,15 +53,32 @@ if TYPE_CHECKING:
     from models.evaluation_store import ModelInfo as ModelInfo
     from models.evaluation_store import ModelLookup as ModelLookup
     from models.evaluation_store import UnwiredModels as UnwiredModels
+    from models.limits import MAX_CARD_BYTES as MAX_CARD_BYTES
+    from models.limits import MAX_MODEL_BYTES as MAX_MODEL_BYTES
     from models.outcomes import Outcome as Outcome
+    from models.receipts import DraftSigner as DraftSigner
     from models.receipts import unverified_issuer as unverified_issuer
     from models.receipts import verify_receipt as verify_receipt
+    from models.registry_lookup import RegistryLookup as RegistryLookup
+    from models.registry_store import ModelRecord as ModelRecord
+    from models.registry_store import ModelRegistry as ModelRegistry
+    from models.sandbox import SandboxLimits as SandboxLimits
     from models.worker import JobRunner as JobRunner
     from models.worker import Worker as Worker
 
 _LAZY: dict[str, str] = {
+    "SandboxLimits": "models.sandbox",
+    "StoredModel": "models.enclave_runner",
+    "EnclaveRunner": "models.enclave_runner",
+    "RegistryLookup": "models.registry_lookup",
+    "DraftSigner": "models.receipts",
+    "AdmissionLimits": "models.admission",
+    "AdmissionRefused": "models.errors",
+    "AdmittedModel": "models.admission",
     "BudgetExhausted": "models.errors",
+    "CardInvalid": "models.errors",
     "Claim": "models.evaluation_queue",
+    "ClassSpec": "models.card",
     "EnclavePolicy": "models.evaluation",
     "EvaluationConflict": "models.errors",
     "EvaluationError": "models.errors",
@@ -64,19 +93,28 @@ _LAZY: dict[str, str] = {
     "JobResult": "models.evaluation",
     "JobRunner": "models.worker",
     "LeaseLost": "models.errors",
+    "MAX_CARD_BYTES": "models.limits",
+    "MAX_MODEL_BYTES": "models.limits",
     "MetricInputError": "models.errors",
     "MetricSpecError": "models.errors",
+    "ModelCard": "models.card",
     "ModelInfo": "models.evaluation_store",
     "ModelLookup": "models.evaluation_store",
+    "ModelNotFound": "models.errors",
+    "ModelRecord": "models.registry_store",
+    "ModelRegistry": "models.registry_store",
     "ModelsError": "models.errors",
     "NewEvaluation": "models.evaluation",
     "Outcome": "models.outcomes",
+    "OutputSpec": "models.card",
     "ReceiptInvalid": "models.errors",
     "RecipeError": "models.errors",
     "ReleaseError": "models.errors",
     "Released": "models.evaluation",
     "UnwiredModels": "models.evaluation_store",
     "Worker": "models.worker",
+    "admit": "models.admission",
+    "parse_card": "models.card",
     "unverified_issuer": "models.receipts",
     "verify_receipt": "models.receipts",
 }

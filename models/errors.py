@@ -1,6 +1,11 @@
 """Exceptions of the model registry and the evaluation enclave.
 
     ModelsError           under ``access.errors.ClearanceError``, the one coded base
+     ├── CardInvalid      a model card that breaks the card contract or the MLM schema
+     │                    (``models.card``); also a ``ValueError``; names the field
+     ├── AdmissionRefused a model the admission gate refuses (``models.admission``); carries
+     │                    the stable ``rule`` it broke
+     ├── ModelNotFound    no such model, or one the caller may not see (the same answer)
      ├── DatasetError     a holding version's object is not what an evaluation can read (the node's
      │                    own data: an internal failure, never shown beyond its outcome class)
      ├── OutputError      a model's outputs that are not what its card declares
@@ -41,7 +46,9 @@ from access import ClearanceError
 from models.outcomes import Outcome
 
 __all__ = [
+    "AdmissionRefused",
     "BudgetExhausted",
+    "CardInvalid",
     "ConfinementError",
     "DatasetError",
     "EvaluationConflict",
@@ -52,6 +59,7 @@ __all__ = [
     "LeaseLost",
     "MetricInputError",
     "MetricSpecError",
+    "ModelNotFound",
     "ModelsError",
     "OutputError",
     "OutputMismatchError",
@@ -174,3 +182,29 @@ class BudgetExhausted(EvaluationError):
 
 class LeaseLost(EvaluationError):
     code = "lease-lost"
+
+
+class CardInvalid(ModelsError, ValueError):
+    """A model card that breaks the card contract or the MLM schema; the message names the field."""
+
+    code = "invalid-model-card"
+
+
+class AdmissionRefused(ModelsError):
+    """The admission gate refused a model: ``rule`` is the stable id of the rule it broke
+    (the rules table in docs/enclave.md), the message says what was wrong."""
+
+    code = "model-refused"
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+
+
+class ModelNotFound(ModelsError):
+    """No such model, or one the caller may not see: the two are one answer."""
+
+    code = "model-not-found"
+
+    def __init__(self, message: str = "no such model") -> None:
+        super().__init__(message)

@@ -99,6 +99,11 @@ class EvaluationRows:
         )  # fmt: skip
 
     # policy and budget ---------------------------------------------------------------------------
+    def policy_now(self, holding_id: str) -> EnclavePolicy:
+        """The holding's enclave policy as stored now (its own short read)."""
+        with self.sessions() as session:
+            return self.policy(session, holding_id)
+
     def policy(self, session: Session, holding_id: str) -> EnclavePolicy:
         row = session.get(EnclavePolicyRow, holding_id)
         if row is None:

@@ -1,8 +1,8 @@
 """The enclave's evaluation tables: jobs, release budgets, per-holding enclave policies and the
 leaderboard. (``models/tables.py`` holds the model registry's.)
 
-``evaluations.model_id`` names a row of the registry's ``models`` table; its foreign key is added
-when the two meet (migration ``0005_evaluations`` comes after ``0004_model_registry``).
+``evaluations.model_id`` names a row of the registry's ``models`` table (a foreign key; migration
+``0005_evaluations`` comes after ``0004_model_registry``).
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from access import Base, JsonDoc, UtcDateTime
+from models import tables as _registry_tables  # noqa: F401  (the target of model_id's key)
 
 __all__ = ["EnclavePolicyRow", "EvaluationRow", "LeaderboardRow", "ReleaseBudgetRow"]
 
@@ -31,7 +32,7 @@ class EvaluationRow(Base):
     )
 
     id: Mapped[str] = mapped_column(String(20), primary_key=True)  # evl- + 16 hex
-    model_id: Mapped[str] = mapped_column(String(128))
+    model_id: Mapped[str] = mapped_column(String(20), ForeignKey("models.id"))
     model_sha256: Mapped[str] = mapped_column(String(64))
     holding_id: Mapped[str] = mapped_column(String(128), index=True)
     holding_version: Mapped[int] = mapped_column(Integer)

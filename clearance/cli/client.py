@@ -4,6 +4,7 @@
     clearance review list|approve|refuse
     clearance grant list|show|revoke
     clearance keys register
+    clearance model submit|list|show|share
     clearance upload DIR          (publish a holding folder to a node, resumably)
     clearance pull GRANT          (download under a grant, verified)
     clearance decrypt FILE        (decrypt one Crypt4GH file)
@@ -32,8 +33,17 @@ from clearance.client.text_tables import render_table
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
-    "decrypt", "grant", "holding_options", "keys", "pull", "receipt", "request", "review", "upload",
-]  # fmt: skip
+    "decrypt",
+    "grant",
+    "holding_options",
+    "keys",
+    "model",
+    "pull",
+    "receipt",
+    "request",
+    "review",
+    "upload",
+]
 
 _url = click.option("--url", envvar="CLEARANCE_URL", required=True, help="Node URL.")
 _token = click.option("--token", envvar="CLEARANCE_TOKEN", required=True, help="Bearer token.")
@@ -605,3 +615,102 @@ def receipt_verify(
                                "predicate": verified.predicate}, indent=2))  # fmt: skip
         return
     click.echo(f"receipt verified\n{_receipt_text(verified)}")
+
+
+# --- models (issue 10): the model registry ------------------------------------------------------
+
+
+@click.group()
+def model() -> None:
+    """ONNX models with their cards: submit, list, show, share."""
+
+
+def _models_table(rows: Sequence[dict[str, Any]]) -> str:
+    headers = ("id", "name", "version", "task", "owner", "shared with", "sha256", "created")
+    body = [
+        (
+            r["id"],
+            r["name"],
+            r["version"],
+            r["task"],
+            r["owner"],
+            ",".join(r["shared_with"]) or "-",
+            r["sha256"][:16],
+            r["created"],
+        )
+        for r in rows
+    ]
+    return render_table(headers, body)
+
+
+def _model_detail(item: dict[str, Any]) -> str:
+    props, asset = item["properties"], item["assets"]["model"]
+    lines = [
+        ("id", item["id"]),
+        ("name", props.get("mlm:name")),
+        ("version", props.get("clearance:version")),
+        ("task", props.get("clearance:task")),
+        ("owner", props.get("clearance:owner")),
+        ("submitted", props.get("datetime")),
+        ("size", asset.get("file:size")),
+        ("sha256", str(asset.get("file:checksum", ""))[4:]),
+    ]
+    return "\n".join(f"{k:<10} {v}" for k, v in lines)
+
+
+@model.command("submit")
+@_url
+@_token
+@_json
+@click.argument("model_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--card",
+    "card_file",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="The model card: a JSON object of STAC MLM item properties.",
+)
+def model_submit(url: str, token: str, as_json: bool, model_file: Path, card_file: Path) -> None:
+    """Submit MODEL_FILE (ONNX) with its card; the node admits it or says which rule it broke."""
+    from clearance.client.models import submission_body
+
+    body = _run(lambda: submission_body(model_file, card_file))
+    client = NodeClient(url, token, timeout=300)
+    data = _run(lambda: client.call("POST", "/models", body))
+    _show(data, as_json, lambda d: _models_table([d]))
+
+
+@model.command("list")
+@_url
+@_token
+@_json
+def model_list(url: str, token: str, as_json: bool) -> None:
+    """The models you may see: your administration's and those shared with it."""
+    data = _run(lambda: _client(url, token).call("GET", "/models"))
+    _show(data, as_json, lambda d: _models_table(d["models"]))
+
+
+@model.command("show")
+@_url
+@_token
+@_json
+@click.argument("model_id")
+def model_show(url: str, token: str, as_json: bool, model_id: str) -> None:
+    """One model's STAC item (MLM extension)."""
+    data = _run(lambda: _client(url, token).call("GET", f"/models/{model_id}"))
+    _show(data, as_json, _model_detail)
+
+
+@model.command("share")
+@_url
+@_token
+@_json
+@click.argument("model_id")
+@click.argument("admins", nargs=-1, required=True)
+def model_share(
+    url: str, token: str, as_json: bool, model_id: str, admins: tuple[str, ...]
+) -> None:
+    """Share MODEL_ID with the administrations ADMINS (codes such as GBR)."""
+    path = f"/models/{model_id}/shares"
+    data = _run(lambda: _client(url, token).call("POST", path, {"admins": list(admins)}))
+    _show(data, as_json, lambda d: _models_table([d]))

@@ -21,6 +21,7 @@ from clearance.cli.client import (
     grant,
     holding_options,
     keys,
+    model,
     pull,
     receipt,
     request,
@@ -237,15 +238,13 @@ def worker(once: bool, poll_interval: float, worker_id: str | None) -> None:
     import socket
     import threading
 
+    from clearance.enclave import enclave_runner
     from models import Worker
 
     node = _node()
-    if node.job_runner is None:
-        # Refuse rather than pretend: a worker with no pipeline would fail or fake every job.
-        click.echo("error: no evaluation pipeline is wired into this node", err=True)
-        sys.exit(2)
+    runner = node.job_runner or enclave_runner(node)
     name = worker_id or f"{socket.gethostname()[:30]}:{os.getpid()}"
-    running = Worker(node.jobs, node.job_runner, node.clock, name)
+    running = Worker(node.jobs, runner, node.clock, name)
     if once:
         running.run_once()
         return
@@ -345,8 +344,8 @@ def audit_public_key() -> None:
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
-for _group in (request, review, grant, keys, upload, decrypt, pull, receipt, evaluate, evaluation,
-               leaderboard, enclave_policy):  # fmt: skip
+for _group in (request, review, grant, keys, model, upload, decrypt, pull, receipt, evaluate,
+               evaluation, leaderboard, enclave_policy):  # fmt: skip
     cli.add_command(_group)
 
 

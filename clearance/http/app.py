@@ -8,6 +8,7 @@ import access.routes.directory
 import access.routes.requests
 import catalog.routes
 import models.evaluation_routes
+import models.routes
 import transfer.routes
 from access.guard import HeadAsGet
 from clearance.http import upload_routes
@@ -36,6 +37,7 @@ def create_app(node: Node) -> FastAPI:
     app.state.grants = node.grants
     app.state.transfer = node.transfer
     app.state.uploads = node.uploads
+    app.state.models = node.models
     app.state.node = node
     app.state.body_limits = node.settings.limits.body_limits()
     app.state.login_throttle = node.settings.limits.login_throttle()
@@ -47,4 +49,5 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(transfer.routes.router)
     app.include_router(upload_routes.router)
     app.include_router(models.evaluation_routes.router)
+    app.include_router(models.routes.router)
     return app

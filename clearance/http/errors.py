@@ -109,6 +109,10 @@ TABLE: tuple[Row, ...] = (
     Row(models_errors.EvaluationConflict, 409),
     Row(models_errors.BudgetExhausted, 409),
     # LeaseLost is a worker's own: it never reaches a route (a 500 if it ever did)
+    Row(models_errors.ModelNotFound, 404),
+    Row(models_errors.CardInvalid, 422),
+    Row(models_errors.AdmissionRefused, 422),
+    Row(models_errors.RecipeError, 422),
 )
 
 

@@ -7,7 +7,8 @@ from sqlalchemy import Engine
 
 import access.tables  # noqa: F401  (registers the tables on the metadata)
 import catalog.tables  # noqa: F401
-import models.evaluation_tables  # noqa: F401
+import models.evaluation_tables
+import models.tables  # noqa: F401
 import transfer.tables  # noqa: F401
 from access import Base
 

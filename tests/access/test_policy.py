@@ -21,6 +21,7 @@ from access.policy import (
     Decision,
     GrantResource,
     HoldingResource,
+    ModelResource,
     NewHoldingResource,
     NodeResource,
     Principal,
@@ -548,3 +549,68 @@ def test_grant_tokens_go_to_subjects_only_whatever_the_roles() -> None:
     subject = Principal("nld-researcher", "NLD", frozenset({Role.RESEARCHER}), Level.R1)
     assert decide(subject, grant, Action.GRANT_TOKEN_READ, NOW).allowed
     assert {r for r, a in ROLE_ACTIONS.items() if Action.GRANT_TOKEN_READ in a} == {Role.RESEARCHER}
+
+
+# --- models (issue 10): the model registry ---------------------------------------------------
+
+MODEL_ROLE_ACTIONS = {
+    "researcher": {"models:model:submit", "models:model:read", "models:model:share"},
+    "steward": {"models:model:read"},
+    "operator": set(),
+    "auditor": {"models:model:read"},
+}
+
+
+def expected_on_model(
+    admin: str, roles: frozenset[Role], owner: str, shared: frozenset[str], action: Action
+) -> tuple[bool, str]:
+    """Owner's and sharees' users read; only the owner's researchers submit and share."""
+    if not _role_allows(roles, action):
+        return False, "role-lacks-action"
+    if _resource_kind(action) != "model":
+        return False, "action-not-applicable"
+    if admin == owner or (action.value == "models:model:read" and admin in shared):
+        return True, "allowed"
+    return False, "not-owner"
+
+
+def test_model_role_table() -> None:
+    got = {
+        r.value: {a.value for a in acts if a.value.startswith("models:model:")}
+        for r, acts in ROLE_ACTIONS.items()
+    }
+    assert got == MODEL_ROLE_ACTIONS
+
+
+def test_decide_on_models_matches_the_rules_for_every_combination() -> None:
+    seen: Counter[str] = Counter()
+    for admin, roles, shared, action in itertools.product(
+        (OWNER, IN_REL_TO, NOT_IN_REL_TO),
+        ROLE_SETS,
+        (frozenset(), frozenset({IN_REL_TO}), frozenset({IN_REL_TO, "USA"})),
+        Action,
+    ):
+        got = decide(
+            Principal("u", admin, roles, Level.R1), ModelResource(OWNER, shared), action, NOW
+        )
+        want = expected_on_model(admin, roles, OWNER, shared, action)
+        assert (got.allowed, got.reason.value) == want, (admin, roles, shared, action)
+        seen[want[1]] += 1
+    assert set(seen) == {"allowed", "role-lacks-action", "action-not-applicable", "not-owner"}
+
+
+def test_models_spot_checks() -> None:
+    model = ModelResource("NLD", frozenset({"GBR"}))
+    researcher = frozenset({Role.RESEARCHER})
+    gbr = Principal("g", "GBR", researcher, Level.R1)
+    assert decide(gbr, model, Action.MODEL_READ, NOW).allowed
+    assert decide(gbr, model, Action.MODEL_SHARE, NOW).reason is Reason.NOT_OWNER
+    aus = Principal("a", "AUS", frozenset({Role.STEWARD}), Level.R3)
+    assert decide(aus, model, Action.MODEL_READ, NOW).reason is Reason.NOT_OWNER
+    nld_steward = Principal("s", "NLD", frozenset({Role.STEWARD}), Level.R3)
+    assert decide(nld_steward, model, Action.MODEL_SHARE, NOW).reason is Reason.ROLE_LACKS_ACTION
+    holding = HoldingResource(
+        OWNER, Level.R0, frozenset({ALL_PARTNERS}), Handling.DOWNLOAD, Discovery.PARTNERS
+    )
+    owner = Principal("o", OWNER, researcher, Level.R1)
+    assert decide(owner, holding, Action.MODEL_READ, NOW).reason is Reason.ACTION_NOT_APPLICABLE

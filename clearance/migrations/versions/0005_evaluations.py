@@ -1,8 +1,7 @@
 """evaluations: enclave jobs, release budgets, enclave policies, the leaderboard
 
 Revision ID: 0005_evaluations
-Revises: 0003 (on the integration branch: 0004_model_registry, which also gets the foreign key
-evaluations.model_id -> models.id)
+Revises: 0004_model_registry (evaluations.model_id -> models.id)
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from access import UtcDateTime
 
 revision = "0005_evaluations"
-down_revision = "0003"  # integrator: "0004_model_registry"
+down_revision = "0004_model_registry"
 branch_labels = None
 depends_on = None
 
@@ -26,7 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "evaluations",
         sa.Column("id", sa.String(length=20), nullable=False),
-        sa.Column("model_id", sa.String(length=128), nullable=False),
+        sa.Column("model_id", sa.String(length=20), nullable=False),
         sa.Column("model_sha256", sa.String(length=64), nullable=False),
         sa.Column("holding_id", sa.String(length=128), nullable=False),
         sa.Column("holding_version", sa.Integer(), nullable=False),
@@ -54,6 +53,9 @@ def upgrade() -> None:
         sa.Column("review_reason", sa.Text(), nullable=True),
         sa.CheckConstraint(f"state IN ({_STATES})", name=op.f("ck_evaluations_state")),
         sa.CheckConstraint("split IN ('all', 'test')", name=op.f("ck_evaluations_split")),
+        sa.ForeignKeyConstraint(
+            ["model_id"], ["models.id"], name=op.f("fk_evaluations_model_id_models")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluations")),
     )
     with op.batch_alter_table("evaluations", schema=None) as batch_op:

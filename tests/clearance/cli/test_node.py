@@ -97,7 +97,8 @@ def test_the_cli_starts_without_the_node_side() -> None:
     start-up: the node side is imported inside the commands that need it. Nor does receipt
     verification (a client command) load the enclave's scoring libraries."""
     heavy = (
-        "'fastapi', 'sqlalchemy', 'alembic', 'uvicorn', 'onnxruntime', 'onnx', 'sklearn', 'scipy'"
+        "'fastapi', 'sqlalchemy', 'alembic', 'uvicorn', 'onnxruntime', 'onnx', 'sklearn', 'scipy', "
+        "'jsonschema'"
     )
     probe = (
         "import sys, clearance.cli; from models import verify_receipt, unverified_issuer; "

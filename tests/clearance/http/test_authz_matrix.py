@@ -102,6 +102,7 @@ def _fill(path: str, holding: str) -> str:
         # catalogue shows it (not a "{holding}" route of the visibility rule above)
         "holding_id": holding,
         "evaluation_id": "evl-0000000000000000",
+        "model_id": "mdl-0000000000000000",
     }
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 

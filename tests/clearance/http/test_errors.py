@@ -79,6 +79,11 @@ CASES: list[tuple[Exception, int, dict[str, str], str, str]] = [
      "not awaiting review"),
     (models_errors.BudgetExhausted(20, 20), 409, {}, "release-budget-exhausted",
      "the release budget is spent (20 of 20); nothing is released"),
+    (models_errors.ModelNotFound(), 404, {}, "model-not-found", "no such model"),
+    (models_errors.CardInvalid("mlm:name: bad"), 422, {}, "invalid-model-card", "mlm:name: bad"),
+    (models_errors.AdmissionRefused("domain", "custom op"), 422, {}, "model-refused",
+     "domain: custom op"),
+    (models_errors.RecipeError("bands"), 422, {}, "invalid-input-recipe", "bands"),
 ]  # fmt: skip
 
 INTERNAL = "/var/lib/clearance/internal detail"
