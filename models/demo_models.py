@@ -142,7 +142,7 @@ def detector_card(
         "mlm:architecture": "dual-energy pixel MLP with box fitting and NMS",
         "mlm:tasks": ["object-detection"],
         "mlm:framework": "ONNX",
-        "mlm:framework_version": f"opset {OPSET}",
+        "mlm:framework_version": "1.18.0",  # the ONNX release that brought opset 18 (semver)
         "mlm:total_parameters": parameters,
         "mlm:pretrained": False,
         "mlm:input": [

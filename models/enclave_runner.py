@@ -117,7 +117,9 @@ class EnclaveRunner:
             raise DatasetError("the model is not the one the job pinned")
         card = parse_card(stored.card)
         admit(stored.data, card, self.admission)
-        spec = parse_metric_spec({"task": card.task, **job.spec})
+        if job.spec.get("task", card.task) != card.task:
+            raise MetricSpecError("the metric spec's task is not the model's task")
+        spec = parse_metric_spec({**job.spec, "task": card.task})
         manifest = self._manifest(job)
         every = sorted({o.item for o in manifest.objects})
         items = split_items(Split(job.split), job.holding_id, every)

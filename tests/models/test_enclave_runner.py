@@ -1,0 +1,199 @@
+"""The real pipeline end to end: a published enclave-only holding, an evaluate grant, registered
+models, a worker running jobs through ``clearance.enclave.enclave_runner`` (decrypt in memory,
+preprocess, sandbox, metrics, release control) and receipts signed at release.
+
+Also: hostile models that pass the gate are contained with their outcome class, and the worker
+goes on serving the next job; a model whose outputs copy the input pixels releases nothing but
+aggregates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from access import Conditions, Level, Mode, NewRequest, Principal, PurposeCode, Role
+from catalog.synth import generate_holding
+from clearance.enclave import enclave_runner
+from clearance.node import Node, open_node
+from clearance.publishing.folder import publish_folder
+from clearance.settings import EnclaveSettings, Settings
+from models import Worker, verify_receipt
+from models.demo_models import build_random_baseline
+from models.demo_training import train_on_synthetic
+from models.evaluation import NewEvaluation, Split
+from tests.models import onnx_builders
+
+HOLDING = "GBR-post-enclave"
+NOW = datetime(2026, 12, 6, tzinfo=UTC)
+SPEC = {"metrics": ["map50", "map50_95", "hit_rate_far5"], "bootstrap_samples": 50}
+
+
+@dataclass
+class World:
+    node: Node
+    researcher: Principal
+    grant: str
+
+    def submit_model(self, data: bytes, card: dict[str, Any]) -> str:
+        return self.node.models.submit(self.researcher, data, card, NOW).id
+
+    def evaluate(self, model_id: str, spec: dict[str, Any] | None = None) -> str:
+        new = NewEvaluation(model_id, HOLDING, Split.ALL, dict(spec or SPEC), self.grant)
+        return self.node.evaluations.submit(self.researcher, new).id
+
+    def run_next(self) -> dict[str, Any]:
+        worker = Worker(self.node.jobs, enclave_runner(self.node), self.node.clock, "test-worker")
+        assert worker.run_once()
+        return self.state()
+
+    def state(self) -> dict[str, Any]:
+        rows = self.node.evaluations.mine(self.researcher)
+        return max(rows, key=lambda e: e["created"])  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("enclave")
+    settings = Settings(
+        data_dir=root / "data", database_url=f"sqlite:///{root}/db.sqlite",
+        enclave=EnclaveSettings(memory_mib=2048, cpu_seconds=20, wall_seconds=40),
+    )  # fmt: skip
+    node = open_node(settings)
+    for code in ("GBR", "NLD"):
+        node.directory.add_administration(code, code)
+    node.directory.add_user("nld-r", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R2)
+    node.directory.add_user("gbr-s", admin="GBR", roles=[Role.STEWARD], clearance=Level.R3)
+    generate_holding(root / "h", kind="parcel", count=20, seed=7, admin="GBR")  # not training's
+    publish_folder(
+        node, root / "h", admin="GBR", holding_id=HOLDING, title="t", description="d",
+        level="R2", marking="OFFICIAL-SENSITIVE", rel_to="NLD", handling="enclave-only",
+        discovery="partners",
+    )  # fmt: skip
+    researcher = node.directory.user("nld-r").principal()
+    steward = node.directory.user("gbr-s").principal()
+    new = NewRequest(HOLDING, "score", PurposeCode.MODEL_EVALUATION, Mode.EVALUATION, 30)
+    asked = node.requests.create(researcher, new)
+    approved = node.requests.approve(steward, asked.id, Conditions(), "ok")
+    assert approved.grant is not None
+    yield World(node, researcher, approved.grant)
+    node.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_ids(world: World) -> dict[str, str]:
+    detector = train_on_synthetic()
+    baseline = build_random_baseline(detector.card)
+    return {
+        "detector": world.submit_model(detector.onnx, detector.card),
+        "baseline": world.submit_model(baseline.onnx, baseline.card),
+    }
+
+
+def _value(evaluation: dict[str, Any], name: str) -> float:
+    value = evaluation["released"]["values"][name]["value"]
+    assert isinstance(value, float)
+    return value
+
+
+def test_the_demo_detector_is_scored_released_and_signed(
+    world: World, demo_ids: dict[str, str]
+) -> None:
+    world.evaluate(demo_ids["detector"])
+    detector = world.run_next()
+    assert detector["state"] == "released", detector
+    world.evaluate(demo_ids["baseline"])
+    baseline = world.run_next()
+    assert baseline["state"] == "released", baseline
+    # the demo detector beats the random baseline clearly, on data it never saw
+    assert _value(detector, "map50") >= 0.05
+    assert _value(detector, "map50") >= 5 * _value(baseline, "map50") + 0.02
+    print(f"demo detector map50 {_value(detector, 'map50')}, baseline {_value(baseline, 'map50')}")
+    # values are on the release grid
+    for name, entry in detector["released"]["values"].items():
+        if entry["value"] is not None:
+            assert round(entry["value"] / 0.01, 6) == round(entry["value"] / 0.01), name
+    receipt = world.node.evaluations.receipt(world.researcher, detector["id"])
+    verified = verify_receipt(json.dumps(receipt).encode(), world.node.directory.jwks("GBR"))
+    assert verified.issuer == "GBR"
+    assert verified.predicate["released"] == detector["released"]
+    assert verified.predicate["budget"]["spent"] >= 1
+    assert verified.predicate["dataset_manifest_sha256"] == world.node.manifests.sha256(HOLDING, 1)
+
+
+def test_a_receipt_with_one_changed_value_fails_verification(
+    world: World, demo_ids: dict[str, str]
+) -> None:
+    import base64
+
+    from models import ReceiptInvalid
+
+    released = [e for e in world.node.evaluations.mine(world.researcher) if e["state"] == "released"]
+    receipt = world.node.evaluations.receipt(world.researcher, released[0]["id"])
+    statement = json.loads(base64.b64decode(receipt["payload"]))
+    statement["predicate"]["released"]["values"]["map50"]["value"] += 0.01
+    forged = {**receipt, "payload": base64.b64encode(json.dumps(statement).encode()).decode()}
+    with pytest.raises(ReceiptInvalid):
+        verify_receipt(json.dumps(forged).encode(), world.node.directory.jwks("GBR"))
+
+
+def test_a_model_copying_its_input_releases_only_aggregates(world: World) -> None:
+    """The tiny test detector's boxes are computed from the pixels; whatever it outputs, what
+    leaves is the spec's metric names with grid values, and counts under the disclosure rule."""
+    model_id = world.submit_model(
+        onnx_builders.detector(), onnx_builders.card_for("object-detection")
+    )
+    world.evaluate(model_id, {"metrics": ["map50"], "bootstrap_samples": 0})
+    done = world.run_next()
+    assert done["state"] in ("released", "failed"), done
+    if done["state"] == "released":
+        released = done["released"]
+        assert set(released) == {"values", "suppressed", "counts", "grid"}
+        assert set(released["values"]) == {"map50"}
+        assert all(not isinstance(v, list) for v in released["counts"].values())
+
+
+def test_hostile_models_are_contained_and_the_worker_goes_on(
+    world: World, demo_ids: dict[str, str]
+) -> None:
+    loop = onnx_builders.loop_forever()
+    card = onnx_builders.card_for("object-detection")
+    looping = world.submit_model(loop, {**card, "mlm:name": "loop"})
+    world.evaluate(looping, {"metrics": ["map50"], "bootstrap_samples": 0})
+    assert world.run_next()["outcome"] == "ran-out-of-time"
+    world.evaluate(demo_ids["baseline"], {"metrics": ["map50"], "bootstrap_samples": 0})
+    assert world.run_next()["state"] == "released"  # the next job is served
+
+
+def test_a_pinned_model_that_changed_is_an_internal_failure(world: World) -> None:
+    from models.enclave_runner import EnclaveRunner
+
+    runner = enclave_runner(world.node)
+    assert isinstance(runner, EnclaveRunner)
+    model_id = world.submit_model(
+        onnx_builders.classifier(), onnx_builders.card_for("classification")
+    )
+    world.evaluate(model_id, {"metrics": ["roc_auc"], "bootstrap_samples": 0})
+    claim = world.node.jobs.claim("w-pinned")
+    assert claim is not None
+    tampered = replace(claim.job, model_sha256="0" * 64)
+    assert runner.run(tampered).outcome.value == "internal"  # type: ignore[union-attr]
+    world.node.jobs.finish(claim, runner.run(claim.job))
+    assert world.state()["state"] in ("released", "failed")
+
+
+def test_nothing_of_the_run_is_written_to_the_data_folder(world: World) -> None:
+    """Plaintext never reaches disk: outside the key files, nothing in the data folder is an
+    image or a COCO document (blobs are Crypt4GH, the database holds no pixels)."""
+    data = world.node.settings.data_dir
+    files = [p for p in data.rglob("*") if p.is_file() and "keys" not in p.relative_to(data).parts]
+    assert files, "the node stored nothing at all?"
+    for path in files:
+        head = path.read_bytes()[:8]
+        assert not head.startswith((b"II*\x00", b"MM\x00*", b"\x89PNG")), path
+        assert b'"annotations"' not in path.read_bytes(), path
