@@ -133,7 +133,8 @@ def test_a_receipt_with_one_changed_value_fails_verification(
 
     from models import ReceiptInvalid
 
-    released = [e for e in world.node.evaluations.mine(world.researcher) if e["state"] == "released"]
+    mine = world.node.evaluations.mine(world.researcher)
+    released = [e for e in mine if e["state"] == "released"]
     receipt = world.node.evaluations.receipt(world.researcher, released[0]["id"])
     statement = json.loads(base64.b64decode(receipt["payload"]))
     statement["predicate"]["released"]["values"]["map50"]["value"] += 0.01
