@@ -30,6 +30,7 @@ from catalog import who_has
 from catalog.synth import generate_holding
 from clearance.client.pull import PullOptions, pull
 from clearance.client.text_tables import who_has_table
+from clearance.demo_enclave import enclave_walkthrough
 from clearance.http.app import create_app
 from clearance.http.serving import serve_in_thread
 from clearance.node import Node, open_node
@@ -128,6 +129,7 @@ USERS = (
     ("usa-analyst", "USA", Role.RESEARCHER, Level.R3),
     ("aus-analyst", "AUS", Role.RESEARCHER, Level.R2),
     ("gbr-steward", "GBR", Role.STEWARD, Level.R3),
+    ("aus-steward", "AUS", Role.STEWARD, Level.R3),
 )
 
 
@@ -176,6 +178,7 @@ def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
     echo("counts of holdings whose items you may see are exact.")
     token, key = _access_walkthrough(node, echo)
     _pull_walkthrough(node, token, key, settings.data_dir / "pulled", echo)
+    enclave_walkthrough(node, settings.data_dir / "enclave", echo)
     _audit_walkthrough(node, settings, echo)
     echo("\nTry it:  export CLEARANCE_DATA=" + str(settings.data_dir))
     echo("         TOKEN=$(.venv/bin/clearance token nld-analyst)")

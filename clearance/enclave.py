@@ -10,7 +10,7 @@ from clearance.node import Node
 from models import EnclaveRunner, JobRunner, RegistryLookup, SandboxLimits
 from transfer import Manifest
 
-__all__ = ["enclave_runner"]
+__all__ = ["enclave_runner", "sandbox_limits"]
 
 
 class _Versions:
@@ -24,22 +24,28 @@ class _Versions:
         return None if stored is None else (stored.manifest, stored.sha256)
 
 
-def enclave_runner(node: Node) -> JobRunner:
-    """The real pipeline: decrypt in memory, preprocess, sandbox, metrics, release control."""
+def sandbox_limits(node: Node) -> SandboxLimits:
+    """The sandbox limits the node's settings ask for (``CLEARANCE_ENCLAVE_*``)."""
     enclave = node.settings.enclave
-    limits = SandboxLimits(
+    return SandboxLimits(
         memory_bytes=enclave.memory_mib << 20,
         cpu_seconds=enclave.cpu_seconds,
         wall_seconds=float(enclave.wall_seconds),
         threads=enclave.threads,
     )
+
+
+def enclave_runner(node: Node, limits: SandboxLimits | None = None) -> JobRunner:
+    """The real pipeline: decrypt in memory, preprocess, sandbox, metrics, release control."""
+    enclave = node.settings.enclave
     return EnclaveRunner(
         models=RegistryLookup(node.models),
         holdings=_Versions(node),
         read=node.objects.read_verified,
+        granted_items=node.grants.granted_items,
         policy_of=node.evaluation_rows.policy_now,
         clock=node.clock,
-        limits=limits,
+        limits=limits or sandbox_limits(node),
         admission=node.models.limits,
         isolation="relaxed" if enclave.isolation == "relaxed" else "strict",
     )

@@ -37,6 +37,7 @@ from models.errors import (
     MetricSpecError,
     ModelsError,
     OutputError,
+    RecipeError,
     SandboxFailure,
 )
 from models.evaluation import EnclavePolicy, Failed, JobResult, Released, Split, split_items
@@ -92,6 +93,7 @@ class EnclaveRunner:
     models: ModelSource
     holdings: HoldingVersions
     read: Callable[[ManifestObject], bytes]
+    granted_items: Callable[[str], list[str] | None]
     policy_of: Callable[[str], EnclavePolicy]
     clock: Clock
     limits: SandboxLimits = field(default_factory=SandboxLimits)
@@ -105,10 +107,12 @@ class EnclaveRunner:
             return Failed(failure.outcome)
         except (OutputError, MetricInputError):
             return Failed(Outcome.WRONG_OUTPUT)
-        except (AdmissionRefused, CardInvalid, MetricSpecError):
+        except (AdmissionRefused, CardInvalid, MetricSpecError, RecipeError):
+            # RecipeError: the card asks for what this holding's scans do not have (a low-energy
+            # band of single-energy scans): the model is not admissible on this data.
             return Failed(Outcome.REFUSED_AT_ADMISSION)
-        except (DatasetError, ModelsError):
-            log.exception("evaluation %s failed inside the node", job.id)
+        except ModelsError as exc:  # the node's own failure; its log gets the kind, not the text
+            log.warning("evaluation %s failed inside the node: %s", job.id, type(exc).__name__)
             return Failed(Outcome.INTERNAL)
 
     def _run(self, job: Job) -> JobResult:
@@ -120,9 +124,8 @@ class EnclaveRunner:
         if job.spec.get("task", card.task) != card.task:
             raise MetricSpecError("the metric spec's task is not the model's task")
         spec = parse_metric_spec({**job.spec, "task": card.task})
-        manifest = self._manifest(job)
-        every = sorted({o.item for o in manifest.objects})
-        items = split_items(Split(job.split), job.holding_id, every)
+        manifest, manifest_sha256 = self._manifest(job)
+        items = split_items(Split(job.split), job.holding_id, self._granted(job, manifest))
         results = self._score(stored.data, card, spec, load_scans(manifest, items, self.read))
         policy = self.policy_of(job.holding_id)
         released = release(results, ReleasePolicy(policy.grid, policy.min_count, policy.budget))
@@ -132,7 +135,7 @@ class EnclaveRunner:
             "subject": model_subject(stored.name, job.model_sha256),
             "predicate": receipt_predicate(
                 evaluation_id=job.id, holding=job.holding_id, holding_version=job.holding_version,
-                manifest_sha256=job.manifest_sha256 or "", split=job.split, spec=spec,
+                manifest_sha256=manifest_sha256, split=job.split, spec=spec,
                 evaluator=EVALUATOR, released=released, budget=Budget(policy.budget),
                 at=self.clock.now(), issuer=job.owner,
             ),
@@ -144,11 +147,20 @@ class EnclaveRunner:
             draft=draft,
         )
 
-    def _manifest(self, job: Job) -> Manifest:
+    def _manifest(self, job: Job) -> tuple[Manifest, str]:
         found = self.holdings.manifest(job.holding_id, job.holding_version)
         if found is None or (job.manifest_sha256 and found[1] != job.manifest_sha256):
             raise DatasetError("the holding version is not the one the job pinned")
-        return found[0]
+        return found
+
+    def _granted(self, job: Job, manifest: Manifest) -> list[str]:
+        """The version's items the grant covers: the items fixed when the steward approved (an
+        item filter narrows them; items published since are not covered)."""
+        granted = self.granted_items(job.grant_jti)
+        if granted is None:
+            raise DatasetError("the job's grant names no approved items")
+        present = {o.item for o in manifest.objects}
+        return sorted(present.intersection(granted))
 
     def _score(
         self, data: bytes, card: ModelCard, spec: MetricSpec, scans: Iterator[EvalScan]

@@ -190,10 +190,11 @@ class EnclavePolicy:
         if type(self.budget) is not int or not 0 <= self.budget <= MAX_BUDGET:
             raise InvalidEvaluation(f"budget must be a whole number from 0 to {MAX_BUDGET}")
         grid = self.grid
-        if type(grid) not in (int, float) or not math.isfinite(grid) or not 0.0001 <= grid <= 1:
-            raise InvalidEvaluation("grid must be a number from 0.0001 to 1")
-        if type(self.min_count) is not int or not 1 <= self.min_count <= 1_000_000:
-            raise InvalidEvaluation("min_count must be a whole number from 1 to 1000000")
+        # The same ranges as models.release.ReleasePolicy, which the runner builds from this.
+        if type(grid) not in (int, float) or not math.isfinite(grid) or not 0.0001 <= grid <= 0.1:
+            raise InvalidEvaluation("grid must be a number from 0.0001 to 0.1")
+        if type(self.min_count) is not int or not 1 <= self.min_count <= 100_000:
+            raise InvalidEvaluation("min_count must be a whole number from 1 to 100000")
 
     def changed(self, body: Any) -> EnclavePolicy:
         """This policy with the members ``body`` names (the others kept)."""

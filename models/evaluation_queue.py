@@ -54,6 +54,7 @@ class Job:
     spec: dict[str, Any]
     owner: str
     attempt: int
+    grant_jti: str = ""  # the grant it runs under: its approved items bound what is scored
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def _job(row: EvaluationRow) -> Job:
         id=row.id, model_id=row.model_id, model_sha256=row.model_sha256,
         holding_id=row.holding_id, holding_version=row.holding_version,
         manifest_sha256=row.manifest_sha256, split=row.split, spec=dict(row.spec),
-        owner=row.owner, attempt=row.attempts,
+        owner=row.owner, attempt=row.attempts, grant_jti=row.grant_jti,
     )  # fmt: skip
 
 

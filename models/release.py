@@ -64,8 +64,8 @@ class ReleasePolicy:
             raise ReleaseError("release grid must be from 0.0001 to 0.1")
         if not 1 <= self.min_count <= 100_000:
             raise ReleaseError("release min_count must be from 1 to 100000")
-        if not 1 <= self.budget <= 10_000:
-            raise ReleaseError("release budget must be from 1 to 10000")
+        if not 0 <= self.budget <= 10_000:  # 0: the holding's stewards stopped all releases
+            raise ReleaseError("release budget must be from 0 to 10000")
 
 
 def to_grid(value: float, grid: float, rounding: str = ROUND_HALF_EVEN) -> float:

@@ -66,3 +66,21 @@ def test_audit_verifies_then_detects_the_hand_edit(demo: tuple[Path, str]) -> No
     _, out = demo
     assert "clearance audit verify: OK" in out
     assert "FAILED: modified at seq 3" in out
+
+
+def test_enclave_walkthrough_scores_signs_and_contains(demo: tuple[Path, str]) -> None:
+    data, out = demo
+    assert "detector: released" in out and "baseline: released" in out
+    detector = out.split("detector: released")[1].split("baseline: released")[0]
+    baseline = out.split("baseline: released")[1].split("leaderboard of")[0]
+    score = float(detector.split("map50 ")[1].split()[0])
+    assert score > 0.05 and "map50            0.0 " in baseline  # the detector beats chance
+    assert out.count("verified with AUS's JWKS only") == 2
+    assert "custom-op model: refused-at-admission (domain:" in out
+    assert "outcome ran-out-of-time" in out
+    receipts = sorted((data / "enclave" / "receipts").glob("evl-*.json"))
+    assert len(receipts) == 2
+    from models import verify_receipt
+
+    jwks = json.loads((data / "enclave" / "aus-jwks.json").read_text())
+    assert verify_receipt(receipts[0].read_bytes(), jwks).issuer == "AUS"

@@ -229,3 +229,29 @@ def test_nothing_of_the_run_is_written_to_the_data_folder(world: World) -> None:
         head = path.read_bytes()[:8]
         assert not head.startswith((b"II*\x00", b"MM\x00*", b"\x89PNG")), path
         assert b'"annotations"' not in path.read_bytes(), path
+
+
+def test_only_the_items_the_grant_covers_are_read(world: World) -> None:
+    """A steward's item filter fixes the approved items: the runner decrypts no other scan."""
+    from models.enclave_runner import EnclaveRunner
+
+    runner = enclave_runner(world.node)
+    assert isinstance(runner, EnclaveRunner)
+    approved = world.node.grants.granted_items(world.grant)
+    assert approved is not None and len(approved) > 4
+    covered = sorted(approved)[:4]
+    read: list[str] = []
+
+    def spy(entry: Any) -> bytes:
+        read.append(entry.item)
+        return world.node.objects.read_verified(entry)
+
+    narrowed = replace(runner, granted_items=lambda jti: covered, read=spy)
+    card = {**onnx_builders.card_for("classification"), "mlm:name": "classifier two"}
+    model_id = world.submit_model(onnx_builders.classifier(), card)
+    world.evaluate(model_id, {"metrics": ["roc_auc"], "bootstrap_samples": 0})
+    claim = world.node.jobs.claim("w-items")
+    assert claim is not None
+    narrowed.run(claim.job)
+    assert read and set(read) <= set(covered)
+    world.node.jobs.finish(claim, runner.run(claim.job))

@@ -91,3 +91,14 @@ def test_enclave_policies_are_validated_and_changed_member_by_member() -> None:
             EnclavePolicy().changed(bad)
 
 
+
+
+def test_an_enclave_policy_is_always_one_the_release_control_accepts() -> None:
+    from models.release import ReleasePolicy
+
+    for good in ({"grid": 0.1}, {"min_count": 100_000}, {"budget": 0}, {"budget": 10_000}):
+        policy = EnclavePolicy().changed(good)
+        ReleasePolicy(policy.grid, policy.min_count, policy.budget)  # no ReleaseError
+    for bad in ({"grid": 0.5}, {"min_count": 100_001}):
+        with pytest.raises(InvalidEvaluation):
+            EnclavePolicy().changed(bad)

@@ -49,7 +49,7 @@ def test_bounds_round_outward() -> None:
 
 
 def test_policy_bounds() -> None:
-    for bad in ({"grid": 0}, {"grid": 0.5}, {"min_count": 0}, {"budget": 0}):
+    for bad in ({"grid": 0}, {"grid": 0.5}, {"min_count": 0}, {"budget": -1}, {"budget": 10_001}):
         with pytest.raises(ReleaseError):
             ReleasePolicy(**bad)  # type: ignore[arg-type]
 
