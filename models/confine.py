@@ -88,9 +88,11 @@ def unshare_network() -> None:
 
 def drop_privileges(uid: int = NOBODY, gid: int = NOBODY) -> None:
     """As root, become ``nobody`` (no supplementary groups), so 0600 key files and 0700 data
-    folders are out of reach; a non-root child keeps its uid (nothing to drop)."""
+    folders are out of reach. A non-root child cannot change its uid and would keep reading what
+    the worker reads (the node's keys among it): that is a failed step, so strict isolation
+    refuses to run and relaxed isolation goes on without it."""
     if os.geteuid() != 0:
-        return
+        raise ConfinementError("privilege drop impossible: the worker does not run as root")
     try:
         os.setgroups([])
         os.setgid(gid)

@@ -93,3 +93,21 @@ def _run_hostile(key: Path, readable: Path, port: int) -> dict[str, object]:
         remove_workdir(workdir)
     report: dict[str, object] = json.loads(out)
     return report
+
+
+def test_a_non_root_worker_cannot_drop_privileges_so_strict_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Unit check of the rule (a real non-root child cannot even read this root-owned venv):
+    without root the uid cannot change, which strict isolation treats as a failed step."""
+    from models import confine as confine_module
+    from models.errors import ConfinementError
+
+    monkeypatch.setattr(confine_module.os, "geteuid", lambda: 1000)
+    with pytest.raises(ConfinementError, match="does not run as root"):
+        confine_module.drop_privileges()
+    skipped: list[str] = []
+    confine_module._optional(confine_module.drop_privileges, False, skipped)
+    assert skipped == ["drop_privileges"]
+    with pytest.raises(ConfinementError):
+        confine_module._optional(confine_module.drop_privileges, True, [])
