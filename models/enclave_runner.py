@@ -15,10 +15,14 @@ Nothing from the sandbox reaches the result but validated tensors turned into ag
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import version
 from typing import Any, Literal, Protocol
 
@@ -173,9 +177,58 @@ class EnclaveRunner:
                 truths.append(_Truth(scan.width, scan.height, tuple(scan.objects)))
                 yield preprocess(scan.high, scan.low, card.recipe)
 
-        with Sandbox(data, card.input_name, outputs, self.limits, isolation=self.isolation) as box:
-            scored = [(truths[i], result) for i, result in enumerate(box.map(tensors()))]
+        # The first scans are decrypted and preprocessed while the sandbox starts (spawn,
+        # confine, session): a bounded read-ahead, stopped when the job ends either way.
+        sandbox = partial(Sandbox, data, card.input_name, outputs, self.limits)
+        with _ReadAhead(tensors(), depth=4) as ahead, sandbox(isolation=self.isolation) as box:
+            scored = [(truths[i], result) for i, result in enumerate(box.map(ahead))]
         return _metrics(card, spec, scored)
+
+
+class _ReadAhead:
+    """Iterates ``source`` in a thread, ``depth`` items ahead of the consumer; the source's
+    exception is raised in the consumer, in order; leaving the block stops the thread."""
+
+    _END = object()
+
+    def __init__(self, source: Iterator[NDArray[np.float32]], depth: int) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._fill, args=(source,), daemon=True)
+
+    def __enter__(self) -> _ReadAhead:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        while self._thread.is_alive():  # unblock a put() waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+
+    def _fill(self, source: Iterator[NDArray[np.float32]]) -> None:
+        try:
+            for item in source:
+                if not self._put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put(exc)
+            return
+        self._put(self._END)
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            with contextlib.suppress(queue.Full):
+                self._queue.put(item, timeout=0.05)
+                return True
+        return False
+
+    def __iter__(self) -> Iterator[NDArray[np.float32]]:
+        while (item := self._queue.get()) is not self._END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
