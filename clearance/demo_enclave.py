@@ -27,7 +27,7 @@ Echo = Callable[[str], None]
 
 
 def enclave_walkthrough(node: Node, out: Path, echo: Echo) -> None:
-    from models.demo_training import write_demo_models
+    from models import write_demo_models
 
     gbr = node.directory.user("gbr-analyst").principal()
     grant = _evaluation_grant(node, gbr, echo)
@@ -72,7 +72,7 @@ def _submit(node: Node, who: Principal, model: Path, card: Path, echo: Echo) -> 
 
 
 def _evaluate(node: Node, who: Principal, model_id: str, grant: str, spec: dict[str, Any]) -> str:
-    from models.evaluation import NewEvaluation, Split
+    from models import NewEvaluation, Split
 
     new = NewEvaluation(model_id, HOLDING, Split.TEST, dict(spec), grant)
     return node.evaluations.submit(who, new).id
@@ -111,7 +111,7 @@ def _save_receipt(node: Node, who: Principal, done: dict[str, Any], out: Path, e
 
 
 def _hostile(node: Node, gbr: Principal, grant: str, paths: dict[str, Path], echo: Echo) -> None:
-    from models.demo_hostile import custom_op_detector, looping_detector
+    from models import custom_op_detector, looping_detector
 
     card = json.loads(paths["baseline.card.json"].read_text())
     echo("\n  hostile models:")

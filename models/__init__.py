@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from models.card import ModelCard as ModelCard
     from models.card import OutputSpec as OutputSpec
     from models.card import parse_card as parse_card
+    from models.demo_hostile import custom_op_detector as custom_op_detector
+    from models.demo_hostile import looping_detector as looping_detector
+    from models.demo_training import write_demo_models as write_demo_models
     from models.enclave_runner import EnclaveRunner as EnclaveRunner
     from models.enclave_runner import StoredModel as StoredModel
     from models.errors import AdmissionRefused as AdmissionRefused
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from models.evaluation import JobResult as JobResult
     from models.evaluation import NewEvaluation as NewEvaluation
     from models.evaluation import Released as Released
+    from models.evaluation import Split as Split
     from models.evaluation_queue import Claim as Claim
     from models.evaluation_queue import Job as Job
     from models.evaluation_queue import JobQueue as JobQueue
@@ -67,6 +71,10 @@ if TYPE_CHECKING:
     from models.worker import Worker as Worker
 
 _LAZY: dict[str, str] = {
+    "Split": "models.evaluation",
+    "looping_detector": "models.demo_hostile",
+    "custom_op_detector": "models.demo_hostile",
+    "write_demo_models": "models.demo_training",
     "SandboxLimits": "models.sandbox",
     "StoredModel": "models.enclave_runner",
     "EnclaveRunner": "models.enclave_runner",
