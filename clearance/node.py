@@ -31,7 +31,6 @@ from models import (
     EvaluationStore,
     JobQueue,
     JobRunner,
-    ModelLookup,
     ModelRegistry,
     RegistryLookup,
 )
@@ -77,10 +76,6 @@ class Node:
     #: sandbox, metrics, release control, receipt). None until it is wired: the worker command
     #: then refuses to start rather than pretend to evaluate.
     job_runner: JobRunner | None = None
-
-    def bind_models(self, models: ModelLookup) -> None:
-        """Look models up in ``models`` (the registry) from now on: until bound, none exists."""
-        self.evaluations = self.evaluations.with_models(models)
 
 
 def open_blob_store(settings: Settings) -> BlobStore:

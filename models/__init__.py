@@ -56,7 +56,6 @@ if TYPE_CHECKING:
     from models.evaluation_store import EvaluationStore as EvaluationStore
     from models.evaluation_store import ModelInfo as ModelInfo
     from models.evaluation_store import ModelLookup as ModelLookup
-    from models.evaluation_store import UnwiredModels as UnwiredModels
     from models.limits import MAX_CARD_BYTES as MAX_CARD_BYTES
     from models.limits import MAX_MODEL_BYTES as MAX_MODEL_BYTES
     from models.outcomes import Outcome as Outcome
@@ -119,7 +118,6 @@ _LAZY: dict[str, str] = {
     "RecipeError": "models.errors",
     "ReleaseError": "models.errors",
     "Released": "models.evaluation",
-    "UnwiredModels": "models.evaluation_store",
     "Worker": "models.worker",
     "admit": "models.admission",
     "parse_card": "models.card",

@@ -130,6 +130,8 @@ class EnclaveRunner:
         spec = parse_metric_spec({**job.spec, "task": card.task})
         manifest, manifest_sha256 = self._manifest(job)
         items = split_items(Split(job.split), job.holding_id, self._granted(job, manifest))
+        if not items:  # not the model's fault: never reported as its wrong output
+            raise DatasetError("the split of the granted items is empty")
         results = self._score(stored.data, card, spec, load_scans(manifest, items, self.read))
         policy = self.policy_of(job.holding_id)
         released = release(results, ReleasePolicy(policy.grid, policy.min_count, policy.budget))

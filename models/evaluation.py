@@ -27,8 +27,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from models.errors import EvaluationConflict, InvalidEvaluation
+from models.errors import EvaluationConflict, InvalidEvaluation, MetricSpecError
+from models.metric_spec import parse_metric_spec
 from models.outcomes import Outcome
+from models.release import PRIMARY_METRIC
 
 __all__ = [
     "FINAL",
@@ -42,6 +44,7 @@ __all__ = [
     "Released",
     "Split",
     "check_transition",
+    "checked_spec",
     "in_split",
     "is_evaluation_id",
     "metric_spec",
@@ -129,6 +132,21 @@ def metric_spec(value: Any) -> dict[str, Any]:
         raise InvalidEvaluation(f"metrics must be nested at most {_SPEC_MAX_DEPTH} deep")
     parsed: dict[str, Any] = json.loads(text)
     return parsed
+
+
+def checked_spec(metrics: Mapping[str, Any], task: str) -> dict[str, Any]:
+    """``metrics`` as the enclave will read it for a model of ``task``: parsed at submission, so
+    that no job fails later for its spec, and stored with its defaults filled in, so that the job
+    runs what was submitted. Without a ``metrics`` list, the task's leaderboard metric."""
+    if metrics.get("task", task) != task:  # a "task" member may only repeat the model's
+        raise InvalidEvaluation(f"metric spec is for task {str(metrics['task'])[:40]}, "
+                                f"not the model's {task}")  # fmt: skip
+    defaults = {"metrics": [PRIMARY_METRIC[task]]} if task in PRIMARY_METRIC else {}
+    try:
+        spec = parse_metric_spec({**defaults, **metrics, "task": task})
+    except MetricSpecError as exc:
+        raise InvalidEvaluation(str(exc)) from None
+    return spec.as_json()
 
 
 def _choice(enum: type[StrEnum], value: Any, name: str) -> Any:

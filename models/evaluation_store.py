@@ -34,6 +34,7 @@ from models.evaluation import (
     Evaluation,
     EvaluationState,
     NewEvaluation,
+    checked_spec,
     is_evaluation_id,
 )
 from models.evaluation_rows import EvaluationRows
@@ -49,7 +50,6 @@ __all__ = [
     "EvaluationStore",
     "ModelInfo",
     "ModelLookup",
-    "UnwiredModels",
 ]
 
 
@@ -71,13 +71,6 @@ class ModelLookup(Protocol):
     """The model registry as the enclave sees it (bound to ``models.registry`` at the root)."""
 
     def get(self, model_id: str) -> ModelInfo | None: ...
-
-
-class UnwiredModels:
-    """No registry bound yet: every model id is unknown (a 404), never assumed."""
-
-    def get(self, model_id: str) -> ModelInfo | None:
-        return None
 
 
 class EnclaveGrants(Protocol):
@@ -106,10 +99,6 @@ class EvaluationStore:
         self.rows, self._holdings, self._grants, self._models = rows, holdings, grants, models
         self._sessions, self._clock = rows.sessions, rows.clock
 
-    def with_models(self, models: ModelLookup) -> EvaluationStore:
-        """This store, looking models up in ``models`` (the registry, bound at the root)."""
-        return EvaluationStore(self.rows, self._holdings, self._grants, models)
-
     # the holding-level gate ----------------------------------------------------------------------
     def _holding(
         self, who: Principal, holding_id: str, action: Action, grant: HeldGrant | None
@@ -134,11 +123,13 @@ class EvaluationStore:
 
     # submitting ----------------------------------------------------------------------------------
     def submit(self, who: Principal, new: NewEvaluation) -> Evaluation:
-        """Queue ``new`` under the grant it names: decided before anything is stored or spent."""
+        """Queue ``new`` under the grant it names: decided before anything is stored or spent;
+        its metric spec checked against the model's task (``InvalidEvaluation``)."""
         holding = self._holding(who, new.holding_id, Action.EVALUATE, self._grants.held(new.grant))
         model = self._models.get(new.model_id)
         if model is None or not model.visible_to(who.admin):
             raise EvaluationNotFound(f"no model {new.model_id!r}")
+        spec = checked_spec(new.metrics, model.task)
         version = self._holdings.version(new.holding_id)
         now = self._clock.now()
         with self._sessions.begin() as session:
@@ -150,7 +141,7 @@ class EvaluationStore:
                 id="evl-" + secrets.token_hex(8), model_id=model.id, model_sha256=model.sha256,
                 holding_id=new.holding_id, holding_version=version,
                 manifest_sha256=self._holdings.manifest_sha256(new.holding_id, version),
-                split=new.split.value, spec=new.metrics, grant_jti=new.grant,
+                split=new.split.value, spec=spec, grant_jti=new.grant,
                 submitter=who.user, submitter_admin=who.admin, owner=holding.owner,
                 state=EvaluationState.QUEUED.value, attempts=0, created=now, updated=now,
             )  # fmt: skip

@@ -52,6 +52,12 @@ def _metrics(text: str | None) -> dict[str, Any]:
     return value
 
 
+_METRICS_HELP = (
+    'The metric spec, a JSON object such as {"metrics": ["map50", "map50_95"]}; its task is the'
+    " model's. Default: the task's leaderboard metric."
+)
+
+
 @click.command()
 @_url
 @_token
@@ -60,7 +66,7 @@ def _metrics(text: str | None) -> dict[str, Any]:
 @click.option("--holding", required=True)
 @click.option("--grant", "grant_jti", required=True, help="The jti of your evaluate grant.")
 @click.option("--split", type=click.Choice(["test", "all"]), default="test", show_default=True)
-@click.option("--metrics", help="The metric spec, a JSON object.")
+@click.option("--metrics", help=_METRICS_HELP)
 @click.option("--wait", is_flag=True, help="Wait until it is released, refused or failed.")
 @click.option("--wait-timeout", default=3600.0, type=click.FloatRange(1, 86400), show_default=True)
 def evaluate(

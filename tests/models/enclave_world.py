@@ -1,10 +1,11 @@
 """A node with an enclave-only GBR holding, a NLD researcher holding an evaluate grant on it,
-GBR stewards, and an in-memory model registry (the real one binds at integration)."""
+GBR stewards, and two detectors in the node's model registry: NLD's and USA's."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from access.policy import Principal
 from access.request_states import Conditions, Mode, NewRequest, PurposeCode
@@ -13,7 +14,7 @@ from catalog.synth import generate_holding
 from clearance.node import Node
 from clearance.publishing.folder import publish_folder
 from models.evaluation import NewEvaluation, Split
-from models.evaluation_store import ModelInfo
+from tests.models import onnx_builders
 
 HOLDING = "GBR-enclave"
 USERS = {
@@ -25,18 +26,8 @@ USERS = {
     "gbr-r": ("GBR", Role.RESEARCHER, Level.R3),
     "usa-s": ("USA", Role.STEWARD, Level.R3),
 }
-MODEL = ModelInfo("mdl-demo", "ab" * 32, owner="NLD", shared_with=frozenset(), task="detection")
-OTHER_MODEL = ModelInfo("mdl-usa", "cd" * 32, owner="USA", shared_with=frozenset(), task="x")
-
-
-@dataclass
-class InMemoryModels:
-    known: dict[str, ModelInfo] = field(
-        default_factory=lambda: {MODEL.id: MODEL, OTHER_MODEL.id: OTHER_MODEL}
-    )
-
-    def get(self, model_id: str) -> ModelInfo | None:
-        return self.known.get(model_id)
+#: A valid detection spec for the world's models (object-detection).
+METRICS: dict[str, object] = {"metrics": ["map50", "map50_95"]}
 
 
 @dataclass
@@ -44,13 +35,28 @@ class EnclaveWorld:
     node: Node
     who: dict[str, Principal]
     grant: str
+    model: str  # a detector in the registry, submitted by nld-r (NLD's)
+    other_model: str  # the same detector submitted by usa-r: USA's, not shared
 
-    def new(self, model: str = MODEL.id, grant: str | None = None, **kw: object) -> NewEvaluation:
-        return NewEvaluation(model, str(kw.get("holding", HOLDING)), Split.TEST,
-                             {"iou": [0.5]}, grant or self.grant)  # fmt: skip
+    def new(
+        self,
+        model: str | None = None,
+        grant: str | None = None,
+        holding: str = HOLDING,
+        metrics: dict[str, object] | None = None,
+        split: Split = Split.TEST,  # (the test split of this holding's four items is empty)
+    ) -> NewEvaluation:
+        spec = dict(METRICS if metrics is None else metrics)
+        return NewEvaluation(model or self.model, holding, split, spec, grant or self.grant)
 
-    def submit(self, user: str = "nld-r", **kw: object) -> str:
-        return self.node.evaluations.submit(self.who[user], self.new(**kw)).id  # type: ignore[arg-type]
+    def submit(self, user: str = "nld-r", **kw: Any) -> str:
+        return self.node.evaluations.submit(self.who[user], self.new(**kw)).id
+
+
+def _register(node: Node, who: Principal) -> str:
+    """The tiny detector, through the real registry (card and admission gate) as ``who``."""
+    card = onnx_builders.card_for("object-detection")
+    return node.models.submit(who, onnx_builders.detector(), card, node.clock.now()).id
 
 
 def build(node: Node, sources: Path, rel_to: str = "NLD,GBR") -> EnclaveWorld:
@@ -69,5 +75,5 @@ def build(node: Node, sources: Path, rel_to: str = "NLD,GBR") -> EnclaveWorld:
     request = node.requests.create(who["nld-r"], new)
     granted = node.requests.approve(who["gbr-s"], request.id, Conditions(), "ok")
     assert granted.grant is not None, granted
-    node.bind_models(InMemoryModels())
-    return EnclaveWorld(node, who, granted.grant)
+    models = _register(node, who["nld-r"]), _register(node, who["usa-r"])
+    return EnclaveWorld(node, who, granted.grant, *models)

@@ -13,6 +13,7 @@ from models.evaluation import (
     NewEvaluation,
     Split,
     check_transition,
+    checked_spec,
     in_split,
     metric_spec,
     split_items,
@@ -66,10 +67,34 @@ def test_metric_specs_are_bounded_objects(spec: object, message: str) -> None:
         metric_spec(spec)
 
 
+@pytest.mark.parametrize(
+    ("task", "default", "other"),
+    [("object-detection", "map50", "auroc"), ("classification", "roc_auc", "map50"),
+     ("anomaly-detection", "auroc", "roc_auc")],
+)  # fmt: skip
+def test_a_spec_is_checked_against_the_model_task(task: str, default: str, other: str) -> None:
+    assert checked_spec({}, task) == {
+        "task": task, "metrics": [default], "bootstrap_samples": 200, "seed": 0, "classes": None
+    }  # fmt: skip
+    assert checked_spec({"metrics": [default], "seed": 7}, task)["seed"] == 7
+    with pytest.raises(InvalidEvaluation, match=f"'{other}' is not one of .* for task {task}"):
+        checked_spec({"metrics": [other]}, task)
+    wrong = f"is for task {other_task(task)}, not the model's {task}"
+    with pytest.raises(InvalidEvaluation, match=wrong):
+        checked_spec({"task": other_task(task)}, task)
+    with pytest.raises(InvalidEvaluation, match="task must be one of"):
+        checked_spec({}, "segmentation")  # a task the enclave does not score
+
+
+def other_task(task: str) -> str:
+    return "classification" if task != "classification" else "anomaly-detection"
+
+
 def test_a_submission_is_parsed_strictly() -> None:
-    body = {"model_id": "mdl-1", "holding": "GBR-h", "grant": JTI, "metrics": {"iou": [0.5]}}
+    spec = {"metrics": ["map50"]}
+    body = {"model_id": "mdl-1", "holding": "GBR-h", "grant": JTI, "metrics": spec}
     new = NewEvaluation.from_json(body)
-    assert (new.split, new.metrics) == (Split.TEST, {"iou": [0.5]})
+    assert (new.split, new.metrics) == (Split.TEST, spec)
     for bad, message in (
         ({**body, "extra": 1}, "unknown field"),
         ({**body, "split": "train"}, "split must be one of all, test"),

@@ -36,8 +36,8 @@ def _as(world: EnclaveWorld, user: str) -> dict[str, str]:
 
 
 def _enclave_calls(world: EnclaveWorld, holding: str) -> list[tuple[str, str, Any]]:
-    submission = {"model_id": "mdl-demo", "holding": holding, "grant": world.grant,
-                  "split": "test", "metrics": {}}  # fmt: skip
+    submission = {"model_id": world.model, "holding": holding, "grant": world.grant,
+                  "split": "test", "metrics": {"metrics": ["map50"]}}  # fmt: skip
     return [
         ("POST", "/evaluations", submission),
         ("GET", f"/holdings/{holding}/leaderboard", None),
@@ -68,7 +68,7 @@ def test_submit_run_release_receipt_and_leaderboard_over_http(
     world: EnclaveWorld, client: TestClient
 ) -> None:
     researcher, steward = _as(world, "nld-r"), _as(world, "gbr-s")
-    body = {"model_id": "mdl-demo", "holding": HOLDING, "grant": world.grant}
+    body = {"model_id": world.model, "holding": HOLDING, "grant": world.grant}
     created = client.post("/evaluations", headers=researcher, json=body)
     assert created.status_code == 201, created.text
     evaluation = created.json()["id"]
@@ -83,7 +83,7 @@ def test_submit_run_release_receipt_and_leaderboard_over_http(
     assert [e["id"] for e in client.get("/evaluations", headers=researcher).json()["evaluations"]
             ] == [evaluation]  # fmt: skip
     board = client.get(f"/holdings/{HOLDING}/leaderboard", headers=researcher).json()
-    assert [(e["model_id"], e["score"]) for e in board["entries"]] == [("mdl-demo", 0.5)]
+    assert [(e["model_id"], e["score"]) for e in board["entries"]] == [(world.model, 0.5)]
     assert client.get(f"/evaluations/{evaluation}", headers=_as(world, "nld-r2")).status_code == 404
     assert client.get(f"/evaluations/{evaluation}", headers=steward).status_code == 200
 
@@ -95,7 +95,7 @@ def test_manual_review_over_http(world: EnclaveWorld, client: TestClient) -> Non
     assert policy.json() == {"manual_review": True, "budget": 5, "grid": 0.01, "min_count": 10}
     assert client.put(f"/holdings/{HOLDING}/enclave-policy", headers=steward,
                       json={"budget": -1}).status_code == 400  # fmt: skip
-    body = {"model_id": "mdl-demo", "holding": HOLDING, "grant": world.grant}
+    body = {"model_id": world.model, "holding": HOLDING, "grant": world.grant}
     evaluation = client.post("/evaluations", headers=researcher, json=body).json()["id"]
     claim = world.node.jobs.claim("w")
     assert claim is not None
@@ -115,3 +115,20 @@ def test_manual_review_over_http(world: EnclaveWorld, client: TestClient) -> Non
     again = client.post(f"/evaluations/{evaluation}/review", headers=steward,
                         json={"decision": "approve"})  # fmt: skip
     assert (again.status_code, again.json()["code"]) == (409, "evaluation-conflict")
+
+
+def test_a_bad_metric_spec_is_a_400_naming_the_rule(
+    world: EnclaveWorld, client: TestClient
+) -> None:
+    researcher = _as(world, "nld-r")
+    body = {"model_id": world.model, "holding": HOLDING, "grant": world.grant,
+            "metrics": {"metrics": ["map50"], "bootstrap_samples": 5000}}  # fmt: skip
+    refused = client.post("/evaluations", headers=researcher, json=body)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid-evaluation"
+    assert "bootstrap_samples must be an integer from 0 to 1000" in refused.json()["description"]
+    body["metrics"] = {"metrics": ["auroc"]}  # anomaly detection's, not a detector's
+    refused = client.post("/evaluations", headers=researcher, json=body)
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid-evaluation")
+    assert "'auroc' is not one of" in refused.json()["description"]
+    assert client.get("/evaluations", headers=researcher).json() == {"evaluations": []}

@@ -18,9 +18,15 @@ from access.clock import FixedClock
 from access.errors import PermissionDenied
 from access.tables import AuditEntryRow
 from clearance.node import Node
-from models.errors import BudgetExhausted, EvaluationConflict, EvaluationNotFound, LeaseLost
+from models.errors import (
+    BudgetExhausted,
+    EvaluationConflict,
+    EvaluationNotFound,
+    InvalidEvaluation,
+    LeaseLost,
+)
 from models.evaluation import Failed, Released
-from models.evaluation_tables import EvaluationRow
+from models.evaluation_tables import EvaluationRow, ReleaseBudgetRow
 from models.outcomes import Outcome
 from tests.models.enclave_world import HOLDING, EnclaveWorld, build
 
@@ -98,10 +104,55 @@ def test_a_revoked_grant_stops_submissions_and_queued_jobs(world: EnclaveWorld) 
 
 
 def test_models_are_visible_to_their_owner_and_sharers_only(world: EnclaveWorld) -> None:
-    with pytest.raises(EvaluationNotFound, match="no model 'mdl-usa'"):
-        world.submit(model="mdl-usa")
+    with pytest.raises(EvaluationNotFound, match=f"no model '{world.other_model}'"):
+        world.submit(model=world.other_model)
     with pytest.raises(EvaluationNotFound, match="no model 'mdl-none'"):
         world.submit(model="mdl-none")
+    assert _count(world) == 0
+    # once USA shares it with NLD, NLD's researcher may evaluate it
+    world.node.models.share(world.who["usa-r"], world.other_model, ["NLD"], world.node.clock.now())
+    evaluation = world.submit(model=world.other_model)
+    assert world.node.evaluations.get(world.who["nld-r"], evaluation)["model_id"] == (
+        world.other_model)  # fmt: skip
+
+
+def test_the_metric_spec_is_stored_as_the_enclave_will_run_it(world: EnclaveWorld) -> None:
+    shown = world.node.evaluations.get(world.who["nld-r"], world.submit())
+    assert shown["metrics"] == {"task": "object-detection", "metrics": ["map50", "map50_95"],
+                                "bootstrap_samples": 200, "seed": 0, "classes": None}  # fmt: skip
+    # without a metrics list: the task's leaderboard metric; a task member may repeat the model's
+    spec = {"task": "object-detection", "bootstrap_samples": 0, "classes": ["9302"]}
+    shown = world.node.evaluations.get(world.who["nld-r"], world.submit(metrics=spec))
+    assert shown["metrics"] == {**spec, "metrics": ["map50"], "seed": 0}
+
+
+@pytest.mark.parametrize(
+    ("metrics", "message"),
+    [
+        ({"metrics": ["accuracy"]}, "metric 'accuracy' is not one of .* for task object-detection"),
+        ({"metrics": ["roc_auc"]}, "metric 'roc_auc' is not one of"),  # classification's
+        ({"metrics": ["map50"], "bootstrap_samples": 1001}, "bootstrap_samples must be an integer"
+         " from 0 to 1000"),
+        ({"metrics": ["map50"], "seed": -1}, "seed must be an integer"),
+        ({"metrics": []}, "must be a non-empty list"),
+        ({"metrics": ["map50", "map50"]}, "names a metric twice"),
+        ({"metrics": ["map50"], "classes": ["93"]}, "HS codes of 4 or 6 digits"),
+        ({"metrics": ["map50"], "iou": [0.5]}, "unknown member 'iou'"),
+        ({"task": "classification", "metrics": ["roc_auc"]},
+         "metric spec is for task classification, not the model's object-detection"),
+        ({"task": "segmentation"}, "for task segmentation, not the model's object-detection"),
+    ],
+)  # fmt: skip
+def test_a_bad_metric_spec_is_refused_before_anything_is_stored(
+    world: EnclaveWorld, metrics: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidEvaluation, match=message) as caught:
+        world.submit(metrics=metrics)
+    assert caught.value.code == "invalid-evaluation"
+    assert _count(world) == 0
+    assert _audit(world, "evaluation.") == []
+    with world.node.sessions() as session:  # nothing of the budget was touched either
+        assert session.scalar(select(func.count()).select_from(ReleaseBudgetRow)) == 0
 
 
 def test_evaluations_are_read_by_submitter_and_owners_stewards_only(world: EnclaveWorld) -> None:
@@ -130,7 +181,7 @@ def test_claim_run_release_spends_the_budget_and_ranks(world: EnclaveWorld) -> N
         "released", {"map50": 0.42}, True)  # fmt: skip
     assert world.node.evaluations.receipt(world.who["nld-r"], evaluation) == {"r": 1}
     board = world.node.evaluations.leaderboard(world.who["nld-r"], HOLDING)["entries"]
-    assert [(e["model_id"], e["score"]) for e in board] == [("mdl-demo", 0.42)]
+    assert [(e["model_id"], e["score"]) for e in board] == [(world.model, 0.42)]
     # the owner's users see the board without a grant
     assert world.node.evaluations.leaderboard(world.who["gbr-r"], HOLDING)["entries"] == board
     # finished once: the same claim cannot finish again, nor heartbeat

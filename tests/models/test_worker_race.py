@@ -1,6 +1,7 @@
 """Two real worker processes racing over one queue, on SQLite and PostgreSQL: every job runs
 exactly once; a worker SIGKILLed mid-job leaves it to be claimed again after the lease and
-finished once. Also the worker's own rules: a runner's exception is ``internal``, nothing more."""
+finished once. Also the worker's own rules: a runner's exception is ``internal``, nothing more; and
+``clearance worker --once`` runs a queued job through the real pipeline to a signed release."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from clearance.node import Node
-from models.evaluation import JobResult
+from models.evaluation import JobResult, Split
 from models.evaluation_queue import Job
 from models.evaluation_tables import EvaluationRow
 from models.worker import Worker
@@ -111,12 +112,23 @@ def test_a_runner_exception_is_internal_and_its_text_goes_nowhere(world: Enclave
     assert worker.run_once() is False  # and it goes on serving: the queue is just empty
 
 
-def test_the_worker_command_refuses_to_start_without_a_pipeline(tmp_path: Path) -> None:
+def test_the_worker_command_runs_a_queued_job_through_the_real_pipeline(
+    world: EnclaveWorld,
+) -> None:
     from click.testing import CliRunner
 
     from clearance.cli.node import cli
 
-    env = {"CLEARANCE_DATA": str(tmp_path / "data")}
-    result = CliRunner().invoke(cli, ["worker", "--once"], env=env)
-    assert result.exit_code == 2
-    assert "no evaluation pipeline is wired into this node" in result.output
+    job = world.submit(metrics={"metrics": ["map50"], "bootstrap_samples": 0}, split=Split.ALL)
+    env = {
+        "CLEARANCE_DATA": str(world.node.settings.data_dir),
+        "CLEARANCE_DATABASE_URL": world.node.engine.url.render_as_string(hide_password=False),
+        "CLEARANCE_ENCLAVE_ISOLATION": "relaxed",  # (strict needs network namespaces)
+    }
+    result = CliRunner().invoke(cli, ["worker", "--once", "--id", "w-cli"], env=env)
+    assert result.exit_code == 0, result.output
+    shown = world.node.evaluations.get(world.who["nld-r"], job)
+    assert (shown["state"], shown["outcome"]) == ("released", None), shown
+    assert set(shown["released"]["values"]) == {"map50"} and shown["has_receipt"]
+    receipt = world.node.evaluations.receipt(world.who["nld-r"], job)
+    assert receipt["payloadType"] == "application/vnd.in-toto+json"

@@ -56,12 +56,15 @@ def test_evaluate_wait_show_leaderboard(served: tuple[EnclaveWorld, str], tmp_pa
     worker = threading.Thread(target=_finish_next, args=(
         world, Released({"map50": 0.61}, "map50", 0.61, {"payloadType": "x"})))  # fmt: skip
     worker.start()
-    args = ("evaluate", "mdl-demo", "--holding", HOLDING, "--grant", world.grant,
-            "--metrics", '{"iou": [0.5]}', "--wait", "--json")  # fmt: skip
+    args = ("evaluate", world.model, "--holding", HOLDING, "--grant", world.grant,
+            "--metrics", '{"metrics": ["map50", "hit_rate_far1"], "bootstrap_samples": 50}',
+            "--wait", "--json")  # fmt: skip
     out = _ok(_run(world, url, "nld-r", *args))
     worker.join()
     shown = json.loads(out)
     assert (shown["state"], shown["released"]) == ("released", {"map50": 0.61})
+    assert shown["metrics"] == {"task": "object-detection", "metrics": ["map50", "hit_rate_far1"],
+                                "bootstrap_samples": 50, "seed": 0, "classes": None}  # fmt: skip
     table = _ok(_run(world, url, "nld-r", "evaluation", "list"))
     assert shown["id"] in table and "released" in table
     assert '"map50": 0.61' in _ok(_run(world, url, "nld-r", "evaluation", "show", shown["id"]))
@@ -69,7 +72,7 @@ def test_evaluate_wait_show_leaderboard(served: tuple[EnclaveWorld, str], tmp_pa
     _ok(_run(world, url, "nld-r", "evaluation", "receipt", shown["id"], "--out", str(receipt)))
     assert json.loads(receipt.read_text()) == {"payloadType": "x"}
     board = _ok(_run(world, url, "nld-r", "leaderboard", HOLDING))
-    assert "mdl-demo" in board and "0.61" in board
+    assert world.model in board and "0.61" in board
     refused = _run(world, url, "nld-r2", "leaderboard", HOLDING)
     assert refused.exit_code != 0 and "no holding" in refused.output
 
@@ -79,8 +82,9 @@ def test_enclave_policy_and_review(served: tuple[EnclaveWorld, str]) -> None:
     out = _ok(_run(world, url, "gbr-s", "enclave-policy", HOLDING, "--manual-review",
                    "--budget", "7", "--json"))  # fmt: skip
     assert json.loads(out)["manual_review"] is True and json.loads(out)["budget"] == 7
-    submitted = json.loads(_ok(_run(world, url, "nld-r", "evaluate", "mdl-demo", "--holding",
+    submitted = json.loads(_ok(_run(world, url, "nld-r", "evaluate", world.model, "--holding",
                                     HOLDING, "--grant", world.grant, "--json")))  # fmt: skip
+    assert submitted["metrics"]["metrics"] == ["map50"]  # no --metrics: the leaderboard's
     _finish_next(world, Released({"map50": 0.2}))
     reviews = _ok(_run(world, url, "gbr-s", "evaluation", "reviews"))
     assert "1 pending" in reviews and '"map50": 0.2' in reviews
@@ -91,3 +95,19 @@ def test_enclave_policy_and_review(served: tuple[EnclaveWorld, str]) -> None:
     assert json.loads(done)["state"] == "refused"
     shown = json.loads(_ok(_run(world, url, "gbr-s", "enclave-policy", HOLDING, "--json")))
     assert shown["budget"] == 7
+
+
+def test_evaluate_with_a_bad_metric_spec_says_which_rule(served: tuple[EnclaveWorld, str]) -> None:
+    world, url = served
+    before = _ok(_run(world, url, "nld-r", "evaluation", "list", "--json"))
+    for spec, rule in (
+        ('{"metrics": ["roc_auc"]}', "'roc_auc' is not one of"),
+        ('{"metrics": ["map50"], "seed": "x"}', "seed must be an integer"),
+    ):
+        refused = _run(world, url, "nld-r", "evaluate", world.model, "--holding", HOLDING,
+                       "--grant", world.grant, "--metrics", spec)  # fmt: skip
+        assert refused.exit_code != 0 and rule in refused.output, refused.output
+    not_json = _run(world, url, "nld-r", "evaluate", world.model, "--holding", HOLDING,
+                    "--grant", world.grant, "--metrics", "[1]")  # fmt: skip
+    assert not_json.exit_code != 0 and "--metrics must be a JSON object" in not_json.output
+    assert _ok(_run(world, url, "nld-r", "evaluation", "list", "--json")) == before
