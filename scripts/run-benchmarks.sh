@@ -17,6 +17,8 @@ py=.venv/bin/python
 run() { local name=$1; shift; echo "== $name: $*"; "$py" "$@" | tee "$out/$name.txt"; }
 run grant_verify benchmarks/grant_verify.py
 run sandbox_overhead benchmarks/sandbox_overhead.py
+run enclave_throughput benchmarks/enclave_throughput.py --scans 60 --rounds 5
+run enclave_queue_latency benchmarks/enclave_queue_latency.py --jobs 60 --pg-url "$CLEARANCE_TEST_PG_URL"
 run access_roundtrip benchmarks/access_roundtrip.py --runs 200
 run access_roundtrip_pg benchmarks/access_roundtrip.py --runs 200 --pg-url "$CLEARANCE_TEST_PG_URL"
 run crypt4gh benchmarks/crypt4gh_throughput.py --size-mib 1024
