@@ -58,7 +58,8 @@ class _Cli(click.Group):
             sys.exit(2)
 
 
-@click.group(cls=_Cli)
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clearance", message="%(prog)s %(version)s")
 def cli() -> None:
     """Clearance: secure cross-agency catalogue of annotated customs X-ray holdings."""
 

@@ -108,3 +108,18 @@ def test_the_cli_starts_without_the_node_side() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]", out
+
+
+@pytest.mark.parametrize("args", [["-h"], ["model", "submit", "-h"], ["evaluate", "-h"]])
+def test_dash_h_is_help_everywhere(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Usage: ")
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == [result.output.split()[0], version("clearance")]
