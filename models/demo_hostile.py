@@ -16,7 +16,7 @@ from onnx import TensorProto, helper, numpy_helper
 from models.demo_features import INPUT_NAME, OPSET
 from models.demo_models import RECIPE
 
-__all__ = ["custom_op_detector", "looping_detector"]
+__all__ = ["custom_op_detector", "loop_body", "looping_detector"]
 
 
 def _detector(score_nodes: list[onnx.NodeProto], extra_opsets: tuple[str, ...] = ()) -> bytes:
@@ -51,9 +51,10 @@ def custom_op_detector() -> bytes:
     return _detector([node], ("com.example.ops",))
 
 
-def looping_detector() -> bytes:
-    """The score is the image mean plus 10^12 additions of 1e-12 (a Loop body)."""
-    body = helper.make_graph(
+def loop_body() -> onnx.GraphProto:
+    """A Loop body carrying one float [1] along, adding 1e-12 each trip (cheap per trip, so only
+    the trip count makes it endless)."""
+    return helper.make_graph(
         [
             helper.make_node("Identity", ["cond_in"], ["cond_out"]),
             helper.make_node("Add", ["acc_in", "step"], ["acc_out"]),
@@ -70,12 +71,16 @@ def looping_detector() -> bytes:
         ],
         initializer=[numpy_helper.from_array(np.array([1e-12], np.float32), "step")],
     )
+
+
+def looping_detector() -> bytes:
+    """The score is the image mean plus 10^12 additions of 1e-12 (a Loop body)."""
     nodes = [
         helper.make_node(
             "Constant", [], ["trips"], value=numpy_helper.from_array(np.array(10**12, np.int64))
         ),
         helper.make_node("Constant", [], ["go"], value=numpy_helper.from_array(np.array(True))),
-        helper.make_node("Loop", ["trips", "go", "mean1"], ["looped"], body=body),
+        helper.make_node("Loop", ["trips", "go", "mean1"], ["looped"], body=loop_body()),
         helper.make_node("Sigmoid", ["looped"], ["scores"]),
     ]
     return _detector(nodes)

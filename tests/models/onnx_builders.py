@@ -16,6 +16,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from models.demo_hostile import loop_body
+
 OPSET = 17
 C, H, W = 2, 32, 32
 BANDS = ["high", "log-ratio"]
@@ -266,23 +268,7 @@ def constant_of_shape_40gb() -> bytes:
 def loop_forever() -> bytes:
     """A Loop of 10^12 iterations feeding the detector's score (only the sandbox stops it)."""
     model = detector_model()
-    body = helper.make_graph(
-        [
-            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
-            helper.make_node("Add", ["acc_in", "step"], ["acc_out"]),
-        ],
-        "body",
-        [
-            helper.make_tensor_value_info("i", TensorProto.INT64, []),
-            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
-            helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [1]),
-        ],
-        [
-            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-            helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [1]),
-        ],
-        initializer=[numpy_helper.from_array(np.array([1e-12], np.float32), "step")],
-    )
+    body = loop_body()
     model.graph.initializer.extend(
         [
             numpy_helper.from_array(np.array(10**12, np.int64), "trips"),
