@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +26,7 @@ from access.keys import (
     public_key_from_jwk,
     save_signing_key,
 )
-from access.passwords import hash_password, verify_password
+from access.passwords import hash_password, needs_rehash, verify_password
 from access.policy import Principal
 from access.tables import AdministrationRow, SigningKeyRow, UserRow
 from access.tokens import TrustedKey, issue_token, verify_token
@@ -227,7 +227,21 @@ class Directory:
         ok = verify_password(password, stored or _DUMMY_HASH)
         if row is None or stored is None or not ok:
             raise AuthenticationError("user name or password is wrong", code="login-failed")
+        if needs_rehash(stored):
+            self._rehash(name, stored, password)
         return self.issue_token(name, audience=audience)
+
+    def _rehash(self, name: str, stored: str, password: str) -> None:
+        """Replace a hash made with older parameters, now that the password is known.
+
+        Compare-and-set on the old hash: a password changed meanwhile is never overwritten."""
+        fresh = hash_password(password)
+        with self._sessions.begin() as session:
+            session.execute(
+                update(UserRow)
+                .where(UserRow.name == name, UserRow.password_hash == stored)
+                .values(password_hash=fresh)
+            )
 
     def authenticate(self, token: str, *, audience: str) -> Principal:
         claims = verify_token(

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from sqlalchemy import select, update
 
 import access.directory as directory_module
 from access.clock import FixedClock
 from access.directory import Directory, UserInfo
 from access.errors import AuthenticationError, Conflict, InvalidInput, NotFound
 from access.keys import generate_signing_key
+from access.passwords import needs_rehash
 from access.policy import Principal
+from access.tables import UserRow
 from access.tokens import issue_token
 from access.vocabulary import Level, Role
 from clearance.node import Node
@@ -230,6 +236,38 @@ def test_login(node: Node) -> None:
             directory.login(name, password, audience=AUD)
         failures.append((info.value.code, str(info.value)))
     assert set(failures) == {("login-failed", "user name or password is wrong")}
+
+
+def _legacy_hash(password: str) -> str:
+    """A hash as the node made it before N was raised to 2^17 (N=2^14, r=8, p=1)."""
+    salt = os.urandom(16)
+    derived = Scrypt(salt=salt, length=32, n=2**14, r=8, p=1).derive(password.encode())
+    b64 = base64.b64encode
+    return f"scrypt$16384$8$1${b64(salt).decode()}${b64(derived).decode()}"
+
+
+def _stored_hash(node: Node, name: str) -> str | None:
+    with node.sessions() as session:
+        return session.scalar(select(UserRow.password_hash).where(UserRow.name == name))
+
+
+def test_login_rehashes_an_older_hash_once(node: Node) -> None:
+    directory = node.directory
+    directory.add_administration("NLD", "Netherlands")
+    directory.add_user("alice", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R2)
+    legacy = _legacy_hash(PASSWORD)
+    with node.sessions.begin() as session:
+        session.execute(update(UserRow).values(password_hash=legacy))
+    with pytest.raises(AuthenticationError):
+        directory.login("alice", "wrong password, long enough", audience=AUD)
+    assert _stored_hash(node, "alice") == legacy  # a failed login changes nothing
+
+    directory.login("alice", PASSWORD, audience=AUD)
+    upgraded = _stored_hash(node, "alice")
+    assert upgraded is not None and upgraded.startswith("scrypt$131072$8$1$")
+    assert not needs_rehash(upgraded)
+    directory.login("alice", PASSWORD, audience=AUD)  # the new hash verifies, and stays
+    assert _stored_hash(node, "alice") == upgraded
 
 
 def test_add_user_with_a_short_password_is_refused(node: Node) -> None:
