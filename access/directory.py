@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from access.audit_log import AuditLog
 from access.clock import Clock
 from access.errors import AuthenticationError, Conflict, InvalidInput, NotFound
 from access.keys import (
@@ -63,10 +64,17 @@ def _checked(parse: Callable[[str], T], value: str) -> T:
 
 
 class Directory:
-    def __init__(self, sessions: sessionmaker[Session], keys_dir: Path, clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        keys_dir: Path,
+        clock: Clock,
+        audit: AuditLog | None = None,
+    ) -> None:
         self._sessions = sessions
         self._keys_dir = keys_dir
         self._clock = clock
+        self._audit = audit  # logins and failed logins are recorded when given
 
     # administrations and keys -------------------------------------------------------------
     def add_administration(self, code: str, name: str) -> str:
@@ -225,11 +233,31 @@ class Directory:
             stored = row.password_hash if row is not None else None
         # Verify even for unknown users so that timing does not reveal which names exist.
         ok = verify_password(password, stored or _DUMMY_HASH)
+        admin = row.admin_id if row is not None else ""
         if row is None or stored is None or not ok:
+            self._audit_login(name, admin, allowed=False)
             raise AuthenticationError("user name or password is wrong", code="login-failed")
         if needs_rehash(stored):
             self._rehash(name, stored, password)
-        return self.issue_token(name, audience=audience)
+        token = self.issue_token(name, audience=audience)
+        self._audit_login(name, admin, allowed=True)
+        return token
+
+    def _audit_login(self, name: str, admin: str, *, allowed: bool) -> None:
+        if self._audit is None:
+            return
+        # A name that is not a user name (it could be a mistyped password) never enters the log.
+        actor = name if _USER_NAME.fullmatch(name) else "(not a user name)"
+        with self._sessions.begin() as session:
+            self._audit.append(
+                session,
+                actor=actor,
+                admin=admin,
+                action="login",
+                resource=f"user:{actor}",
+                decision="allow" if allowed else "deny",
+                reason="password accepted" if allowed else "user name or password is wrong",
+            )
 
     def _rehash(self, name: str, stored: str, password: str) -> None:
         """Replace a hash made with older parameters, now that the password is known.

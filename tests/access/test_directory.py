@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import io
+import json
 import os
 import stat
 from datetime import UTC, datetime, timedelta
@@ -236,6 +238,35 @@ def test_login(node: Node) -> None:
             directory.login(name, password, audience=AUD)
         failures.append((info.value.code, str(info.value)))
     assert set(failures) == {("login-failed", "user name or password is wrong")}
+
+
+def _login_entries(node: Node) -> list[tuple[str, str, str, str]]:
+    out = io.StringIO()
+    node.audit.export(out)
+    entries = [json.loads(line) for line in out.getvalue().splitlines()]
+    return [(e["actor"], e["admin"], e["decision"], e["reason"]) for e in entries
+            if e["action"] == "login"]  # fmt: skip
+
+
+def test_logins_and_failed_logins_are_audited(node: Node) -> None:
+    directory = node.directory
+    directory.add_administration("NLD", "Netherlands")
+    directory.add_user(
+        "alice", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R2, password=PASSWORD
+    )
+    directory.login("alice", PASSWORD, audience=AUD)
+    for name, password in [("alice", "wrong password, long enough"), ("mallory", PASSWORD),
+                           ("hunter2 is my password", PASSWORD)]:  # fmt: skip
+        with pytest.raises(AuthenticationError):
+            directory.login(name, password, audience=AUD)
+    wrong = "user name or password is wrong"
+    assert _login_entries(node) == [
+        ("alice", "NLD", "allow", "password accepted"),
+        ("alice", "NLD", "deny", wrong),
+        ("mallory", "", "deny", wrong),
+        ("(not a user name)", "", "deny", wrong),  # it may be a mistyped password
+    ]
+    assert node.audit.verify().ok
 
 
 def _legacy_hash(password: str) -> str:
