@@ -4,6 +4,7 @@
     clearance review list|approve|refuse
     clearance grant list|show|revoke
     clearance keys register
+    clearance login|logout        (keep a token per node in your config folder)
     clearance model submit|list|show|share
     clearance upload DIR          (publish a holding folder to a node, resumably)
     clearance pull GRANT          (download under a grant, verified)
@@ -37,6 +38,8 @@ __all__ = [
     "grant",
     "holding_options",
     "keys",
+    "login",
+    "logout",
     "model",
     "pull",
     "receipt",
@@ -45,13 +48,22 @@ __all__ = [
     "upload",
 ]
 
-_url = click.option("--url", envvar="CLEARANCE_URL", required=True, help="Node URL.")
-_token = click.option("--token", envvar="CLEARANCE_TOKEN", required=True, help="Bearer token.")
+_url = click.option(
+    "--url", envvar="CLEARANCE_URL", required=True, help="Node URL [env: CLEARANCE_URL]."
+)
+_token = click.option(
+    "--token",
+    envvar="CLEARANCE_TOKEN",
+    help="Bearer token [env: CLEARANCE_TOKEN]; default: your `clearance login` to --url.",
+)
 _json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-def _client(url: str, token: str) -> NodeClient:
-    return NodeClient(url, token)
+def _client(url: str, token: str | None) -> NodeClient:
+    """The node at ``url`` as the user of ``token``, or of the stored login to ``url``."""
+    from clearance.client.credentials import resolve_token
+
+    return NodeClient(url, _run(lambda: resolve_token(url, token, datetime.now(UTC))))
 
 
 def _run(action: Callable[[], Any]) -> Any:
@@ -137,7 +149,7 @@ def request() -> None:
 @click.option("--filter", "item_filter", help="Optional CQL2 text filter selecting items.")
 def request_create(
     url: str,
-    token: str,
+    token: str | None,
     as_json: bool,
     holding: str,
     purpose: str,
@@ -163,7 +175,7 @@ def request_create(
 @_url
 @_token
 @_json
-def request_list(url: str, token: str, as_json: bool) -> None:
+def request_list(url: str, token: str | None, as_json: bool) -> None:
     data = _run(lambda: _client(url, token).call("GET", "/access/requests"))
     _show(data, as_json, lambda d: _requests_table(d["requests"]))
 
@@ -173,7 +185,7 @@ def request_list(url: str, token: str, as_json: bool) -> None:
 @_token
 @_json
 @click.argument("request_id")
-def request_show(url: str, token: str, as_json: bool, request_id: str) -> None:
+def request_show(url: str, token: str | None, as_json: bool, request_id: str) -> None:
     data = _run(lambda: _client(url, token).call("GET", f"/access/requests/{request_id}"))
     _show(data, as_json, _detail)
 
@@ -183,7 +195,7 @@ def request_show(url: str, token: str, as_json: bool, request_id: str) -> None:
 @_token
 @_json
 @click.argument("request_id")
-def request_withdraw(url: str, token: str, as_json: bool, request_id: str) -> None:
+def request_withdraw(url: str, token: str | None, as_json: bool, request_id: str) -> None:
     path = f"/access/requests/{request_id}/withdraw"
     _show(_run(lambda: _client(url, token).call("POST", path)), as_json, _detail)
 
@@ -197,7 +209,7 @@ def review() -> None:
 @_url
 @_token
 @_json
-def review_list(url: str, token: str, as_json: bool) -> None:
+def review_list(url: str, token: str | None, as_json: bool) -> None:
     data = _run(lambda: _client(url, token).call("GET", "/access/review"))
     _show(data, as_json, lambda d: f"{d['pending']} pending\n" + _requests_table(d["requests"]))
 
@@ -213,7 +225,7 @@ def review_list(url: str, token: str, as_json: bool) -> None:
 @click.option("--evaluation-only", is_flag=True, help="Condition: evaluation only.")
 def review_approve(
     url: str,
-    token: str,
+    token: str | None,
     as_json: bool,
     request_id: str,
     reason: str,
@@ -237,7 +249,7 @@ def review_approve(
 @_json
 @click.argument("request_id")
 @click.option("--reason", required=True)
-def review_refuse(url: str, token: str, as_json: bool, request_id: str, reason: str) -> None:
+def review_refuse(url: str, token: str | None, as_json: bool, request_id: str, reason: str) -> None:
     path = f"/access/requests/{request_id}/refuse"
     data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
     _show(data, as_json, _detail)
@@ -269,7 +281,7 @@ def _grants_table(data: dict[str, Any]) -> str:
 @_url
 @_token
 @_json
-def grant_list(url: str, token: str, as_json: bool) -> None:
+def grant_list(url: str, token: str | None, as_json: bool) -> None:
     _show(_run(lambda: _client(url, token).call("GET", "/access/grants")), as_json, _grants_table)
 
 
@@ -279,7 +291,7 @@ def grant_list(url: str, token: str, as_json: bool) -> None:
 @_json
 @click.argument("jti")
 @click.option("--save", type=click.Path(path_type=Path), help="Also write the grant token here.")
-def grant_show(url: str, token: str, as_json: bool, jti: str, save: Path | None) -> None:
+def grant_show(url: str, token: str | None, as_json: bool, jti: str, save: Path | None) -> None:
     """Fetch a grant, verify it against the owner's published keys, and print it decoded."""
     from clearance.client.grant_display import fetch_and_verify
 
@@ -299,7 +311,7 @@ def grant_show(url: str, token: str, as_json: bool, jti: str, save: Path | None)
 @_json
 @click.argument("jti")
 @click.option("--reason", default="")
-def grant_revoke(url: str, token: str, as_json: bool, jti: str, reason: str) -> None:
+def grant_revoke(url: str, token: str | None, as_json: bool, jti: str, reason: str) -> None:
     path = f"/access/grants/{jti}/revoke"
     data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
     _show(data, as_json, _detail)
@@ -314,7 +326,7 @@ def keys() -> None:
 @_url
 @_token
 @click.argument("public_key_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-def keys_register(url: str, token: str, public_key_file: Path) -> None:
+def keys_register(url: str, token: str | None, public_key_file: Path) -> None:
     """Register the Crypt4GH public key in PUBLIC_KEY_FILE (as written by crypt4gh-keygen)."""
     import base64
 
@@ -387,7 +399,7 @@ def holding_options(command: F) -> F:
     help="Where the temporary archive is written (default: the system's temporary folder).",
 )
 def upload(
-    folder: Path, url: str, token: str, as_json: bool, holding: str, title: str,
+    folder: Path, url: str, token: str | None, as_json: bool, holding: str, title: str,
     description: str, level: str, marking: str, rel_to: str, handling: str, discovery: str,
     part_size: str, retries: int, work_dir: Path | None,
 ) -> None:  # fmt: skip
@@ -670,7 +682,9 @@ def _model_detail(item: dict[str, Any]) -> str:
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="The model card: a JSON object of STAC MLM item properties.",
 )
-def model_submit(url: str, token: str, as_json: bool, model_file: Path, card_file: Path) -> None:
+def model_submit(
+    url: str, token: str | None, as_json: bool, model_file: Path, card_file: Path
+) -> None:
     """Submit MODEL_FILE (ONNX) with its card; the node admits it or says which rule it broke."""
     from clearance.client.models import submission_body
 
@@ -684,7 +698,7 @@ def model_submit(url: str, token: str, as_json: bool, model_file: Path, card_fil
 @_url
 @_token
 @_json
-def model_list(url: str, token: str, as_json: bool) -> None:
+def model_list(url: str, token: str | None, as_json: bool) -> None:
     """The models you may see: your administration's and those shared with it."""
     data = _run(lambda: _client(url, token).call("GET", "/models"))
     _show(data, as_json, lambda d: _models_table(d["models"]))
@@ -695,7 +709,7 @@ def model_list(url: str, token: str, as_json: bool) -> None:
 @_token
 @_json
 @click.argument("model_id")
-def model_show(url: str, token: str, as_json: bool, model_id: str) -> None:
+def model_show(url: str, token: str | None, as_json: bool, model_id: str) -> None:
     """One model's STAC item (MLM extension)."""
     data = _run(lambda: _client(url, token).call("GET", f"/models/{model_id}"))
     _show(data, as_json, _model_detail)
@@ -708,9 +722,42 @@ def model_show(url: str, token: str, as_json: bool, model_id: str) -> None:
 @click.argument("model_id")
 @click.argument("admins", nargs=-1, required=True)
 def model_share(
-    url: str, token: str, as_json: bool, model_id: str, admins: tuple[str, ...]
+    url: str, token: str | None, as_json: bool, model_id: str, admins: tuple[str, ...]
 ) -> None:
     """Share MODEL_ID with the administrations ADMINS (codes such as GBR)."""
     path = f"/models/{model_id}/shares"
     data = _run(lambda: _client(url, token).call("POST", path, {"admins": list(admins)}))
     _show(data, as_json, lambda d: _models_table([d]))
+
+
+@click.command()
+@_url
+@click.option("--user", required=True, prompt=True, help="Your user name on the node.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+def login(url: str, user: str, password_stdin: bool) -> None:
+    """Log in to the node at --url and keep the token (0600, in your config folder) for every
+    client command until it expires or you log out."""
+    from clearance.client import credentials
+
+    if password_stdin:
+        password = sys.stdin.readline(1025).rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True)
+    body = {"username": user, "password": password}
+    answer = _run(lambda: NodeClient(url, None).call("POST", "/auth/login", body))
+    saved = _run(lambda: credentials.save(url, user, str(answer.get("access_token", ""))))
+    click.echo(f"logged in to {saved.url} as {user} until {saved.expires:%Y-%m-%d %H:%M} UTC")
+
+
+@click.command()
+@_url
+def logout(url: str) -> None:
+    """Forget your stored login to the node at --url."""
+    from clearance.client import credentials
+
+    if _run(lambda: credentials.forget(url)):
+        click.echo(f"logged out of {credentials.node_key(url)}")
+    else:
+        click.echo(f"not logged in to {credentials.node_key(url)}")

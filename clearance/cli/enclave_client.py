@@ -70,7 +70,7 @@ _METRICS_HELP = (
 @click.option("--wait", is_flag=True, help="Wait until it is released, refused or failed.")
 @click.option("--wait-timeout", default=3600.0, type=click.FloatRange(1, 86400), show_default=True)
 def evaluate(
-    url: str, token: str, as_json: bool, model_id: str, holding: str, grant_jti: str,
+    url: str, token: str | None, as_json: bool, model_id: str, holding: str, grant_jti: str,
     split: str, metrics: str | None, wait: bool, wait_timeout: float,
 ) -> None:  # fmt: skip
     """Submit MODEL_ID for evaluation on a holding, under your evaluate grant."""
@@ -95,7 +95,7 @@ def evaluation() -> None:
 @_url
 @_token
 @_json
-def evaluation_list(url: str, token: str, as_json: bool) -> None:
+def evaluation_list(url: str, token: str | None, as_json: bool) -> None:
     data = _run(lambda: _client(url, token).call("GET", "/evaluations"))
     _show(data, as_json, lambda d: _evaluations_table(d["evaluations"]))
 
@@ -105,7 +105,7 @@ def evaluation_list(url: str, token: str, as_json: bool) -> None:
 @_token
 @_json
 @click.argument("evaluation_id")
-def evaluation_show(url: str, token: str, as_json: bool, evaluation_id: str) -> None:
+def evaluation_show(url: str, token: str | None, as_json: bool, evaluation_id: str) -> None:
     data = _run(lambda: _client(url, token).call("GET", f"/evaluations/{evaluation_id}"))
     _show(data, as_json, _detail)
 
@@ -115,7 +115,7 @@ def evaluation_show(url: str, token: str, as_json: bool, evaluation_id: str) -> 
 @_token
 @click.argument("evaluation_id")
 @click.option("--out", type=click.Path(path_type=Path), help="Write it here instead of stdout.")
-def evaluation_receipt(url: str, token: str, evaluation_id: str, out: Path | None) -> None:
+def evaluation_receipt(url: str, token: str | None, evaluation_id: str, out: Path | None) -> None:
     """The signed receipt of a released evaluation (verify it with `clearance receipt verify`)."""
     path = f"/evaluations/{evaluation_id}/receipt"
     text = json.dumps(_run(lambda: _client(url, token).call("GET", path)), indent=2)
@@ -130,7 +130,7 @@ def evaluation_receipt(url: str, token: str, evaluation_id: str, out: Path | Non
 @_url
 @_token
 @_json
-def evaluation_reviews(url: str, token: str, as_json: bool) -> None:
+def evaluation_reviews(url: str, token: str | None, as_json: bool) -> None:
     """What awaits your review, with exactly what each would release."""
     data = _run(lambda: _client(url, token).call("GET", "/reviews/evaluations"))
     _show(data, as_json, lambda d: f"{d['pending']} pending\n" + "\n\n".join(
@@ -145,7 +145,7 @@ def evaluation_reviews(url: str, token: str, as_json: bool) -> None:
 @click.option("--approve/--refuse", required=True, help="Release it, or refuse it.")
 @click.option("--reason", default="", help="Required for a refusal.")
 def evaluation_review(
-    url: str, token: str, as_json: bool, evaluation_id: str, approve: bool, reason: str
+    url: str, token: str | None, as_json: bool, evaluation_id: str, approve: bool, reason: str
 ) -> None:
     body = {"decision": "approve" if approve else "refuse", "reason": reason}
     path = f"/evaluations/{evaluation_id}/review"
@@ -157,7 +157,7 @@ def evaluation_review(
 @_token
 @_json
 @click.argument("holding")
-def leaderboard(url: str, token: str, as_json: bool, holding: str) -> None:
+def leaderboard(url: str, token: str | None, as_json: bool, holding: str) -> None:
     """A holding's leaderboard (the Ladder: a score shows only when it beats the best by a step)."""
     data = _run(lambda: _client(url, token).call("GET", f"/holdings/{holding}/leaderboard"))
     headers = ("metric", "model", "score", "administration", "shown at")
@@ -176,7 +176,7 @@ def leaderboard(url: str, token: str, as_json: bool, holding: str) -> None:
 @click.option("--grid", type=float, help="The release grid (and leaderboard step).")
 @click.option("--min-count", type=click.IntRange(1), help="Fewest images a value rests on.")
 def enclave_policy(
-    url: str, token: str, as_json: bool, holding: str, manual_review: bool | None,
+    url: str, token: str | None, as_json: bool, holding: str, manual_review: bool | None,
     budget: int | None, grid: float | None, min_count: int | None,
 ) -> None:  # fmt: skip
     """Show a holding's enclave policy, or change the members given (its stewards)."""

@@ -21,6 +21,8 @@ from clearance.cli.client import (
     grant,
     holding_options,
     keys,
+    login,
+    logout,
     model,
     pull,
     receipt,
@@ -345,8 +347,8 @@ def audit_public_key() -> None:
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
-for _group in (request, review, grant, keys, model, upload, decrypt, pull, receipt, evaluate,
-               evaluation, leaderboard, enclave_policy):  # fmt: skip
+for _group in (login, logout, request, review, grant, keys, model, upload, decrypt, pull, receipt,
+               evaluate, evaluation, leaderboard, enclave_policy):  # fmt: skip
     cli.add_command(_group)
 
 

@@ -21,7 +21,8 @@ __all__ = ["ClientError", "NodeClient", "error_from"]
 
 _HINTS = {
     0: "check the node URL and that the node is running",
-    401: "the token (or grant) is not accepted: expired, revoked or for another node?",
+    401: "the token (or grant) is not accepted: expired, revoked or for another node? "
+    "Log in again with `clearance login`",
     403: "your role, clearance or grant does not allow this",
     404: "nothing there that you may see",
     409: "the state changed: look again and retry",

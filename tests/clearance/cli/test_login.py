@@ -1,0 +1,87 @@
+"""`clearance login` / `logout` against a real server: the stored token serves every command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from access import Level, Role
+from clearance.cli.node import cli
+from clearance.http.app import create_app
+from clearance.node import Node, open_node
+from clearance.settings import Settings
+from tests.helpers.server import serve
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, str]]:
+    root = tmp_path_factory.mktemp("login")
+    node = open_node(Settings(data_dir=root / "data", database_url=f"sqlite:///{root}/l.db"))
+    node.directory.add_administration("NLD", "Douane")
+    node.directory.add_user(
+        "ann", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R2, password=PASSWORD
+    )
+    with serve(create_app(node)) as url:
+        yield node, url
+
+
+def _env(url: str, config: Path) -> dict[str, str]:
+    return {"CLEARANCE_URL": url, "CLEARANCE_CONFIG_DIR": str(config), "CLEARANCE_TOKEN": ""}
+
+
+def test_login_then_commands_use_the_stored_token(
+    node_url: tuple[Node, str], tmp_path: Path
+) -> None:
+    _, url = node_url
+    runner, config = CliRunner(), tmp_path / "config"
+    env = _env(url, config)
+    result = runner.invoke(
+        cli, ["login", "--user", "ann", "--password-stdin"], input=PASSWORD + "\n", env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert f"logged in to {url} as ann until " in result.output
+    assert config.stat().st_mode & 0o777 == 0o700
+    assert (config / "logins.json").stat().st_mode & 0o777 == 0o600
+    assert PASSWORD not in (config / "logins.json").read_text()
+
+    listed = runner.invoke(cli, ["request", "list", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output) == {"requests": []}
+
+    out = runner.invoke(cli, ["logout"], env=env)
+    assert out.exit_code == 0 and f"logged out of {url}" in out.output
+    refused = runner.invoke(cli, ["request", "list"], env=env)
+    assert refused.exit_code == 1
+    assert f"not logged in to {url}" in refused.output
+    assert f"clearance login --url {url}" in refused.output
+
+
+def test_password_prompt_and_a_wrong_password(node_url: tuple[Node, str], tmp_path: Path) -> None:
+    _, url = node_url
+    runner, config = CliRunner(), tmp_path / "config"
+    env = _env(url, config)
+    wrong = runner.invoke(cli, ["login", "--user", "ann"], input="not the password\n", env=env)
+    assert wrong.exit_code == 1
+    assert "user name or password is wrong" in wrong.output
+    assert not (config / "logins.json").exists()
+    prompted = runner.invoke(cli, ["login"], input=f"ann\n{PASSWORD}\n", env=env)
+    assert prompted.exit_code == 0, prompted.output
+    assert PASSWORD not in prompted.output  # the prompt hides what is typed
+
+
+def test_an_explicit_token_wins_over_the_stored_login(
+    node_url: tuple[Node, str], tmp_path: Path
+) -> None:
+    _, url = node_url
+    runner, config = CliRunner(), tmp_path / "config"
+    env = _env(url, config)
+    runner.invoke(cli, ["login", "--user", "ann", "--password-stdin"], input=PASSWORD, env=env)
+    bad = runner.invoke(cli, ["request", "list", "--token", "not-a-token"], env=env)
+    assert bad.exit_code == 1
+    assert "HTTP 401" in bad.output
