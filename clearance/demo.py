@@ -171,7 +171,7 @@ def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
         with node.sessions() as session:
             rows = who_has(session, principal)
         echo("")
-        echo(who_has_table(rows, principal))
+        echo(who_has_table([r.as_json() for r in rows], f"{principal.user} ({principal.admin})"))
     echo("\nNLD does not see the USA reefer holding at all (discovery: releasable, REL TO GBR);")
     echo("GBR does. NLD may discover AUS-post-pills but not see its items (R2, REL TO GBR,NZL):")
     echo("its counts are controlled (each holding apart, rounded to 10, under 10 shown as <10);")

@@ -10,13 +10,16 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from access import AccessError, Level, Role, parse_admin_code
 from catalog import CatalogError
+from clearance.cli.catalog_client import search
 from clearance.cli.client import (
+    _client,
+    _run,
     decrypt,
     grant,
     holding_options,
@@ -193,24 +196,37 @@ def publish(
 
 
 @cli.command("who-has")
-@click.option("--as", "as_user", required=True, help="See the catalogue as this user sees it.")
-@click.option("--json", "as_json", is_flag=True)
-def who_has_command(as_user: str, as_json: bool) -> None:
-    """What has who got: administration × label class × modality, as USER may see it."""
+@click.option("--as", "as_user", help="On the node: see the catalogue as this user sees it.")
+@click.option("--url", envvar="CLEARANCE_URL", help="Ask this node [env: CLEARANCE_URL].")
+@click.option("--token", envvar="CLEARANCE_TOKEN", help="Bearer token [env: CLEARANCE_TOKEN].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def who_has_command(as_user: str | None, url: str | None, token: str | None, as_json: bool) -> None:
+    """What has who got: administration × label class × modality, as you (--url) or USER (--as,
+    on the node) may see it."""
     from clearance.client.text_tables import who_has_table
+
+    if as_user is not None:
+        data, viewer = _who_has_on_node(as_user)
+    elif url:
+        data = _run(lambda: _client(url, token).call("GET", "/whohas"))
+        viewer = str(data.get("as", "?"))
+    else:
+        raise click.UsageError("give --url (or CLEARANCE_URL) to ask a node, or --as USER on it")
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(who_has_table(data.get("rows") or [], viewer))
+
+
+def _who_has_on_node(as_user: str) -> tuple[dict[str, Any], str]:
+    from catalog import who_has
 
     node = _node()
     principal = node.directory.user(as_user).principal()
-    from catalog import who_has
-
     with node.sessions() as session:
         rows = who_has(session, principal)
-    if as_json:
-        click.echo(
-            json.dumps({"as": principal.admin, "rows": [r.as_json() for r in rows]}, indent=2)
-        )
-    else:
-        click.echo(who_has_table(rows, principal))
+    data = {"as": principal.admin, "rows": [r.as_json() for r in rows]}
+    return data, f"{principal.user} ({principal.admin})"
 
 
 @cli.command()
@@ -347,8 +363,8 @@ def audit_public_key() -> None:
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
-for _group in (login, logout, request, review, grant, keys, model, upload, decrypt, pull, receipt,
-               evaluate, evaluation, leaderboard, enclave_policy):  # fmt: skip
+for _group in (login, logout, search, request, review, grant, keys, model, upload, decrypt, pull,
+               receipt, evaluate, evaluation, leaderboard, enclave_policy):  # fmt: skip
     cli.add_command(_group)
 
 

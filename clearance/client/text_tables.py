@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # types only: the client commands need no database layer to start
-    from access import Principal
-    from catalog import WhoHasRow
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = ["render_table", "who_has_table"]
 
@@ -20,13 +16,14 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     return "\n".join(lines)
 
 
-def who_has_table(rows: Sequence[WhoHasRow], principal: Principal) -> str:
-    title = f"What has who got — as seen by {principal.user} ({principal.admin})"
+def who_has_table(rows: Sequence[Mapping[str, Any]], viewer: str) -> str:
+    """Rows as ``GET /whohas`` returns them (``WhoHasRow.as_json``), seen by ``viewer``."""
+    title = f"What has who got — as seen by {viewer}"
     if not rows:
         return f"{title}\n(no holdings visible)"
     body = [
-        (r.administration, r.hs_code, r.class_name[:34], r.modality, r.level.name, r.handling,
-         r.images, r.objects, "exact" if r.exact else "controlled")
+        (r["administration"], r["hs_code"], str(r["class_name"])[:34], r["modality"],
+         r["sec:level"], r["sec:handling"], r["images"], r["objects"], r["counts"])
         for r in rows
     ]  # fmt: skip
     headers = ("admin", "HS", "class", "modality", "level", "handling", "images", "objects",
