@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from catalog.errors import NotFound as NotFound
     from catalog.errors import PublishError as PublishError
     from catalog.holdings import CatalogHoldings as CatalogHoldings
+    from catalog.links import OPENAPI_MEDIA_TYPE as OPENAPI_MEDIA_TYPE
     from catalog.parser_pool import ParserPool as ParserPool
     from catalog.publish import HOLDING_ID as HOLDING_ID
     from catalog.publish import PublishResult as PublishResult
@@ -60,6 +61,7 @@ _LAZY: dict[str, str] = {
     "ItemRecord": "catalog.store",
     "ItemRow": "catalog.tables",
     "NotFound": "catalog.errors",
+    "OPENAPI_MEDIA_TYPE": "catalog.links",
     "ParserPool": "catalog.parser_pool",
     "PublishError": "catalog.errors",
     "PublishResult": "catalog.publish",

@@ -453,7 +453,9 @@ def _args(node: Mapping[str, Any], count: int | None = None, minimum: int = 0) -
     if count is not None and len(args) != count:
         raise FilterError(f"{op} takes {count} argument{'s' * (count != 1)}, got {len(args)}")
     if len(args) < minimum:
-        raise FilterError(f"{op} takes at least {minimum} arguments, got {len(args)}")
+        raise FilterError(
+            f"{op} takes at least {minimum} argument{'s' * (minimum != 1)}, got {len(args)}"
+        )
     return args
 
 
@@ -663,7 +665,11 @@ def _logical(op: str, node: Mapping[str, Any], queryables: _Queryables) -> _Pred
     if op == "not":
         (arg,) = _args(node, 1)
         return not_(_predicate(arg, queryables))
-    parts = [_predicate(a, queryables) for a in _args(node, minimum=2)]
+    # CQL2 asks for two or more; one is accepted as that one condition, as STAC Browser sends
+    # a single-condition filter as {"op": "and", "args": [condition]} and other servers take it.
+    parts = [_predicate(a, queryables) for a in _args(node, minimum=1)]
+    if len(parts) == 1:
+        return parts[0]
     return and_(*parts) if op == "and" else or_(*parts)
 
 

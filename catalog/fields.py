@@ -1,4 +1,14 @@
-"""The fields extension: include / exclude dotted paths of an item document."""
+"""The fields extension: include / exclude dotted paths of an item document.
+
+Three modes, as the STAC API fields extension (and its community validator) reads them:
+
+* no ``fields`` at all, or only ``exclude`` (``include`` not given): the whole item, minus
+  ``exclude``;
+* ``fields`` given with no ``include`` value (an empty GET value, ``{}``, ``include`` null or
+  ``[]``): the default set (:data:`DEFAULT`), minus ``exclude``;
+* ``include`` given: the identity fields (:data:`ALWAYS`) and what it names; a field in both
+  ``include`` and ``exclude`` is included.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +16,10 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["apply_fields"]
+__all__ = ["ALWAYS", "DEFAULT", "apply_fields"]
 
-_ALWAYS = ("type", "stac_version", "id", "collection", "links")
+ALWAYS = ("type", "stac_version", "id", "collection")
+DEFAULT = (*ALWAYS, "geometry", "bbox", "links", "assets", "properties.datetime")
 
 
 def _get(doc: dict[str, Any], path: list[str]) -> tuple[bool, Any]:
@@ -40,20 +51,31 @@ def _split(field: str) -> list[str]:
     return field.split(".")
 
 
+def _pick(doc: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for field in fields:
+        found, value = _get(doc, _split(field))
+        if found:
+            _put(result, _split(field), value)
+    return result
+
+
 def apply_fields(
-    doc: dict[str, Any], include: Sequence[str], exclude: Sequence[str]
+    doc: dict[str, Any], include: Sequence[str] | None, exclude: Sequence[str]
 ) -> dict[str, Any]:
-    if not include and not exclude:
+    """``include`` None: not given (the whole item); empty: the default set (module docstring)."""
+    if include is None and not exclude:
         return doc
-    if include:
-        result: dict[str, Any] = {k: doc[k] for k in _ALWAYS if k in doc}
-        for field in include:
-            found, value = _get(doc, _split(field))
-            if found:
-                _put(result, _split(field), value)
-    else:
+    if include is None:
         result = copy.deepcopy(doc)
+    elif not include:
+        result = _pick(doc, DEFAULT)
+    else:
+        result = _pick(doc, [*ALWAYS, *include])
+    kept = [*ALWAYS, *(include or ())]
     for field in exclude:
-        if field not in _ALWAYS and field not in include:
+        # An include wins over an exclude of the same field or of a field that contains it
+        # ("-properties,+properties.xray:modality" keeps that one property).
+        if not any(k == field or k.startswith(field + ".") for k in kept):
             _remove(result, _split(field))
     return result

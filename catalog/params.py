@@ -13,7 +13,7 @@ from typing import Any
 
 from catalog.cql2sql import FilterError, FilterUnparseable, parse_filter
 from catalog.errors import FilterNotParsed, InvalidQuery
-from catalog.search import SearchRequest, SortKey
+from catalog.search import MAX_LIMIT, SearchRequest, SortKey
 
 __all__ = [
     "MAX_Q_TERMS",
@@ -37,11 +37,18 @@ MAX_Q_TERMS = 50
 MAX_Q_TERM_LENGTH = 256
 _MAX_NESTING = 64  # containers in a search body (a cql2-json filter needs far less)
 _DIGITS = re.compile(r"[+-]?[0-9]{1,9}")
+# RFC 3339 section 5.6 date-time, checked before fromisoformat (which also takes "+0100",
+# "50.Z", "50,52Z", a space for T and dates without a time).
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 def _instant(text: str, name: str) -> datetime | None:
     if text in ("", ".."):
         return None
+    if not _RFC3339.fullmatch(text):
+        raise InvalidQuery(f"{name}: {text[:64]!r} is not an RFC 3339 date-time")
     try:
         value = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
@@ -61,9 +68,11 @@ def parse_datetime_interval(text: str) -> tuple[datetime | None, datetime | None
         if instant is None:
             raise InvalidQuery("datetime: an open instant '..' needs an interval")
         return instant, instant
-    if len(parts) != 2 or parts == ["..", ".."] or parts == ["", ""]:
-        raise InvalidQuery(f"datetime: {text!r} is not an instant or an interval 'start/end'")
+    if len(parts) != 2:
+        raise InvalidQuery(f"datetime: {text[:64]!r} is not an instant or an interval 'start/end'")
     start, end = _instant(parts[0], "datetime"), _instant(parts[1], "datetime")
+    if start is None and end is None:
+        raise InvalidQuery("datetime: an interval needs at least one end")
     if start and end and start > end:
         raise InvalidQuery("datetime: interval start is after its end")
     return start, end
@@ -83,7 +92,9 @@ def _str_list(
     return tuple(value)
 
 
-def _bbox(value: Any) -> tuple[float, ...]:
+def _bbox(value: Any, text_allowed: bool) -> tuple[float, ...]:
+    if isinstance(value, str) and not text_allowed:
+        raise InvalidQuery("bbox: expected a JSON array of 4 or 6 numbers, not a string")
     if isinstance(value, str):
         try:
             value = [float(v) for v in value.split(",")]
@@ -140,18 +151,21 @@ def _sort_field(name: str) -> str:
     return name.removeprefix("properties.")
 
 
-def _fields(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _fields(value: Any) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """(include, exclude); include None when not given, () for "the default set"."""
     if isinstance(value, str):
         parts = [p.strip() for p in value.split(",") if p.strip()]
-        include = tuple(p.lstrip("+") for p in parts if not p.startswith("-"))
-        exclude = tuple(p[1:] for p in parts if p.startswith("-"))
-        return include, exclude
+        plus = tuple(p.lstrip("+") for p in parts if not p.startswith("-"))
+        minus = tuple(p[1:] for p in parts if p.startswith("-"))
+        return ((plus or None), minus) if parts else ((), ())
     if not isinstance(value, dict) or set(value) - {"include", "exclude"}:
         raise InvalidQuery("fields: expected {include: [...], exclude: [...]}")
-    return (
-        _str_list(value.get("include", []), "fields.include"),
-        _str_list(value.get("exclude", []), "fields.exclude"),
-    )
+    include: tuple[str, ...] | None = None
+    if "include" in value or not value:
+        given = value.get("include")
+        include = _str_list(given, "fields.include") if given else ()
+    excluded = value.get("exclude")
+    return include, (_str_list(excluded, "fields.exclude") if excluded else ())
 
 
 def _filter(value: Any, lang: Any, crs: Any) -> dict[str, Any] | None:
@@ -203,7 +217,15 @@ def _check_text(name: str, value: str) -> None:
         raise InvalidQuery(f"{shown}: contains a NUL character")
 
 
-def _build(params: Mapping[str, Any]) -> SearchRequest:
+def _limit(value: Any) -> int:
+    """Above the largest page is the largest page (STAC API: a server may lower the limit)."""
+    limit = _int(value, "limit")
+    if limit < 1:
+        raise InvalidQuery("limit: must be at least 1")
+    return min(limit, MAX_LIMIT)
+
+
+def _build(params: Mapping[str, Any], text: bool) -> SearchRequest:
     _check_values(params)
     start = end = None
     if params.get("datetime"):
@@ -211,7 +233,9 @@ def _build(params: Mapping[str, Any]) -> SearchRequest:
     if params.get("intersects") is not None:
         raise InvalidQuery("intersects: spatial search is not supported (scans have no geometry)")
     filter_value = params.get("filter")  # cql2-json as a string (GET) is parsed by parse_filter
-    include, exclude = _fields(params["fields"]) if params.get("fields") else ((), ())
+    if "fields" in params and params["fields"] is None:
+        raise InvalidQuery("fields: expected {include: [...], exclude: [...]}, not null")
+    include, exclude = _fields(params["fields"]) if "fields" in params else (None, ())
     try:
         return SearchRequest(
             collections=_str_list(params["collections"], "collections")
@@ -220,13 +244,13 @@ def _build(params: Mapping[str, Any]) -> SearchRequest:
             ids=_str_list(params["ids"], "ids") if params.get("ids") else None,
             start=start,
             end=end,
-            bbox=_bbox(params["bbox"]) if params.get("bbox") is not None else None,
+            bbox=_bbox(params["bbox"], text) if params.get("bbox") is not None else None,
             cql2=_filter(filter_value, params.get("filter-lang"), params.get("filter-crs")),
             sortby=_sortby(params["sortby"]) if params.get("sortby") else (),
             q=_str_list(params["q"], "q", MAX_Q_TERMS, MAX_Q_TERM_LENGTH)
             if params.get("q")
             else (),
-            limit=_int(params.get("limit", 10), "limit"),
+            limit=_limit(params.get("limit", 10)),
             offset=_int(params.get("token", 0), "token"),
             fields_include=include,
             fields_exclude=exclude,
@@ -236,7 +260,7 @@ def _build(params: Mapping[str, Any]) -> SearchRequest:
 
 
 def from_get(query: Mapping[str, str]) -> SearchRequest:
-    return _build(query)
+    return _build(query, text=True)
 
 
 def from_post(body: Any) -> SearchRequest:
@@ -245,7 +269,7 @@ def from_post(body: Any) -> SearchRequest:
     unknown = sorted(set(body) - _KNOWN_POST)
     if unknown:
         raise InvalidQuery(f"unknown search parameter {unknown[0]!r}")
-    return _build(body)
+    return _build(body, text=False)
 
 
 def to_post_body(body: Mapping[str, Any], offset: int) -> dict[str, Any]:

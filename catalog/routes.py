@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse
 
 from access import Action, Principal
 from access.guard import GuardedRoute, body_limit, limits_of
@@ -18,7 +19,15 @@ from catalog import browse, params
 from catalog.aggregate import AGGREGATIONS, run_aggregation
 from catalog.conformance import CONFORMANCE
 from catalog.fields import apply_fields
-from catalog.links import collection_links, item_links, root_url
+from catalog.links import (
+    GEOJSON,
+    OPENAPI_MEDIA_TYPE,
+    SCHEMA,
+    STAC_VERSION,
+    collection_out,
+    item_out,
+    root_url,
+)
 from catalog.queryables import queryables_document
 from catalog.search import Page, SearchRequest, run_search
 from catalog.whohas import who_has
@@ -27,7 +36,18 @@ __all__ = ["router"]
 
 router = APIRouter(route_class=GuardedRoute)
 Reader = Annotated[Principal, Depends(requires(Action.CATALOG_READ))]
-STAC_VERSION = "1.0.0"
+
+
+class GeoJSONResponse(JSONResponse):
+    """Items and item collections (STAC API: ``application/geo+json``)."""
+
+    media_type = GEOJSON
+
+
+class SchemaResponse(JSONResponse):
+    """Queryables (OGC API Features part 3: ``application/schema+json``)."""
+
+    media_type = SCHEMA
 
 
 @router.get("/", dependencies=[Depends(public)])
@@ -55,7 +75,8 @@ def landing(request: Request) -> dict[str, Any]:
                  "application/schema+json"),
             link("aggregate", "/aggregate", method="GET"),
             link("aggregations", "/aggregations"),
-            link("service-desc", "/api", "application/vnd.oai.openapi+json;version=3.0"),
+            link("service-desc", "/api", OPENAPI_MEDIA_TYPE, title="OpenAPI description"),
+            link("service-doc", "/api.html", "text/html", title="API documentation"),
         ],
     }  # fmt: skip
 
@@ -71,7 +92,7 @@ def collections(request: Request, principal: Reader) -> dict[str, Any]:
         documents = browse.list_collections(session, principal)
     base = root_url(request)
     return {
-        "collections": [{**d, "links": collection_links(base, d["id"])} for d in documents],
+        "collections": [collection_out(base, d) for d in documents],
         "links": [
             {"rel": "self", "href": f"{base}/collections", "type": "application/json"},
             {"rel": "root", "href": f"{base}/", "type": "application/json"},
@@ -83,10 +104,10 @@ def collections(request: Request, principal: Reader) -> dict[str, Any]:
 def collection(request: Request, collection_id: str, principal: Reader) -> dict[str, Any]:
     with sessions_of(request)() as session:
         document = browse.get_collection(session, principal, collection_id)
-    return {**document, "links": collection_links(root_url(request), collection_id)}
+    return collection_out(root_url(request), document)
 
 
-@router.get("/collections/{collection_id}/items")
+@router.get("/collections/{collection_id}/items", response_class=GeoJSONResponse)
 def collection_items(request: Request, collection_id: str, principal: Reader) -> dict[str, Any]:
     query = dict(request.query_params)
     with sessions_of(request)() as session:
@@ -97,14 +118,14 @@ def collection_items(request: Request, collection_id: str, principal: Reader) ->
     return _feature_collection(request, page, search, _get_next(base, query, search))
 
 
-@router.get("/collections/{collection_id}/items/{item_id}")
+@router.get("/collections/{collection_id}/items/{item_id}", response_class=GeoJSONResponse)
 def item(request: Request, collection_id: str, item_id: str, principal: Reader) -> dict[str, Any]:
     with sessions_of(request)() as session:
         document = browse.get_item(session, principal, collection_id, item_id)
-    return {**document, "links": item_links(root_url(request), collection_id, item_id)}
+    return item_out(root_url(request), document)
 
 
-@router.get("/search")
+@router.get("/search", response_class=GeoJSONResponse)
 def search_get(request: Request, principal: Reader) -> dict[str, Any]:
     query = dict(request.query_params)
     search = params.from_get(query)
@@ -115,7 +136,7 @@ def search_get(request: Request, principal: Reader) -> dict[str, Any]:
     )
 
 
-@router.post("/search")
+@router.post("/search", response_class=GeoJSONResponse)
 @body_limit(lambda request: limits_of(request).search)
 def search_post(
     request: Request, principal: Reader, body: Annotated[Any, Body()] = None
@@ -134,13 +155,13 @@ def search_post(
     return _feature_collection(request, page, search, next_link)
 
 
-@router.get("/queryables")
+@router.get("/queryables", response_class=SchemaResponse)
 def queryables(request: Request, principal: Reader) -> dict[str, Any]:
     del principal  # the document is the same for everyone; the route still needs a caller
     return queryables_document(root_url(request), None)
 
 
-@router.get("/collections/{collection_id}/queryables")
+@router.get("/collections/{collection_id}/queryables", response_class=SchemaResponse)
 def collection_queryables(
     request: Request, collection_id: str, principal: Reader
 ) -> dict[str, Any]:
@@ -211,13 +232,16 @@ def _feature_collection(
     base = root_url(request)
     features = [
         apply_fields(
-            {**d, "links": item_links(base, d["collection"], d["id"])},
+            item_out(base, d),
             search.fields_include,
             search.fields_exclude,
         )
         for d in page.items
     ]
-    links: list[dict[str, Any]] = [{"rel": "root", "href": f"{base}/", "type": "application/json"}]
+    links: list[dict[str, Any]] = [
+        {"rel": "self", "href": str(request.url), "type": GEOJSON},
+        {"rel": "root", "href": f"{base}/", "type": "application/json"},
+    ]
     if page.has_next:
         links.append(next_link)
     return {

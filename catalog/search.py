@@ -52,7 +52,7 @@ class SearchRequest:
     q: tuple[str, ...] = ()
     limit: int = 10
     offset: int = 0
-    fields_include: tuple[str, ...] = ()
+    fields_include: tuple[str, ...] | None = None  # None: not given; (): the default set
     fields_exclude: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -212,7 +212,7 @@ def build_holding(
         title=options.title,
         description=options.description,
         extent=_extent(items),
-        license="proprietary",
+        license="other",  # STAC 1.1: an SPDX id or "other"; the terms are the sec: fields
         keywords=["x-ray", "customs", "annotated", *sorted({i.conveyance for i in items})],
         providers=[pystac.Provider(options.admin_name, roles=[pystac.ProviderRole.PRODUCER,
                                                               pystac.ProviderRole.LICENSOR])],

@@ -12,6 +12,7 @@ import models.routes
 import transfer.routes
 from access.guard import HeadAsGet
 from clearance.http import upload_routes
+from clearance.http.api_docs import install_api_docs
 from clearance.http.errors import install_error_handlers
 from clearance.node import Node
 
@@ -23,8 +24,8 @@ def create_app(node: Node) -> FastAPI:
         title="Clearance",
         version="0.1.0",
         description="Secure cross-agency catalogue of annotated customs X-ray holdings (STAC API).",
-        openapi_url="/api",
-        docs_url="/api.html",
+        openapi_url=None,  # /api and /api.html: clearance.http.api_docs
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = node.settings
@@ -43,6 +44,7 @@ def create_app(node: Node) -> FastAPI:
     app.state.login_throttle = node.settings.limits.login_throttle()
     app.add_middleware(HeadAsGet)
     install_error_handlers(app)
+    install_api_docs(app)
     app.include_router(catalog.routes.router)
     app.include_router(access.routes.directory.router)
     app.include_router(access.routes.requests.router)
