@@ -376,7 +376,7 @@ class _Value:
 _Operand: TypeAlias = _Prop | _Value
 _Queryables: TypeAlias = Mapping[str, Queryable]
 
-_SPATIAL = "spatial filters are not supported: items have no geometry"
+_SPATIAL = "spatial functions are not supported in filters: use the bbox or intersects parameter"
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "^", "div"})
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from catalog.cql2sql import FilterError, FilterUnparseable, parse_filter
 from catalog.errors import FilterNotParsed, InvalidQuery
 from catalog.search import MAX_LIMIT, SearchRequest, SortKey
+from catalog.spatial import parse_geometry
 
 __all__ = [
     "MAX_Q_TERMS",
@@ -230,8 +231,8 @@ def _build(params: Mapping[str, Any], text: bool) -> SearchRequest:
     start = end = None
     if params.get("datetime"):
         start, end = parse_datetime_interval(str(params["datetime"]))
-    if params.get("intersects") is not None:
-        raise InvalidQuery("intersects: spatial search is not supported (scans have no geometry)")
+    if params.get("intersects") is not None and params.get("bbox") is not None:
+        raise InvalidQuery("bbox and intersects: give one of them, not both")
     filter_value = params.get("filter")  # cql2-json as a string (GET) is parsed by parse_filter
     if "fields" in params and params["fields"] is None:
         raise InvalidQuery("fields: expected {include: [...], exclude: [...]}, not null")
@@ -245,6 +246,9 @@ def _build(params: Mapping[str, Any], text: bool) -> SearchRequest:
             start=start,
             end=end,
             bbox=_bbox(params["bbox"], text) if params.get("bbox") is not None else None,
+            intersects=parse_geometry(params["intersects"])
+            if params.get("intersects") is not None
+            else None,
             cql2=_filter(filter_value, params.get("filter-lang"), params.get("filter-crs")),
             sortby=_sortby(params["sortby"]) if params.get("sortby") else (),
             q=_str_list(params["q"], "q", MAX_Q_TERMS, MAX_Q_TERM_LENGTH)

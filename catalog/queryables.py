@@ -125,6 +125,7 @@ _ALL = (
         "xray:object_count", ItemRow.object_count, "integer", "Number of annotated objects",
         sortable=True,
     ),
+    _q("xray:site", ItemRow.site, "string", "Scan site (UN/LOCODE, e.g. NLRTM)", sortable=True),
     _q(
         "sec:level", ItemRow.level, "level",
         "Restrictedness level, ordered R0 < R1 < R2 < R3 < R4", _LEVELS, sortable=True,

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from access import Principal
 from catalog.cql2sql import to_sql
 from catalog.queryables import ITEM_QUERYABLES, SORTABLES
+from catalog.spatial import bbox_condition, intersects_condition
 from catalog.tables import ItemRow
 from catalog.visibility import visible_item_collection_ids
 
@@ -47,6 +48,7 @@ class SearchRequest:
     start: datetime | None = None
     end: datetime | None = None
     bbox: tuple[float, ...] | None = None
+    intersects: Any = None  # a valid shapely geometry (catalog.spatial.parse_geometry)
     cql2: dict[str, Any] | None = None
     sortby: tuple[SortKey, ...] = ()
     q: tuple[str, ...] = ()
@@ -97,7 +99,9 @@ def conditions(request: SearchRequest, principal: Principal) -> list[ColumnEleme
     if request.end is not None:
         found.append(ItemRow.datetime <= request.end)
     if request.bbox is not None:
-        found.append(false())  # scans carry no geometry, so no scan intersects any bbox
+        found.append(bbox_condition(request.bbox))
+    if request.intersects is not None:
+        found.append(intersects_condition(request.intersects))
     if request.cql2 is not None:
         found.append(to_sql(request.cql2, ITEM_QUERYABLES))
     if request.q:

@@ -17,6 +17,7 @@ import pystac
 
 from access import ALL_PARTNERS, Discovery, Handling, Level
 from catalog.ingest import Holding, Scan
+from catalog.sites import Site, site
 from catalog.store import ClassStat, HoldingRecord, ItemRecord
 from catalog.validation import COLLECTION_EXTENSIONS, ITEM_EXTENSIONS
 from transfer import object_href
@@ -40,6 +41,7 @@ class HoldingOptions:
     releasable_to: frozenset[str]
     handling: Handling
     discovery: Discovery
+    withhold_geometry: bool = False  # no point, no bbox, no xray:site on any item
 
 
 def _checksum(sha256_hex: str) -> str:
@@ -97,17 +99,25 @@ def _properties(scan: Scan, holding: Holding, options: HoldingOptions) -> dict[s
     }
 
 
+def _site(scan: Scan, options: HoldingOptions) -> Site | None:
+    code = scan.sidecar.site
+    return None if code is None or options.withhold_geometry else site(code)
+
+
 def build_item(
     scan: Scan, holding: Holding, options: HoldingOptions, object_ids: Mapping[str, str]
 ) -> ItemRecord:
     """The item of ``scan``; ``object_ids`` maps each asset key to its encrypted object's id."""
-    side = scan.sidecar
+    side, place = scan.sidecar, _site(scan, options)
+    properties = _properties(scan, holding, options)
+    if place is not None:
+        properties["xray:site"] = place.code
     item = pystac.Item(
         id=scan.id,
-        geometry=None,
-        bbox=None,
+        geometry=None if place is None else place.geometry(),
+        bbox=None if place is None else [place.lon, place.lat, place.lon, place.lat],
         datetime=side.datetime,
-        properties=_properties(scan, holding, options),
+        properties=properties,
         stac_extensions=list(ITEM_EXTENSIONS),
         collection=options.holding_id,
     )
@@ -136,7 +146,8 @@ def build_item(
     names = [holding.categories[a.category_id].name for a in scan.annotations]
     classes = _classes(scan, holding)
     text = " ".join([scan.id, side.modality, side.conveyance, side.inspection_outcome,
-                     side.scanner_manufacturer, side.scanner_model, *classes, *names])  # fmt: skip
+                     side.scanner_manufacturer, side.scanner_model, *classes, *names,
+                     *([] if place is None else [place.code, place.name])])  # fmt: skip
     return ItemRecord(
         id=scan.id,
         datetime=side.datetime,
@@ -153,6 +164,9 @@ def build_item(
         search_text=text.lower(),
         document=document,
         classes=classes,
+        site=None if place is None else place.code,
+        lon=None if place is None else place.lon,
+        lat=None if place is None else place.lat,
     )
 
 
@@ -172,9 +186,11 @@ def _stats(holding: Holding, items: Sequence[ItemRecord]) -> tuple[ClassStat, ..
 
 def _summaries(holding: Holding, items: Sequence[ItemRecord]) -> dict[str, Any]:
     def distinct(key: str) -> list[Any]:
-        return sorted({i.document["properties"][key] for i in items} - {None})
+        return sorted({i.document["properties"].get(key) for i in items} - {None})
 
+    sites = {"xray:site": distinct("xray:site")} if any(i.site for i in items) else {}
     return {
+        **sites,
         "xray:modality": distinct("xray:modality"),
         "xray:conveyance": distinct("xray:conveyance"),
         "xray:energy_profile": distinct("xray:energy_profile"),
@@ -183,11 +199,21 @@ def _summaries(holding: Holding, items: Sequence[ItemRecord]) -> dict[str, Any]:
     }
 
 
+def spatial_extent(items: Sequence[ItemRecord]) -> tuple[float, float, float, float] | None:
+    """West, south, east, north over the items' sites; None when no item has a place."""
+    points = [(i.lon, i.lat) for i in items if i.lon is not None and i.lat is not None]
+    if not points:
+        return None
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    return min(lons), min(lats), max(lons), max(lats)
+
+
 def _extent(items: Sequence[ItemRecord]) -> pystac.Extent:
     times = sorted(i.datetime for i in items)
     interval = [[times[0], times[-1]]] if times else [[None, None]]
+    box = spatial_extent(items)
     return pystac.Extent(
-        pystac.SpatialExtent([[-180.0, -90.0, 180.0, 90.0]]),
+        pystac.SpatialExtent([list(box) if box else [-180.0, -90.0, 180.0, 90.0]]),
         pystac.TemporalExtent(interval),  # type: ignore[arg-type]
     )
 
@@ -237,4 +263,5 @@ def build_holding(
         search_text=text.lower(),
         document=document,
         stats=stats,
+        extent=spatial_extent(items),
     )

@@ -41,6 +41,9 @@ class ItemRecord:
     search_text: str
     document: dict[str, Any]
     classes: dict[str, int] = field(default_factory=dict)  # HS code -> objects
+    site: str | None = None  # UN/LOCODE; with lon/lat None when the place is not given
+    lon: float | None = None
+    lat: float | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class HoldingRecord:
     search_text: str
     document: dict[str, Any]
     stats: tuple[ClassStat, ...]
+    extent: tuple[float, float, float, float] | None = None  # west, south, east, north
 
 
 def _batches(rows: Iterable[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
@@ -96,6 +100,9 @@ def _item_rows(holding_id: str, items: Sequence[ItemRecord]) -> Iterable[dict[st
             "object_count": item.object_count,
             "search_text": item.search_text,
             "document": item.document,
+            "site": item.site,
+            "lon": item.lon,
+            "lat": item.lat,
         }
 
 
@@ -108,6 +115,11 @@ def _class_rows(holding_id: str, items: Sequence[ItemRecord]) -> Iterable[dict[s
                 "hs_code": code,
                 "objects": objects,
             }
+
+
+def _extent_columns(extent: tuple[float, float, float, float] | None) -> dict[str, float | None]:
+    names = ("west", "south", "east", "north")
+    return dict(zip(names, extent or (None, None, None, None), strict=True))
 
 
 def replace_holding(
@@ -137,6 +149,7 @@ def replace_holding(
             search_text=holding.search_text,
             document=holding.document,
             published_at=now,
+            **_extent_columns(holding.extent),
         )
     )
     session.flush()

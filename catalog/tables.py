@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from access import Base, JsonDoc, UtcDateTime
@@ -33,6 +42,11 @@ class CollectionRow(Base):
     search_text: Mapped[str] = mapped_column(Text)
     document: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The spatial extent over the holding's sites (null: no item has a place).
+    west: Mapped[float | None] = mapped_column(Float, nullable=True)
+    south: Mapped[float | None] = mapped_column(Float, nullable=True)
+    east: Mapped[float | None] = mapped_column(Float, nullable=True)
+    north: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class RelToRow(Base):
@@ -51,6 +65,8 @@ class ItemRow(Base):
     __table_args__ = (
         Index("ix_items_datetime", "datetime", "collection_id", "id"),
         Index("ix_items_collection_datetime", "collection_id", "datetime"),
+        Index("ix_items_site", "site"),
+        Index("ix_items_lat_lon", "lat", "lon"),
     )
 
     collection_id: Mapped[str] = mapped_column(
@@ -70,6 +86,10 @@ class ItemRow(Base):
     object_count: Mapped[int] = mapped_column(Integer)
     search_text: Mapped[str] = mapped_column(Text)
     document: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    # The scan site (catalog.sites) and its point: never finer than the site; null when withheld.
+    site: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ItemClassRow(Base):

@@ -46,7 +46,7 @@ __all__ = [
     "validate_item",
 ]
 
-XRAY_SCHEMA_URL: Final = "https://clearance.example/stac/xray/v1.0.0/schema.json"
+XRAY_SCHEMA_URL: Final = "https://clearance.example/stac/xray/v1.1.0/schema.json"
 SEC_SCHEMA_URL: Final = "https://clearance.example/stac/sec/v1.0.0/schema.json"
 LABEL_SCHEMA_URL: Final = "https://stac-extensions.github.io/label/v1.0.1/schema.json"
 FILE_SCHEMA_URL: Final = "https://stac-extensions.github.io/file/v2.1.0/schema.json"

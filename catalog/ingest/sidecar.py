@@ -19,6 +19,7 @@ from catalog.errors import CatalogError
 from catalog.ingest.errors import Problems
 from catalog.ingest.jsonio import is_number, json_type, show
 from catalog.ingest.paths import check_name
+from catalog.sites import UnknownSite, site
 
 __all__ = [
     "HS_CODE",
@@ -75,6 +76,7 @@ class Sidecar:
     declared_hs_codes: tuple[str, ...]
     inspection_outcome: str
     synthetic: bool
+    site: str | None = None  # UN/LOCODE (catalog.sites); None: the scan's place is not given
 
 
 class _Bad(CatalogError):
@@ -97,7 +99,8 @@ def parse_sidecar(doc: object, rel: str, folder_name: str, problems: Problems) -
     values: dict[str, Any] = {}
     for key, parser in _PARSERS.items():
         if key not in doc:
-            problems.add(rel, key, "missing")
+            if key not in _OPTIONAL:
+                problems.add(rel, key, "missing")
             continue
         try:
             values[key] = parser(doc[key])
@@ -308,6 +311,17 @@ def _hs_codes(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _site(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Bad(f"expected a UN/LOCODE such as NLRTM, got {json_type(value)}")
+    try:
+        return site(value).code
+    except UnknownSite as exc:
+        raise _Bad(str(exc)) from None
+
+
 def _boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise _Bad(f"expected true or false, got {show(value)}")
@@ -330,4 +344,6 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "declared_hs_codes": _hs_codes,
     "inspection_outcome": _enum("inspection_outcome"),
     "synthetic": _boolean,
+    "site": _site,
 }
+_OPTIONAL = frozenset({"site"})  # older sidecars have no site: their scans get no geometry

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from catalog.sites import sites_of
 from catalog.synth import _cargo, _parcel
 from catalog.synth._declaration import declare
 from catalog.synth._objects import Draft, Placed, draw, place
@@ -19,6 +20,7 @@ EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 SPAN_MINUTES = (366 + 365) * 24 * 60  # 2024 and 2025
 UFF_SHARE = 0.2  # of the scans that are not DICOS
 KIND_STREAM = {"cargo": 0, "parcel": 1}
+_SITE_STREAM = 1  # the site's own random stream, beside each scan's main one
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,17 @@ def scan_rng(seed: int, kind: Kind, index: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64([seed, KIND_STREAM[kind], index]))
 
 
+def scan_site(seed: int, kind: Kind, admin: str, index: int, conveyance: str) -> str | None:
+    """A plausible site of ``admin`` for ``conveyance`` (ports for containers, borders for road,
+    airports and parcel hubs for parcels and post), drawn from a stream of its own so that adding
+    sites changed no image; None for an administration with no sites in the table."""
+    choices = sites_of(admin, conveyance)
+    if not choices:
+        return None
+    rng = np.random.Generator(np.random.PCG64([seed, KIND_STREAM[kind], index, _SITE_STREAM]))
+    return choices[int(rng.integers(len(choices)))].code
+
+
 def make_scan(seed: int, kind: Kind, admin: str, index: int, dicos: bool) -> Scan:
     rng = scan_rng(seed, kind, index)
     setup = choose_setup(kind, rng)
@@ -54,6 +67,7 @@ def make_scan(seed: int, kind: Kind, admin: str, index: int, dicos: bool) -> Sca
     source = "DICOS-v03" if dicos else "UFF-2.0" if rng.random() < UFF_SHARE else "TIFF16"
     sid = scan_id(admin, kind, index)
     sidecar = _sidecar(sid, setup, acquired, source, declared, outcome)
+    sidecar["site"] = scan_site(seed, kind, admin, index, setup.conveyance)
     return Scan(sid, setup, acquired, high, low, objects, sidecar)
 
 

@@ -376,6 +376,13 @@ def holding_options(command: F) -> F:
         ),
         click.option("--handling", required=True, type=click.Choice([h.value for h in Handling])),
         click.option("--discovery", required=True, type=click.Choice([d.value for d in Discovery])),
+        click.option(
+            "--geometry",
+            default="site",
+            show_default=True,
+            type=click.Choice(["site", "withheld"]),
+            help="Each scan's site point as its geometry, or none (withheld: no point, no site).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -401,6 +408,7 @@ def holding_options(command: F) -> F:
 def upload(
     folder: Path, url: str, token: str | None, as_json: bool, holding: str, title: str,
     description: str, level: str, marking: str, rel_to: str, handling: str, discovery: str,
+    geometry: str,
     part_size: str, retries: int, work_dir: Path | None,
 ) -> None:  # fmt: skip
     """Publish the holding in FOLDER to the node at --url, as an operator of your
@@ -414,6 +422,7 @@ def upload(
     options = {
         "holding": holding, "title": title, "description": description, "level": level,
         "marking": marking, "rel_to": rel_to, "handling": handling, "discovery": discovery,
+        "geometry": geometry,
     }  # fmt: skip
     request = UploadRequest(
         folder=folder, options=options, part_size=_size(part_size), work_dir=work_dir,

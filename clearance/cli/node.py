@@ -178,7 +178,7 @@ def synth(out: Path, kind: str, count: int, seed: int, admin_code: str) -> None:
 @holding_options
 def publish(
     folder: Path, admin_code: str, holding_id: str, title: str, description: str, level: str,
-    marking: str, rel_to: str, handling: str, discovery: str,
+    marking: str, rel_to: str, handling: str, discovery: str, geometry: str,
 ) -> None:  # fmt: skip
     """Publish the holding in FOLDER as a STAC collection (atomic: all or nothing)."""
     from clearance.publishing.folder import publish_options
@@ -186,7 +186,7 @@ def publish(
 
     options = PublishOptions(
         holding=holding_id, title=title, description=description, level=level,
-        marking=marking, rel_to=rel_to, handling=handling, discovery=discovery,
+        marking=marking, rel_to=rel_to, handling=handling, discovery=discovery, geometry=geometry,
     )  # fmt: skip
     result = publish_options(_node(), folder, admin=admin_code, options=options)
     click.echo(

@@ -25,11 +25,13 @@ def publish_folder(
     rel_to: str,
     handling: str,
     discovery: str,
+    geometry: str = "site",
 ) -> PublishResult:
     """:func:`publish_options` with the options given one by one."""
     options = PublishOptions(
         holding=holding_id, title=title, description=description, level=level,
         marking=marking, rel_to=rel_to, handling=handling, discovery=discovery,
+        geometry=geometry,
     )  # fmt: skip
     return publish_options(node, folder, admin=admin, options=options)
 

@@ -17,13 +17,20 @@ from access import Discovery, Handling, Level, parse_rel_to
 from catalog import HOLDING_ID, HoldingOptions, PublishError
 from transfer import InvalidUpload
 
-__all__ = ["PublishOptions"]
+__all__ = ["GEOMETRIES", "PublishOptions"]
 
 _TEXT_LIMITS = {
     "holding": 128, "title": 300, "description": 5000, "level": 2, "marking": 200,
-    "rel_to": 2000, "handling": 20, "discovery": 20,
+    "rel_to": 2000, "handling": 20, "discovery": 20, "geometry": 10,
 }  # fmt: skip
-_OPTIONAL = {"description"}
+_DEFAULTS = {"description": "", "geometry": "site"}
+GEOMETRIES = ("site", "withheld")
+
+
+def _geometry(value: str) -> str:
+    if value not in GEOMETRIES:
+        raise ValueError(f"must be one of {', '.join(GEOMETRIES)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class PublishOptions:
     rel_to: str
     handling: str
     discovery: str
+    geometry: str = "site"  # "withheld": items get no point, no bbox, no xray:site
 
     @classmethod
     def from_json(cls, body: Any) -> PublishOptions:
@@ -49,7 +57,7 @@ class PublishOptions:
             raise InvalidUpload(f"unknown field {unknown[0]!r}")
         values = {}
         for name, limit in _TEXT_LIMITS.items():
-            value = body.get(name, "" if name in _OPTIONAL else None)
+            value = body.get(name, _DEFAULTS.get(name))
             if not isinstance(value, str) or len(value) > limit:
                 raise InvalidUpload(f"{name} is required: text of at most {limit} characters")
             values[name] = value
@@ -65,6 +73,7 @@ class PublishOptions:
             ("rel_to", lambda: parse_rel_to(self.rel_to)),
             ("handling", lambda: Handling(self.handling)),
             ("discovery", lambda: Discovery(self.discovery)),
+            ("geometry", lambda: _geometry(self.geometry)),
         )
         for name, check in checks:
             try:
@@ -92,6 +101,7 @@ class PublishOptions:
             releasable_to=parse_rel_to(self.rel_to),
             handling=Handling(self.handling),
             discovery=Discovery(self.discovery),
+            withhold_geometry=self.geometry == "withheld",
         )
 
     def sha256(self) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from access import Level, Role
 from catalog.errors import Conflict, HoldingIdNotOwned, PublishError
 from catalog.publish import PublishResult
+from catalog.sites import site
 from catalog.synth import generate_holding
 from catalog.tables import CollectionRow, ItemRow
 from catalog.validation import validate_collection, validate_item
@@ -68,7 +69,10 @@ def test_every_published_document_validates_offline(node: Node, tmp_path: Path) 
         assert document["sec:national_marking"] == "Dep. Vertrouwelijk"
     for document in items:
         validate_item(document)
-        assert document["geometry"] is None
+        place = site(document["properties"]["xray:site"])
+        assert document["geometry"] == {"type": "Point", "coordinates": [place.lon, place.lat]}
+        assert document["bbox"] == [place.lon, place.lat, place.lon, place.lat]
+        assert place.country == "NL"  # the generator places NLD's scans at NLD's sites
 
 
 def test_assets_are_encrypted_at_rest_header_and_body_apart(node: Node, holding: Path) -> None:

@@ -30,6 +30,7 @@ EXPECTED_TYPES = {
     "xray:inspection_outcome": "string",
     "xray:synthetic": "boolean",
     "xray:object_count": "integer",
+    "xray:site": "string",
     "sec:level": "level",
     "label:classes": "array-of-hs-codes",
 }
@@ -46,6 +47,7 @@ EXPECTED_COLUMNS = {
     "xray:inspection_outcome": "items.inspection_outcome",
     "xray:synthetic": "items.synthetic",
     "xray:object_count": "items.object_count",
+    "xray:site": "items.site",
     "sec:level": "items.level",
     "label:classes": "item_classes.hs_code",
 }
@@ -84,7 +86,7 @@ def test_queryables_are_frozen_and_read_only() -> None:
 def test_sortables() -> None:
     assert list(SORTABLES) == [
         "id", "collection", "datetime", "xray:modality", "xray:conveyance",
-        "xray:inspection_outcome", "xray:object_count", "sec:level",
+        "xray:inspection_outcome", "xray:object_count", "xray:site", "sec:level",
     ]  # fmt: skip
     assert {n: str(c) for n, c in SORTABLES.items()} == {n: EXPECTED_COLUMNS[n] for n in SORTABLES}
     assert all(ITEM_QUERYABLES[n].sortable for n in SORTABLES)

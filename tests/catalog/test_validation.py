@@ -50,7 +50,7 @@ COPIED_FROM_SHARED = sorted(
     for p in (SCHEMAS / top).rglob("*.json")
 )
 OURS = (
-    "clearance.example/stac/xray/v1.0.0/schema.json",
+    "clearance.example/stac/xray/v1.1.0/schema.json",
     "clearance.example/stac/sec/v1.0.0/schema.json",
 )
 FILE_EXT = "stac-extensions.github.io/file/v2.1.0/schema.json"

@@ -50,7 +50,7 @@ def test_sidecar_must_be_an_object(holding: Path) -> None:
         (lambda d: d.pop("views"), "views", "missing"),
         (_set("colour", "red"), "colour", "unknown key (known keys: id, datetime, modality, "
          "conveyance, container_type, energy_profile, energies, scanner, pixel_spacing_mm, "
-         "views, source_format, original, declared_hs_codes, inspection_outcome, synthetic)"),
+         "views, source_format, original, declared_hs_codes, inspection_outcome, synthetic, site)"),
         (_set("synthetic", "yes"), "synthetic", 'expected true or false, got "yes"'),
         (_set("modality", "mri"), "modality", '"mri" is not one of transmission-dual-energy, '
          "transmission-single-energy, backscatter, ct"),

@@ -21,6 +21,7 @@ import tifffile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from catalog.sites import SERVES, site
 from catalog.synth import SynthSummary, generate_holding
 from catalog.synth._categories import CATEGORIES
 from catalog.synth._materials import MATERIALS
@@ -42,6 +43,7 @@ SIDECAR_KEYS: dict[str, type | tuple[type, ...]] = {
     "declared_hs_codes": list,
     "inspection_outcome": str,
     "synthetic": bool,
+    "site": str,
 }
 SIZES = {"cargo": ((2400, 4100), (520, 860)), "parcel": ((600, 1200), (400, 900))}
 FAMILY = {c.id: MATERIALS[c.material].family for c in CATEGORIES}
@@ -250,6 +252,8 @@ def test_sidecar_has_every_documented_key_with_its_type(
 
 
 def _check_values(sidecar: dict[str, Any], kind: str, folder: Path) -> None:
+    place = site(sidecar["site"])  # a known site that scans this conveyance
+    assert sidecar["conveyance"] in SERVES[place.kind]
     assert re.fullmatch(r"202[45]-\d\d-\d\dT\d\d:\d\d:00Z", sidecar["datetime"])
     assert sidecar["modality"] == "transmission-dual-energy"
     assert [e["channel"] for e in sidecar["energies"]] == ["high", "low"]
