@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from catalog.errors import PublishError as PublishError
     from catalog.holdings import CatalogHoldings as CatalogHoldings
     from catalog.links import OPENAPI_MEDIA_TYPE as OPENAPI_MEDIA_TYPE
+    from catalog.paging import PagingKey as PagingKey
+    from catalog.paging_store import load_paging_key as load_paging_key
     from catalog.parser_pool import ParserPool as ParserPool
     from catalog.publish import HOLDING_ID as HOLDING_ID
     from catalog.publish import PublishResult as PublishResult
@@ -62,6 +64,8 @@ _LAZY: dict[str, str] = {
     "ItemRow": "catalog.tables",
     "NotFound": "catalog.errors",
     "OPENAPI_MEDIA_TYPE": "catalog.links",
+    "PagingKey": "catalog.paging",
+    "load_paging_key": "catalog.paging_store",
     "ParserPool": "catalog.parser_pool",
     "PublishError": "catalog.errors",
     "PublishResult": "catalog.publish",

@@ -13,6 +13,7 @@ from typing import Any
 
 from catalog.cql2sql import FilterError, FilterUnparseable, parse_filter
 from catalog.errors import FilterNotParsed, InvalidQuery
+from catalog.paging import MAX_TOKEN_LENGTH
 from catalog.search import MAX_LIMIT, SearchRequest, SortKey
 from catalog.spatial import parse_geometry
 
@@ -218,6 +219,15 @@ def _check_text(name: str, value: str) -> None:
         raise InvalidQuery(f"{shown}: contains a NUL character")
 
 
+def _token(value: Any) -> str | None:
+    """A paging token as a next link gave it; what it says is checked by ``run_search``."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TOKEN_LENGTH:
+        raise InvalidQuery("token: this paging token does not belong to this search")
+    return value
+
+
 def _limit(value: Any) -> int:
     """Above the largest page is the largest page (STAC API: a server may lower the limit)."""
     limit = _int(value, "limit")
@@ -255,7 +265,7 @@ def _build(params: Mapping[str, Any], text: bool) -> SearchRequest:
             if params.get("q")
             else (),
             limit=_limit(params.get("limit", 10)),
-            offset=_int(params.get("token", 0), "token"),
+            token=_token(params.get("token")),
             fields_include=include,
             fields_exclude=exclude,
         )
@@ -276,6 +286,6 @@ def from_post(body: Any) -> SearchRequest:
     return _build(body, text=False)
 
 
-def to_post_body(body: Mapping[str, Any], offset: int) -> dict[str, Any]:
+def to_post_body(body: Mapping[str, Any], token: str) -> dict[str, Any]:
     """The body of the next page's POST request: the same search with the next token."""
-    return {**body, "token": str(offset)}
+    return {**body, "token": token}

@@ -125,7 +125,8 @@ _ALL = (
         "xray:object_count", ItemRow.object_count, "integer", "Number of annotated objects",
         sortable=True,
     ),
-    _q("xray:site", ItemRow.site, "string", "Scan site (UN/LOCODE, e.g. NLRTM)", sortable=True),
+    # Not sortable: null for scans without a place, and keyset paging needs NOT NULL keys.
+    _q("xray:site", ItemRow.site, "string", "Scan site (UN/LOCODE, e.g. NLRTM)"),
     _q(
         "sec:level", ItemRow.level, "level",
         "Restrictedness level, ordered R0 < R1 < R2 < R3 < R4", _LEVELS, sortable=True,

@@ -28,6 +28,7 @@ from catalog.links import (
     item_out,
     root_url,
 )
+from catalog.paging import PagingKey
 from catalog.queryables import queryables_document
 from catalog.search import Page, SearchRequest, run_search
 from catalog.whohas import who_has
@@ -113,9 +114,9 @@ def collection_items(request: Request, collection_id: str, principal: Reader) ->
     with sessions_of(request)() as session:
         browse.get_collection(session, principal, collection_id)  # same 404 as a missing one
         search = params.from_get({**query, "collections": collection_id})
-        page = run_search(session, principal, search)
+        page = run_search(session, principal, search, paging_of(request))
     base = f"{root_url(request)}/collections/{collection_id}/items"
-    return _feature_collection(request, page, search, _get_next(base, query, search))
+    return _feature_collection(request, page, search, _get_next(base, query, page))
 
 
 @router.get("/collections/{collection_id}/items/{item_id}", response_class=GeoJSONResponse)
@@ -130,9 +131,9 @@ def search_get(request: Request, principal: Reader) -> dict[str, Any]:
     query = dict(request.query_params)
     search = params.from_get(query)
     with sessions_of(request)() as session:
-        page = run_search(session, principal, search)
+        page = run_search(session, principal, search, paging_of(request))
     return _feature_collection(
-        request, page, search, _get_next(f"{root_url(request)}/search", query, search)
+        request, page, search, _get_next(f"{root_url(request)}/search", query, page)
     )
 
 
@@ -143,13 +144,13 @@ def search_post(
 ) -> dict[str, Any]:
     search = params.from_post(body if body is not None else {})
     with sessions_of(request)() as session:
-        page = run_search(session, principal, search)
+        page = run_search(session, principal, search, paging_of(request))
     next_link = {
         "rel": "next",
         "href": f"{root_url(request)}/search",
-        "type": "application/geo+json",
+        "type": GEOJSON,
         "method": "POST",
-        "body": params.to_post_body(body or {}, search.offset + search.limit),
+        "body": params.to_post_body(body or {}, page.next_token or ""),
         "merge": False,
     }
     return _feature_collection(request, page, search, next_link)
@@ -217,8 +218,13 @@ def _aggregate(
     }
 
 
-def _get_next(base: str, query: dict[str, str], search: SearchRequest) -> dict[str, Any]:
-    next_query = {**query, "token": str(search.offset + search.limit)}
+def paging_of(request: Request) -> PagingKey:
+    paging: PagingKey = request.app.state.paging
+    return paging
+
+
+def _get_next(base: str, query: dict[str, str], page: Page) -> dict[str, Any]:
+    next_query = {**query, "token": page.next_token or ""}
     return {
         "rel": "next",
         "href": f"{base}?{urlencode(next_query)}",
@@ -244,9 +250,11 @@ def _feature_collection(
     ]
     if page.has_next:
         links.append(next_link)
+    counts = {} if page.matched is None else {"numberMatched": page.matched}
     return {
         "type": "FeatureCollection",
         "features": features,
+        **counts,
         "numberReturned": len(features),
         "links": links,
     }

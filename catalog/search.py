@@ -1,7 +1,9 @@
 """Item search: one SQL query built from a validated request, visibility inside it.
 
-Paging is by offset (the ``token`` of next links); one row more than the page is fetched to know
-whether a next page exists, so no COUNT over the whole result is ever needed.
+Paging is by keyset (``catalog.paging``): the ``token`` of a next link carries the sort-key values
+of the page's last item and the next page is the rows after it in the total order, so the index is
+entered where the last page stopped. One row more than the page is fetched to know whether a next
+page exists. ``numberMatched`` is a count capped at ``COUNT_CAP`` on the first page only.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from access import Principal
 from catalog.cql2sql import to_sql
+from catalog.paging import PagingKey, search_digest
 from catalog.queryables import ITEM_QUERYABLES, SORTABLES
 from catalog.spatial import bbox_condition, intersects_condition
 from catalog.tables import ItemRow
@@ -32,7 +35,7 @@ __all__ = [
 ]
 
 MAX_LIMIT = 1000
-MAX_OFFSET = 100_000
+COUNT_CAP = 10_000  # numberMatched is given up to here; above, it is left out
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class SearchRequest:
     sortby: tuple[SortKey, ...] = ()
     q: tuple[str, ...] = ()
     limit: int = 10
-    offset: int = 0
+    token: str | None = None  # a next link's paging token, checked by run_search
     fields_include: tuple[str, ...] | None = None  # None: not given; (): the default set
     fields_exclude: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -61,17 +64,30 @@ class SearchRequest:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
-        if not 0 <= self.offset <= MAX_OFFSET:
-            raise ValueError(f"paging token must be an offset between 0 and {MAX_OFFSET}")
         unknown = [k.field for k in self.sortby if k.field not in SORTABLES]
         if unknown:
             raise ValueError(f"cannot sort by {unknown[0]!r}; sortable: {', '.join(SORTABLES)}")
 
 
+    def digest(self) -> str:
+        """What a paging token is bound to: the search, without its token and page size."""
+        geometry = None if self.intersects is None else self.intersects.wkb_hex
+        return search_digest({
+            "collections": self.collections, "ids": self.ids, "start": self.start,
+            "end": self.end, "bbox": self.bbox, "intersects": geometry, "cql2": self.cql2,
+            "sortby": [(k.field, k.descending) for k in self.sortby], "q": self.q,
+        })  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
-    has_next: bool
+    next_token: str | None
+    matched: int | None = None  # numberMatched, when cheap (first page, at most COUNT_CAP)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_token is not None
 
 
 def _escape_like(term: str) -> str:
@@ -109,23 +125,58 @@ def conditions(request: SearchRequest, principal: Principal) -> list[ColumnEleme
     return found
 
 
-def build_query(request: SearchRequest, principal: Principal) -> Select[tuple[dict[str, Any]]]:
-    query = select(ItemRow.document).where(and_(*conditions(request, principal)))
-    order = [
-        SORTABLES[k.field].desc() if k.descending else SORTABLES[k.field].asc()
-        for k in request.sortby
-    ]
-    descending = request.sortby[0].descending if request.sortby else True
-    if not order:
-        order = [ItemRow.datetime.desc()]
-    # A total order, so that offset paging neither repeats nor skips items. The tie-breakers
-    # run in the first key's direction so that one index (datetime, collection_id, id) can be
-    # walked in order, forwards or backwards, instead of sorting every match.
-    tie = [ItemRow.collection_id, ItemRow.id]
-    order += [c.desc() if descending else c.asc() for c in tie]
-    return query.order_by(*order).offset(request.offset).limit(request.limit + 1)
+Order = list[tuple[ColumnElement[Any], bool]]  # (column, descending), a total order
 
 
-def run_search(session: Session, principal: Principal, request: SearchRequest) -> Page:
-    rows = list(session.scalars(build_query(request, principal)))
-    return Page(items=[dict(r) for r in rows[: request.limit]], has_next=len(rows) > request.limit)
+def _order(request: SearchRequest) -> Order:
+    keys: Order = [(SORTABLES[k.field], k.descending) for k in request.sortby]
+    keys = keys or [(ItemRow.datetime.expression, True)]
+    # A total order: the tie-breakers run in the first key's direction so that one index
+    # (datetime, collection_id, id) is walked in order, forwards or backwards.
+    tie = keys[0][1]
+    return [*keys, (ItemRow.collection_id.expression, tie), (ItemRow.id.expression, tie)]
+
+
+def _after(order: Order, values: tuple[Any, ...]) -> ColumnElement[bool]:
+    """The rows after ``values`` in ``order`` (every sortable column is NOT NULL)."""
+    if len({descending for _, descending in order}) == 1:  # a row-value range: an index range
+        row = tuple_(*(c for c, _ in order))
+        last = tuple_(*(literal(v, c.type) for (c, _), v in zip(order, values, strict=True)))
+        return row < last if order[0][1] else row > last
+    parts = []
+    for i, (column, descending) in enumerate(order):
+        equal = [c == v for (c, _), v in zip(order[:i], values, strict=False)]
+        parts.append(and_(*equal, column < values[i] if descending else column > values[i]))
+    return or_(*parts)
+
+
+def build_query(
+    request: SearchRequest, principal: Principal, after: tuple[Any, ...] | None = None
+) -> Select[Any]:
+    """Documents and their sort-key values, in the request's order, after ``after``."""
+    order = _order(request)
+    query = select(ItemRow.document, *(c for c, _ in order))
+    query = query.where(and_(*conditions(request, principal)))
+    if after is not None:
+        query = query.where(_after(order, after))
+    ordering = [c.desc() if descending else c.asc() for c, descending in order]
+    return query.order_by(*ordering).limit(request.limit + 1)
+
+
+def _matched(session: Session, request: SearchRequest, principal: Principal) -> int | None:
+    capped = select(literal(1)).where(and_(*conditions(request, principal))).limit(COUNT_CAP + 1)
+    count = session.scalar(select(func.count()).select_from(capped.subquery()))
+    return count if count is not None and count <= COUNT_CAP else None
+
+
+def run_search(
+    session: Session, principal: Principal, request: SearchRequest, paging: PagingKey
+) -> Page:
+    caller, digest = f"{principal.admin}/{principal.user}", request.digest()
+    width = len(_order(request))
+    after = None if request.token is None else paging.check(request.token, digest, caller, width)
+    rows = session.execute(build_query(request, principal, after)).all()
+    page, more = rows[: request.limit], len(rows) > request.limit
+    next_token = paging.issue(digest, caller, tuple(page[-1][1:])) if more else None
+    matched = _matched(session, request, principal) if request.token is None else None
+    return Page([dict(r[0]) for r in page], next_token, matched)

@@ -22,7 +22,7 @@ from access import (
     RequestStore,
     SystemClock,
 )
-from catalog import CatalogHoldings
+from catalog import CatalogHoldings, PagingKey, load_paging_key
 from clearance.database import open_database
 from clearance.settings import Settings
 from models import (
@@ -72,6 +72,7 @@ class Node:
     evaluation_rows: EvaluationRows
     evaluations: EvaluationStore
     jobs: JobQueue
+    paging: PagingKey  # keys/paging.key: the secret of the catalogue's paging tokens
     #: The evaluation pipeline a ``clearance worker`` runs jobs through (decrypt, preprocess,
     #: sandbox, metrics, release control, receipt). None until it is wired: the worker command
     #: then refuses to start rather than pretend to evaluate.
@@ -149,4 +150,5 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
         uploads=uploads,
         models=registry,
         evaluation_rows=evaluation_rows,
+        paging=load_paging_key(settings.keys_dir),
     )

@@ -40,6 +40,7 @@ def create_app(node: Node) -> FastAPI:
     app.state.uploads = node.uploads
     app.state.models = node.models
     app.state.node = node
+    app.state.paging = node.paging
     app.state.body_limits = node.settings.limits.body_limits()
     app.state.login_throttle = node.settings.limits.login_throttle()
     app.add_middleware(HeadAsGet)

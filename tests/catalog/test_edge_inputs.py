@@ -50,7 +50,7 @@ def _refused(response: Any, *fragments: str) -> None:
 def test_issue_examples_are_400s_naming_the_problem(client: TestClient, path: str) -> None:
     extra = ', "aggregations": ["total_count"]' if path == "/aggregate" else ""
     _refused(_raw_post(client, path, '{"limit": 1e400' + extra + "}"), "limit", "integer")
-    _refused(_raw_post(client, path, '{"token": Infinity' + extra + "}"), "token", "integer")
+    _refused(_raw_post(client, path, '{"token": Infinity' + extra + "}"), "token", "paging token")
     _refused(_raw_post(client, path, '{"q": ["\\ud800"]' + extra + "}"), "q", "surrogate")
     _refused(_raw_post(client, path, '{"ids": ["\\udfff"]' + extra + "}"), "ids", "surrogate")
     _refused(_raw_post(client, path, '{"filter": "id = \'\\ud800\'"' + extra + "}"), "surrogate")
@@ -67,7 +67,8 @@ def test_issue_examples_are_400s_naming_the_problem(client: TestClient, path: st
 def test_issue_query_string_examples_are_400s(client: TestClient, path: str) -> None:
     agg = {"aggregations": "total_count"} if path == "/aggregate" else {}
     _refused(_raw_get(client, path, {"limit": "Infinity", **agg}), "limit")
-    _refused(_raw_get(client, path, {"token": "1e400", **agg}), "token")
+    if path != "/aggregate":  # aggregations have no pages: a token there changes nothing
+        _refused(_raw_get(client, path, {"token": "1e400"}), "token", "paging token")
     _refused(_raw_get(client, path, {"datetime": "9999-12-31T23:59:59-10:00", **agg}), "9999")
     _refused(_raw_get(client, path, {"datetime": "0001-01-01T00:00:00+01:00/..", **agg}), "year")
     _refused(_raw_get(client, path, {"q": "a" * 60_000, **agg}), "q", "longer than")

@@ -86,7 +86,7 @@ def test_queryables_are_frozen_and_read_only() -> None:
 def test_sortables() -> None:
     assert list(SORTABLES) == [
         "id", "collection", "datetime", "xray:modality", "xray:conveyance",
-        "xray:inspection_outcome", "xray:object_count", "xray:site", "sec:level",
+        "xray:inspection_outcome", "xray:object_count", "sec:level",
     ]  # fmt: skip
     assert {n: str(c) for n, c in SORTABLES.items()} == {n: EXPECTED_COLUMNS[n] for n in SORTABLES}
     assert all(ITEM_QUERYABLES[n].sortable for n in SORTABLES)
