@@ -25,7 +25,7 @@ from catalog.publish import HOLDING_ID
 from catalog.tables import CollectionRow, ItemRow
 from catalog.visibility import items_visible, visible_collection_ids, visible_item_collection_ids
 
-__all__ = ["coarsen_extent", "get_collection", "get_item", "list_collections"]
+__all__ = ["as_seen", "coarsen_extent", "get_collection", "get_item", "list_collections"]
 
 
 def _year_bounds(first: str | None, last: str | None) -> list[str | None]:
@@ -48,7 +48,8 @@ def coarsen_extent(document: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _as_seen(document: dict[str, Any], sees_items: bool) -> dict[str, Any]:
+def as_seen(document: dict[str, Any], sees_items: bool) -> dict[str, Any]:
+    """A collection document as a caller sees it (its extent coarsened unless it sees items)."""
     return dict(document) if sees_items else coarsen_extent(dict(document))
 
 
@@ -58,7 +59,7 @@ def list_collections(session: Session, principal: Principal) -> list[dict[str, A
         .where(CollectionRow.id.in_(visible_collection_ids(principal.admin)))
         .order_by(CollectionRow.id)
     )
-    return [_as_seen(document, bool(sees)) for document, sees in rows]
+    return [as_seen(document, bool(sees)) for document, sees in rows]
 
 
 def _shown(identifier: str) -> str:
@@ -77,7 +78,7 @@ def get_collection(session: Session, principal: Principal, collection_id: str) -
     ).first()
     if row is None:
         raise NotFound(f"collection {_shown(collection_id)} not found")
-    return _as_seen(row[0], bool(row[1]))
+    return as_seen(row[0], bool(row[1]))
 
 
 def get_item(

@@ -415,7 +415,7 @@ def _queryable(name: Any, queryables: _Queryables) -> Queryable:
     if found is None:
         if name == "geometry":
             raise FilterError(_SPATIAL)
-        raise FilterError(f"unknown queryable {name!r}; see /queryables")
+        raise FilterError(f"unknown queryable {name!r}; the queryables document lists them")
     return found
 
 

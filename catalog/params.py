@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from catalog.collection_search import COLLECTION_QUERYABLES, CollectionSearch
 from catalog.cql2sql import FilterError, FilterUnparseable, parse_filter
 from catalog.errors import FilterNotParsed, InvalidQuery
 from catalog.paging import MAX_TOKEN_LENGTH
+from catalog.queryables import ITEM_QUERYABLES, Queryable
 from catalog.search import MAX_LIMIT, SearchRequest, SortKey
 from catalog.spatial import parse_geometry
 
@@ -21,6 +23,7 @@ __all__ = [
     "MAX_Q_TERMS",
     "MAX_Q_TERM_LENGTH",
     "MAX_VALUE_LENGTH",
+    "collection_search_from_get",
     "from_get",
     "from_post",
     "parse_datetime_interval",
@@ -170,7 +173,9 @@ def _fields(value: Any) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
     return include, (_str_list(excluded, "fields.exclude") if excluded else ())
 
 
-def _filter(value: Any, lang: Any, crs: Any) -> dict[str, Any] | None:
+def _filter(
+    value: Any, lang: Any, crs: Any, queryables: Mapping[str, Queryable] = ITEM_QUERYABLES
+) -> dict[str, Any] | None:
     if value is None:
         return None
     if crs not in (None, _CRS84):
@@ -180,7 +185,7 @@ def _filter(value: Any, lang: Any, crs: Any) -> dict[str, Any] | None:
     if lang not in ("cql2-text", "cql2-json"):
         raise InvalidQuery("filter-lang: expected 'cql2-text' or 'cql2-json'")
     try:
-        return parse_filter(value, lang)
+        return parse_filter(value, lang, queryables=queryables)
     except FilterUnparseable as exc:
         raise FilterNotParsed(f"filter: {exc}") from None
     except FilterError as exc:
@@ -271,6 +276,27 @@ def _build(params: Mapping[str, Any], text: bool) -> SearchRequest:
         )
     except ValueError as exc:
         raise InvalidQuery(str(exc)) from None
+
+
+def collection_search_from_get(query: Mapping[str, str]) -> CollectionSearch:
+    """``GET /collections`` parameters (collection search): q, bbox, datetime, filter, limit."""
+    _check_values(query)
+    start = end = None
+    if query.get("datetime"):
+        start, end = parse_datetime_interval(query["datetime"])
+    q = _str_list(query["q"], "q", MAX_Q_TERMS, MAX_Q_TERM_LENGTH) if query.get("q") else ()
+    return CollectionSearch(
+        q=q,
+        bbox=_bbox(query["bbox"], text_allowed=True) if query.get("bbox") else None,
+        start=start,
+        end=end,
+        cql2=_filter(
+            query.get("filter"), query.get("filter-lang"), query.get("filter-crs"),
+            COLLECTION_QUERYABLES,
+        ),
+        limit=_limit(query["limit"]) if query.get("limit") else None,
+        token=_token(query.get("token")),
+    )
 
 
 def from_get(query: Mapping[str, str]) -> SearchRequest:

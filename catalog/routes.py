@@ -15,13 +15,14 @@ from fastapi.responses import JSONResponse
 from access import Action, Principal
 from access.guard import GuardedRoute, body_limit, limits_of
 from access.route_policy import public, requires, sessions_of
-from catalog import browse, params
+from catalog import browse, collection_search, params
 from catalog.aggregate import AGGREGATIONS, run_aggregation
 from catalog.conformance import CONFORMANCE
 from catalog.fields import apply_fields
 from catalog.links import (
     GEOJSON,
     OPENAPI_MEDIA_TYPE,
+    QUERYABLES_REL,
     SCHEMA,
     STAC_VERSION,
     collection_out,
@@ -89,16 +90,33 @@ def conformance() -> dict[str, Any]:
 
 @router.get("/collections")
 def collections(request: Request, principal: Reader) -> dict[str, Any]:
+    """The holdings the caller may discover; with collection-search parameters, those matching."""
+    query = dict(request.query_params)
+    search = params.collection_search_from_get(query)
     with sessions_of(request)() as session:
-        documents = browse.list_collections(session, principal)
+        page = collection_search.run_collection_search(
+            session, principal, search, paging_of(request)
+        )
     base = root_url(request)
-    return {
-        "collections": [collection_out(base, d) for d in documents],
-        "links": [
-            {"rel": "self", "href": f"{base}/collections", "type": "application/json"},
-            {"rel": "root", "href": f"{base}/", "type": "application/json"},
-        ],
-    }
+    links = [
+        {"rel": "self", "href": str(request.url), "type": "application/json"},
+        {"rel": "root", "href": f"{base}/", "type": "application/json"},
+        {"rel": QUERYABLES_REL, "href": f"{base}/collection-queryables", "type": SCHEMA,
+         "title": "Queryables of collection search"},
+    ]  # fmt: skip
+    if page.next_token is not None:
+        next_query = urlencode({**query, "token": page.next_token})
+        links.append({"rel": "next", "href": f"{base}/collections?{next_query}",
+                      "type": "application/json"})  # fmt: skip
+    shown = [collection_out(base, browse.as_seen(d, sees)) for d, sees in page.rows]
+    return {"collections": shown, "links": links, "numberMatched": page.matched,
+            "numberReturned": len(shown)}  # fmt: skip
+
+
+@router.get("/collection-queryables", response_class=SchemaResponse)
+def collection_queryables_document(request: Request, principal: Reader) -> dict[str, Any]:
+    del principal  # the same for everyone; the route still needs a caller
+    return collection_search.collection_queryables(root_url(request))
 
 
 @router.get("/collections/{collection_id}")

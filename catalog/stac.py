@@ -264,4 +264,5 @@ def build_holding(
         document=document,
         stats=stats,
         extent=spatial_extent(items),
+        span=(min(i.datetime for i in items), max(i.datetime for i in items)) if items else None,
     )

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from catalog.errors import Conflict
 from catalog.tables import ClassStatRow, CollectionRow, ItemClassRow, ItemRow, RelToRow
 
-__all__ = ["ClassStat", "HoldingRecord", "ItemRecord", "refresh_statistics", "replace_holding"]
+__all__ = [
+    "ClassStat",
+    "HoldingRecord",
+    "ItemRecord",
+    "refresh_statistics",
+    "replace_holding",
+    "span_columns",
+]
 
 _BATCH = 2000
 
@@ -69,6 +76,7 @@ class HoldingRecord:
     document: dict[str, Any]
     stats: tuple[ClassStat, ...]
     extent: tuple[float, float, float, float] | None = None  # west, south, east, north
+    span: tuple[datetime, datetime] | None = None  # first and last scan
 
 
 def _batches(rows: Iterable[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
@@ -117,6 +125,19 @@ def _class_rows(holding_id: str, items: Sequence[ItemRecord]) -> Iterable[dict[s
             }
 
 
+def span_columns(span: tuple[datetime, datetime] | None) -> dict[str, datetime | None]:
+    """The temporal extent columns, exact and widened to calendar years."""
+    if span is None:
+        return dict.fromkeys(("start_datetime", "end_datetime", "start_year", "end_year"))
+    first, last = span
+    return {
+        "start_datetime": first,
+        "end_datetime": last,
+        "start_year": first.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0),
+        "end_year": last.replace(month=12, day=31, hour=23, minute=59, second=59, microsecond=0),
+    }
+
+
 def _extent_columns(extent: tuple[float, float, float, float] | None) -> dict[str, float | None]:
     names = ("west", "south", "east", "north")
     return dict(zip(names, extent or (None, None, None, None), strict=True))
@@ -150,6 +171,7 @@ def replace_holding(
             document=holding.document,
             published_at=now,
             **_extent_columns(holding.extent),
+            **span_columns(holding.span),
         )
     )
     session.flush()

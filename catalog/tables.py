@@ -47,6 +47,12 @@ class CollectionRow(Base):
     south: Mapped[float | None] = mapped_column(Float, nullable=True)
     east: Mapped[float | None] = mapped_column(Float, nullable=True)
     north: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The temporal extent (first and last scan), and the same widened to whole calendar years:
+    # what a partner that may only discover the holding sees (catalog.browse.coarsen_extent).
+    start_datetime: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    end_datetime: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    start_year: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    end_year: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class RelToRow(Base):

@@ -467,7 +467,7 @@ def _json_error(document: Any) -> str:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("foo = 1", "unknown queryable 'foo'; see /queryables"),
+        ("foo = 1", "unknown queryable 'foo'; the queryables document lists them"),
         ("\"xray:object_count\" = 'abc'", "xray:object_count expects a number, got 'abc'"),
         ("\"xray:object_count\" = true", "xray:object_count expects a number, got true"),
         ("id = 3", "id expects a string, got 3"),
