@@ -18,6 +18,9 @@ opt-in on hosts without network namespaces; docs/enclave.md), ``CLEARANCE_ENCLAV
 (address space of one child, default 2048), ``CLEARANCE_ENCLAVE_CPU_SECONDS`` (default 120),
 ``CLEARANCE_ENCLAVE_WALL_SECONDS`` (one job's deadline, default 300) and
 ``CLEARANCE_ENCLAVE_THREADS`` (onnxruntime's fixed pool, default 1).
+``CLEARANCE_CORS_ORIGINS``: comma-separated browser origins (``https://browser.example``) allowed
+to call the API cross-origin, or ``*``; none by default. Credentials (cookies) are never allowed
+cross-origin: the API takes bearer tokens in the ``Authorization`` header.
 
 Request limits (body caps and timeouts, server limits, login flood control) are described in
 ``clearance.limits``.
@@ -27,6 +30,7 @@ Request limits (body caps and timeouts, server limits, login flood control) are 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +94,23 @@ class EnclaveSettings:
         )
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def cors_origins(text: str) -> tuple[str, ...]:
+    """``CLEARANCE_CORS_ORIGINS``: ``*`` alone, or origins (scheme, host, optional port)."""
+    origins = tuple(o.strip() for o in text.split(",") if o.strip())
+    if origins == ("*",):
+        return origins
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError(
+                f"CLEARANCE_CORS_ORIGINS: {origin[:80]!r} is not an origin such as "
+                "https://stac-browser.example (scheme, host, optional port; no path), or * alone"
+            )
+    return origins
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -99,6 +120,7 @@ class Settings:
     s3: S3Settings | None = None
     upload_max_bytes: int = _DEFAULT_UPLOAD_MAX
     grant_rate: str = DEFAULT_GRANT_RATE
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
 
     limits: RequestLimits = field(default_factory=RequestLimits)
     enclave: EnclaveSettings = field(default_factory=EnclaveSettings)
@@ -130,6 +152,7 @@ class Settings:
             s3=S3Settings.from_env(env),
             upload_max_bytes=whole_setting(env, "CLEARANCE_UPLOAD_MAX_BYTES", _DEFAULT_UPLOAD_MAX),
             grant_rate=rate_setting(env, "CLEARANCE_GRANT_RATE", DEFAULT_GRANT_RATE),
+            cors_origins=cors_origins(env.get("CLEARANCE_CORS_ORIGINS", "")),
             limits=RequestLimits.from_env(env),
             enclave=EnclaveSettings.from_env(env),
         )

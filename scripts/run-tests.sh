@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 services=var/services
 cleanup() { bash scripts/services.sh stop "$services" >/dev/null 2>&1 || true; }
+# Browser tests drive Debian's Chromium (never a downloaded browser): install it where missing.
+if ! command -v chromium >/dev/null 2>&1; then
+    apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }
+fi
 trap cleanup EXIT INT TERM
 bash scripts/services.sh start "$services"
 set -a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 import access.routes.directory
 import access.routes.requests
@@ -44,6 +45,18 @@ def create_app(node: Node) -> FastAPI:
     app.state.body_limits = node.settings.limits.body_limits()
     app.state.login_throttle = node.settings.limits.login_throttle()
     app.add_middleware(HeadAsGet)
+    if node.settings.cors_origins:
+        # Outermost, so a preflight is answered before anything else runs, and error answers
+        # carry the CORS headers too (a browser could not read the 401 otherwise).
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(node.settings.cors_origins),
+            allow_credentials=False,  # bearer tokens in a header, never cookies cross-origin
+            allow_methods=["GET", "HEAD", "POST", "PUT", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Range", "Upload-Offset"],
+            expose_headers=["Content-Range", "Retry-After", "WWW-Authenticate", "Upload-Offset"],
+            max_age=600,
+        )
     install_error_handlers(app)
     install_api_docs(app)
     app.include_router(catalog.routes.router)
