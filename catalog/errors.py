@@ -14,6 +14,8 @@
      ├── FilterError       a CQL2 filter that cannot be used (``catalog.cql2sql``); a ``ValueError``
      │    └── FilterUnparseable  the isolated parser crashed or overran its time
      ├── ParserCrashed     the CQL2 parser worker died or overran (``catalog.parser_pool``)
+     ├── UnknownSite       a scan-site code that is malformed or not in ``catalog.sites``; a
+     │                     ``ValueError`` (ingest reports it as the sidecar's problem)
      └── StacValidationError  a STAC object does not validate (``catalog.validation``); a
                           ``ValueError``
 

@@ -13,10 +13,13 @@ from urllib.parse import quote
 from starlette.requests import Request
 
 __all__ = [
+    "CRYPT4GH_TYPE",
+    "GRANT_ROLE",
     "OPENAPI_MEDIA_TYPE",
     "STAC_VERSION",
     "collection_links",
     "collection_out",
+    "extension_url",
     "item_links",
     "item_out",
     "root_url",
@@ -28,6 +31,13 @@ OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"  # what /api
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 # STAC 1.1 deprecates these licence values for an SPDX id or "other" (with a licence link).
 _DEPRECATED_LICENCES = {"proprietary", "various"}
+#: What an asset href serves: the file in a Crypt4GH container (GA4GH), for the grantee's key.
+#: There is no registered media type for Crypt4GH; the profile names the specification.
+CRYPT4GH_TYPE = 'application/octet-stream; profile="https://samtools.github.io/hts-specs/crypt4gh.pdf"'
+GRANT_ROLE = "grant-required"  # an asset role: the href answers only to a grant's token
+#: Our extensions' canonical identifiers, as stored; served under the deployment's base URL.
+CANONICAL_EXTENSIONS = "https://clearance.example/stac/"
+EXTENSIONS_PATH = "/stac/extensions/"
 
 
 def root_url(request: Request) -> str:
@@ -62,27 +72,44 @@ def item_links(base: str, collection_id: str, item_id: str) -> list[dict[str, An
     ]
 
 
-def _absolute_assets(base: str, document: dict[str, Any]) -> dict[str, Any]:
-    assets = document.get("assets")
-    if not isinstance(assets, dict):
-        return document
-    absolute = {
-        key: {**asset, "href": base + asset["href"]}
-        if isinstance(asset, dict) and str(asset.get("href", "")).startswith("/")
-        else asset
-        for key, asset in assets.items()
-    }
-    return {**document, "assets": absolute}
+def extension_url(url: str, schema_base: str) -> str:
+    """A stored extension identifier as this deployment names it (others are left alone)."""
+    if url.startswith(CANONICAL_EXTENSIONS):
+        return schema_base.rstrip("/") + EXTENSIONS_PATH + url[len(CANONICAL_EXTENSIONS) :]
+    return url
 
 
-def collection_out(base: str, document: dict[str, Any]) -> dict[str, Any]:
-    out = {**document, "stac_version": STAC_VERSION,
-           "links": collection_links(base, str(document["id"]))}  # fmt: skip
+def _asset_out(base: str, asset: Any) -> Any:
+    if not isinstance(asset, dict) or not str(asset.get("href", "")).startswith("/transfer/"):
+        return asset
+    shown = {**asset, "href": base + asset["href"], "type": CRYPT4GH_TYPE}
+    if "type" in asset:
+        shown["xray:plaintext_type"] = asset["type"]
+    shown["roles"] = [*asset.get("roles", []), GRANT_ROLE]
+    return shown
+
+
+def _out(base: str, schema_base: str, document: dict[str, Any]) -> dict[str, Any]:
+    out = {**document, "stac_version": STAC_VERSION}
+    if isinstance(document.get("stac_extensions"), list):
+        out["stac_extensions"] = [extension_url(str(u), schema_base)
+                                  for u in document["stac_extensions"]]  # fmt: skip
+    if isinstance(document.get("assets"), dict):
+        out["assets"] = {k: _asset_out(base, a) for k, a in document["assets"].items()}
+    return out
+
+
+def collection_out(
+    base: str, document: dict[str, Any], schema_base: str | None = None
+) -> dict[str, Any]:
+    out = _out(base, schema_base or base, document)
+    out["links"] = collection_links(base, str(document["id"]))
     if out.get("license") in _DEPRECATED_LICENCES:
         out["license"] = "other"
-    return _absolute_assets(base, out)
+    return out
 
 
-def item_out(base: str, document: dict[str, Any]) -> dict[str, Any]:
-    links = item_links(base, str(document["collection"]), str(document["id"]))
-    return _absolute_assets(base, {**document, "stac_version": STAC_VERSION, "links": links})
+def item_out(base: str, document: dict[str, Any], schema_base: str | None = None) -> dict[str, Any]:
+    out = _out(base, schema_base or base, document)
+    out["links"] = item_links(base, str(document["collection"]), str(document["id"]))
+    return out

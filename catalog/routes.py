@@ -6,18 +6,21 @@ Routes are thin: they parse, call a service with the caller's principal, and add
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from access import Action, Principal
 from access.guard import GuardedRoute, body_limit, limits_of
 from access.route_policy import public, requires, sessions_of
-from catalog import browse, collection_search, params
+from catalog import browse, collection_search, extension_schemas, params
 from catalog.aggregate import AGGREGATIONS, run_aggregation
 from catalog.conformance import CONFORMANCE
+from catalog.errors import NotFound
 from catalog.fields import apply_fields
 from catalog.links import (
     GEOJSON,
@@ -83,6 +86,24 @@ def landing(request: Request) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@router.get(
+    "/stac/extensions/{name}/{version}/schema.json",
+    dependencies=[Depends(public)],
+    response_class=SchemaResponse,
+)
+def extension_schema(request: Request, name: str, version: str) -> Response:
+    """Our STAC extension schemas (``xray``, ``sec``), for validators and STAC Browser labels."""
+    schema = extension_schemas.extension_schema(name, version, schema_base(request))
+    if schema is None:
+        raise NotFound(f"no extension schema {name[:40]!r} {version[:20]!r}")
+    body = json.dumps(schema, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=SCHEMA, headers=headers)
+
+
 @router.get("/conformance", dependencies=[Depends(public)])
 def conformance() -> dict[str, Any]:
     return {"conformsTo": CONFORMANCE}
@@ -108,7 +129,8 @@ def collections(request: Request, principal: Reader) -> dict[str, Any]:
         next_query = urlencode({**query, "token": page.next_token})
         links.append({"rel": "next", "href": f"{base}/collections?{next_query}",
                       "type": "application/json"})  # fmt: skip
-    shown = [collection_out(base, browse.as_seen(d, sees)) for d, sees in page.rows]
+    shown = [collection_out(base, browse.as_seen(d, sees), schema_base(request))
+             for d, sees in page.rows]  # fmt: skip
     return {"collections": shown, "links": links, "numberMatched": page.matched,
             "numberReturned": len(shown)}  # fmt: skip
 
@@ -123,7 +145,7 @@ def collection_queryables_document(request: Request, principal: Reader) -> dict[
 def collection(request: Request, collection_id: str, principal: Reader) -> dict[str, Any]:
     with sessions_of(request)() as session:
         document = browse.get_collection(session, principal, collection_id)
-    return collection_out(root_url(request), document)
+    return collection_out(root_url(request), document, schema_base(request))
 
 
 @router.get("/collections/{collection_id}/items", response_class=GeoJSONResponse)
@@ -141,7 +163,7 @@ def collection_items(request: Request, collection_id: str, principal: Reader) ->
 def item(request: Request, collection_id: str, item_id: str, principal: Reader) -> dict[str, Any]:
     with sessions_of(request)() as session:
         document = browse.get_item(session, principal, collection_id, item_id)
-    return item_out(root_url(request), document)
+    return item_out(root_url(request), document, schema_base(request))
 
 
 @router.get("/search", response_class=GeoJSONResponse)
@@ -236,6 +258,12 @@ def _aggregate(
     }
 
 
+def schema_base(request: Request) -> str:
+    """Where this deployment names our extension schemas (default: the node's own URL)."""
+    configured: str | None = request.app.state.settings.schema_base_url
+    return configured or root_url(request)
+
+
 def paging_of(request: Request) -> PagingKey:
     paging: PagingKey = request.app.state.paging
     return paging
@@ -256,7 +284,7 @@ def _feature_collection(
     base = root_url(request)
     features = [
         apply_fields(
-            item_out(base, d),
+            item_out(base, d, schema_base(request)),
             search.fields_include,
             search.fields_exclude,
         )

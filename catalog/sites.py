@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from catalog.errors import CatalogError
+
 __all__ = ["LOCODE", "SITES", "Site", "UnknownSite", "site", "sites_of"]
 
 LOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
@@ -28,8 +30,10 @@ SERVES: dict[Kind, frozenset[str]] = {
 }
 
 
-class UnknownSite(ValueError):
+class UnknownSite(CatalogError, ValueError):
     """A site code that is malformed or not in the table."""
+
+    code = "unknown-site"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ opt-in on hosts without network namespaces; docs/enclave.md), ``CLEARANCE_ENCLAV
 ``CLEARANCE_CORS_ORIGINS``: comma-separated browser origins (``https://browser.example``) allowed
 to call the API cross-origin, or ``*``; none by default. Credentials (cookies) are never allowed
 cross-origin: the API takes bearer tokens in the ``Authorization`` header.
+``CLEARANCE_SCHEMA_BASE_URL``: the URL our STAC extension schemas are named under
+(``{base}/stac/extensions/xray/v1.1.0/schema.json``); default: the URL the node is reached at.
 
 Request limits (body caps and timeouts, server limits, login flood control) are described in
 ``clearance.limits``.
@@ -111,6 +113,20 @@ def cors_origins(text: str) -> tuple[str, ...]:
     return origins
 
 
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
+
+
+def schema_base_url(text: str) -> str | None:
+    """``CLEARANCE_SCHEMA_BASE_URL``: an http(s) URL without query or fragment, or unset."""
+    if not text:
+        return None
+    if not _BASE_URL.fullmatch(text):
+        raise ValueError(
+            f"CLEARANCE_SCHEMA_BASE_URL: {text[:80]!r} is not a URL such as https://node.example"
+        )
+    return text.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -121,6 +137,7 @@ class Settings:
     upload_max_bytes: int = _DEFAULT_UPLOAD_MAX
     grant_rate: str = DEFAULT_GRANT_RATE
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
+    schema_base_url: str | None = None  # where our STAC extension schemas are named; None: the node
 
     limits: RequestLimits = field(default_factory=RequestLimits)
     enclave: EnclaveSettings = field(default_factory=EnclaveSettings)
@@ -153,6 +170,7 @@ class Settings:
             upload_max_bytes=whole_setting(env, "CLEARANCE_UPLOAD_MAX_BYTES", _DEFAULT_UPLOAD_MAX),
             grant_rate=rate_setting(env, "CLEARANCE_GRANT_RATE", DEFAULT_GRANT_RATE),
             cors_origins=cors_origins(env.get("CLEARANCE_CORS_ORIGINS", "")),
+            schema_base_url=schema_base_url(env.get("CLEARANCE_SCHEMA_BASE_URL", "")),
             limits=RequestLimits.from_env(env),
             enclave=EnclaveSettings.from_env(env),
         )

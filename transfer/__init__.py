@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from transfer.blobstore import LocalBlobStore as LocalBlobStore
     from transfer.errors import ArchiveDigestMismatch as ArchiveDigestMismatch
     from transfer.errors import ArchiveError as ArchiveError
+    from transfer.errors import GrantRequired as GrantRequired
     from transfer.errors import InvalidObjectList as InvalidObjectList
     from transfer.errors import InvalidRange as InvalidRange
     from transfer.errors import InvalidUpload as InvalidUpload
@@ -85,6 +86,7 @@ _LAZY: dict[str, str] = {
     "ManifestObject": "transfer.manifest",
     "ManifestRow": "transfer.tables",
     "ManifestStore": "transfer.manifest_store",
+    "GrantRequired": "transfer.errors",
     "ObjectNotFound": "transfer.errors",
     "OffsetMismatch": "transfer.errors",
     "PartDigestMismatch": "transfer.errors",

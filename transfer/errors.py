@@ -2,6 +2,7 @@
 run into.
 
     TransferError              under ``access.errors.ClearanceError``, the one coded base
+     ├── GrantRequired         a login token where a grant is needed: says how to get one (403)
      ├── ObjectNotFound        no such holding version, manifest or object under this grant: the
      │                         same for an object that exists but the grant does not cover (404)
      ├── StaleGrant            the holding was republished since the grant was issued (409)
@@ -42,6 +43,7 @@ from access import ClearanceError
 __all__ = [
     "ArchiveDigestMismatch",
     "ArchiveError",
+    "GrantRequired",
     "InvalidObjectList",
     "InvalidRange",
     "InvalidUpload",
@@ -63,6 +65,12 @@ class TransferError(ClearanceError):
     """Root of the transfer package's errors."""
 
     code = "transfer-error"
+
+
+class GrantRequired(TransferError):
+    """A valid login token of this node sent to a transfer route: data moves under grants only."""
+
+    code = "grant-required"
 
 
 class ObjectNotFound(TransferError):

@@ -85,6 +85,7 @@ TABLE: tuple[Row, ...] = (
     Row(catalog_errors.InvalidQuery, 400),
     Row(catalog_errors.PublishError, 422),
     Row(catalog_errors.Conflict, 409),
+    Row(transfer_errors.GrantRequired, 403),
     Row(transfer_errors.ObjectNotFound, 404),
     Row(transfer_errors.StaleGrant, 409),
     Row(transfer_errors.InvalidRange, 400),

@@ -51,6 +51,7 @@ CASES: list[tuple[Exception, int, dict[str, str], str, str]] = [
     (IngestError("scan.json", "views", "empty"), 422, {}, "publish-failed",
      "scan.json: views: empty"),
     (catalog_errors.Conflict("taken"), 409, {}, "conflict", "taken"),
+    (transfer_errors.GrantRequired("needs a grant"), 403, {}, "grant-required", "needs a grant"),
     (transfer_errors.ObjectNotFound("no object"), 404, {}, "not-found", "no object"),
     (transfer_errors.StaleGrant("republished"), 409, {}, "holding-version-changed", "republished"),
     (transfer_errors.InvalidRange("bad range"), 400, {}, "range-malformed", "bad range"),
