@@ -9,6 +9,7 @@ every route can give (400, 401, 404, in the one error format of ``clearance.http
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
@@ -22,7 +23,7 @@ from swagger_ui_bundle import swagger_ui_path
 from access.route_policy import policy_of, public
 from catalog import OPENAPI_MEDIA_TYPE
 
-__all__ = ["describe", "install_api_docs"]
+__all__ = ["api_routes", "describe", "install_api_docs"]
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _ERRORS = {
@@ -59,11 +60,21 @@ def _is_public(route: APIRoute) -> bool:
     return False
 
 
+def api_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
+    """Every APIRoute with its full path (FastAPI keeps included routers as wrappers)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from api_routes(included.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, APIRoute):
+            yield prefix + route.path_format, route
+
+
 def _operation_extras(document: dict[str, Any], app: FastAPI) -> None:
     public = {
-        (route.path_format, method.lower())
-        for route in app.routes
-        if isinstance(route, APIRoute) and _is_public(route)
+        (path, method.lower())
+        for path, route in api_routes(app.routes)
+        if _is_public(route)
         for method in route.methods or ()
     }
     for path, operations in document.get("paths", {}).items():
