@@ -6,7 +6,12 @@ For each backend (SQLite file, PostgreSQL) and each size (default 100k and 1M it
      reports items/s;
   2. serves the node with ``clearance serve`` in its own process and times ``GET /search`` with a
      two-predicate CQL2 filter and a sort, as a partner who may not discover every holding,
-     reporting p50 and p95 over the requests (client-side, loopback, keep-alive).
+     reporting p50 and p95 over the requests (client-side, loopback, keep-alive);
+  3. times a ``bbox`` + ``datetime`` search (a box around one scan site, a 60-day window) and a
+     keyset walk of ``--walk-items`` items (pages of 100, following next links), three walks,
+     reporting per page the median over the walks: the first page (which also counts
+     ``numberMatched``), p50, p95 and the slowest page, against the floor "no page slower than
+     2x the first".
 It also reports, once, how fast the pure-Python part of publishing (pystac document building and
 offline schema validation) runs per item, for comparison.
 
@@ -38,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from access import Level, Role
 from catalog import ClassStat, HoldingRecord, ItemRecord, refresh_statistics, replace_holding
+from catalog.sites import SITES
 from clearance.node import open_node
 from clearance.settings import Settings
 from tests.helpers.server import free_port
@@ -49,14 +55,20 @@ HS = ("9302", "2402", "2403", "8703", "8471", "3004", "2939", "7108")
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def _document(hid: str, iid: str, when: datetime, conv: str, objects: int) -> dict[str, object]:
+SITE_CODES = sorted(SITES)
+
+
+def _document(
+    hid: str, iid: str, when: datetime, conv: str, objects: int, site: str
+) -> dict[str, object]:
+    place = SITES[site]
     return {
         "type": "Feature",
-        "stac_version": "1.0.0",
+        "stac_version": "1.1.0",
         "id": iid,
         "collection": hid,
-        "geometry": None,
-        "bbox": None,
+        "geometry": place.geometry(),
+        "bbox": [place.lon, place.lat, place.lon, place.lat],
         "links": [],
         "stac_extensions": ["https://stac-extensions.github.io/label/v1.0.1/schema.json"],
         "properties": {
@@ -66,6 +78,7 @@ def _document(hid: str, iid: str, when: datetime, conv: str, objects: int) -> di
             "xray:object_count": objects,
             "xray:scanner": "Acme Imaging LX-6",
             "sec:level": "R2",
+            "xray:site": site,
             "label:classes": [{"name": "hs_code", "classes": list(HS[:3])}],
         },
         "assets": {
@@ -85,6 +98,7 @@ def _items(hid: str, count: int, rng: random.Random) -> list[ItemRecord]:
         when = T0 + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
         conv = rng.choice(CONVEYANCES)
         objects = rng.randrange(9)
+        site = rng.choice(SITE_CODES)
         iid = f"{hid}-{n:07d}"
         out.append(
             ItemRecord(
@@ -101,8 +115,11 @@ def _items(hid: str, count: int, rng: random.Random) -> list[ItemRecord]:
                 synthetic=True,
                 object_count=objects,
                 search_text=f"{iid} {conv}".lower(),
-                document=_document(hid, iid, when, conv, objects),
+                document=_document(hid, iid, when, conv, objects, site),
                 classes={rng.choice(HS): objects} if objects else {},
+                site=site,
+                lon=SITES[site].lon,
+                lat=SITES[site].lat,
             )
         )
     return out
@@ -197,6 +214,62 @@ def search_latency(settings: Settings, requests: int) -> tuple[float, float, int
     return statistics.median(times) * 1000, qs[94] * 1000, returned // requests
 
 
+def _quantiles_ms(times: list[float]) -> tuple[float, float]:
+    qs = statistics.quantiles(times, n=100)
+    return statistics.median(times) * 1000, qs[94] * 1000
+
+
+def spatial_latency(settings: Settings, requests: int) -> tuple[float, float, int]:
+    """bbox (a box around one site) + datetime (a 60-day window) searches: p50, p95, items."""
+    token = open_node(settings).directory.issue_token("bench", audience=settings.node_id)
+    rng = random.Random(2)
+    with served(settings) as url, httpx.Client(headers={"Authorization": f"Bearer {token}"}) as c:
+        times, returned = [], 0
+        for n in range(requests + 20):
+            place = SITES[rng.choice(SITE_CODES)]
+            start = T0 + timedelta(days=rng.randrange(2 * 365 - 60))
+            end = start + timedelta(days=60)
+            params = {
+                "bbox": f"{place.lon - 0.2},{place.lat - 0.2},{place.lon + 0.2},{place.lat + 0.2}",
+                "datetime": f"{start:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}",
+                "limit": "10",
+            }
+            started = time.perf_counter()
+            response = c.get(f"{url}/search", params=params)
+            took = time.perf_counter() - started
+            response.raise_for_status()
+            if n >= 20:
+                times.append(took)
+                returned += len(response.json()["features"])
+    p50, p95 = _quantiles_ms(times)
+    return p50, p95, returned // requests
+
+
+def keyset_walk(settings: Settings, items: int, walks: int = 3) -> dict[str, float]:
+    """Walk ``items`` items in pages of 100 by next links, ``walks`` times; per page the median."""
+    token = open_node(settings).directory.issue_token("bench", audience=settings.node_id)
+    pages = items // 100
+    per_page: list[list[float]] = [[] for _ in range(pages)]
+    with served(settings) as url, httpx.Client(headers={"Authorization": f"Bearer {token}"}) as c:
+        c.get(f"{url}/search", params={"limit": "100"}).raise_for_status()  # warm up
+        for _ in range(walks):
+            href: str | None = f"{url}/search?limit=100"
+            for page in range(pages):
+                assert href is not None, "the walk ended early"
+                started = time.perf_counter()
+                response = c.get(href)
+                per_page[page].append(time.perf_counter() - started)
+                response.raise_for_status()
+                body = response.json()
+                assert len(body["features"]) == 100
+                href = next((x["href"] for x in body["links"] if x["rel"] == "next"), None)
+    medians = [statistics.median(t) * 1000 for t in per_page]
+    rest = medians[1:]
+    qs = statistics.quantiles(rest, n=100)
+    return {"first": medians[0], "p50": statistics.median(rest), "p95": qs[94],
+            "slowest": max(rest), "last10": statistics.median(medians[-10:])}  # fmt: skip
+
+
 def _pg_database(base: str, name: str) -> str:
     engine = create_engine(base, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -228,6 +301,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--pg-url")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--walk-items", type=int, default=10_000)
     args = parser.parse_args()
     rows = []
     with postgres(args.pg_url if "postgresql" in args.backends else "unused") as pg_base:
@@ -242,16 +316,26 @@ def main() -> None:
                     settings = Settings(data_dir=Path(tmp), database_url=url)
                     rate = ingest(settings, size)
                     p50, p95, per_page = search_latency(settings, args.requests)
-                    rows.append((backend, size, rate, p50, p95, per_page))
+                    s50, s95, spatial_page = spatial_latency(settings, args.requests)
+                    walk = keyset_walk(settings, min(args.walk_items, size // 2))
+                    rows.append((backend, size, rate, p50, p95, s50, s95, walk))
                     print(
                         f"{backend:<10} {size:>9,} items: ingest {rate:>8,.0f} items/s, "
-                        f"search p50 {p50:6.1f} ms p95 {p95:6.1f} ms ({per_page}/page)",
+                        f"search p50 {p50:6.1f} ms p95 {p95:6.1f} ms ({per_page}/page); "
+                        f"bbox+datetime p50 {s50:6.1f} ms p95 {s95:6.1f} ms ({spatial_page}/page); "
+                        f"walk first {walk['first']:.1f} ms, p50 {walk['p50']:.1f}, "
+                        f"p95 {walk['p95']:.1f}, slowest {walk['slowest']:.1f}, "
+                        f"last 10 {walk['last10']:.1f} ms",
                         flush=True,
                     )
-    print("\n| backend | items | ingest items/s | /search p50 ms | /search p95 ms |")
-    print("|---|---:|---:|---:|---:|")
-    for backend, size, rate, p50, p95, _ in rows:
-        print(f"| {backend} | {size:,} | {rate:,.0f} | {p50:.1f} | {p95:.1f} |")
+    print("\n| backend | items | ingest items/s | /search p50 ms | /search p95 ms "
+          "| bbox+datetime p50 ms | bbox+datetime p95 ms | walk: first page ms "
+          "| walk p50 ms | walk p95 ms | slowest page ms | slowest / first |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for backend, size, rate, p50, p95, s50, s95, walk in rows:
+        print(f"| {backend} | {size:,} | {rate:,.0f} | {p50:.1f} | {p95:.1f} | {s50:.1f} "
+              f"| {s95:.1f} | {walk['first']:.1f} | {walk['p50']:.1f} | {walk['p95']:.1f} "
+              f"| {walk['slowest']:.1f} | {walk['slowest'] / walk['first']:.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -12,10 +12,17 @@ import json
 import click
 
 from clearance.cli.client import _client, _run, _token, _url
-from clearance.client.search import ItemQuery, items_table, search_items
+from clearance.client.search import (
+    HoldingQuery,
+    ItemQuery,
+    holdings_table,
+    items_table,
+    search_holdings,
+    search_items,
+)
 from clearance.client.text_tables import render_table
 
-__all__ = ["search"]
+__all__ = ["holdings", "search"]
 
 
 @click.command()
@@ -53,3 +60,30 @@ def search(
     else:
         headers, rows = items_table(features)
         click.echo(render_table(headers, rows) if rows else "(no items match)")
+
+
+@click.command()
+@_url
+@_token
+@click.option("--q", "q", help="Free text: id, title, description, owner, label classes.")
+@click.option("--bbox", help="West,south,east,north: holdings with scans in the box.")
+@click.option("--datetime", "interval", help="RFC 3339 instant or interval the holding covers.")
+@click.option(
+    "--filter", "cql2_text", help="""CQL2 text over /collection-queryables: "sec:owner = 'NLD'"."""
+)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="Print the collections as JSON.")
+def holdings(
+    url: str, token: str | None, q: str | None, bbox: str | None, interval: str | None,
+    cql2_text: str | None, limit: int, as_json: bool,
+) -> None:  # fmt: skip
+    """Which holdings exist (that you may discover), e.g. of pills in parcels:
+    --filter "label:classes = '3004' AND xray:conveyance = 'parcel'"."""
+    query = HoldingQuery(q, bbox, interval, cql2_text, limit)
+    client = _client(url, token)
+    found = _run(lambda: list(search_holdings(client, url, query)))
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    headers, rows = holdings_table(found)
+    click.echo(render_table(headers, rows) if rows else "(no holdings match)")

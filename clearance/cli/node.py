@@ -16,7 +16,7 @@ import click
 
 from access import AccessError, Level, Role, parse_admin_code
 from catalog import CatalogError
-from clearance.cli.catalog_client import search
+from clearance.cli.catalog_client import holdings, search
 from clearance.cli.client import (
     _client,
     _run,
@@ -363,8 +363,11 @@ def audit_public_key() -> None:
     click.echo(json.dumps(audit_log(_node()).public_jwk(), indent=2))
 
 
-for _group in (login, logout, search, request, review, grant, keys, model, upload, decrypt, pull,
-               receipt, evaluate, evaluation, leaderboard, enclave_policy):  # fmt: skip
+_CLIENT_COMMANDS = (
+    login, logout, search, holdings, request, review, grant, keys, model, upload, decrypt, pull,
+    receipt, evaluate, evaluation, leaderboard, enclave_policy,
+)  # fmt: skip
+for _group in _CLIENT_COMMANDS:
     cli.add_command(_group)
 
 

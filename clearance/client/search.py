@@ -13,7 +13,8 @@ from urllib.parse import urlencode, urlsplit
 
 from clearance.client.http import ClientError, NodeClient
 
-__all__ = ["ItemQuery", "items_table", "search_items"]
+__all__ = ["HoldingQuery", "ItemQuery", "holdings_table", "items_table", "search_holdings",
+           "search_items"]  # fmt: skip
 
 MAX_PAGE = 1000  # the node's largest page
 
@@ -84,4 +85,55 @@ def items_table(features: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[
         rows.append([f.get("collection", ""), f.get("id", ""), p.get("datetime", ""),
                      p.get("xray:site", "-"), p.get("xray:modality", ""),
                      p.get("xray:conveyance", ""), p.get("xray:object_count", "")])  # fmt: skip
+    return headers, rows
+
+
+@dataclass(frozen=True)
+class HoldingQuery:
+    """Collection search: ``GET /collections`` with q, bbox, datetime, a CQL2 filter."""
+
+    q: str | None = None
+    bbox: str | None = None
+    datetime: str | None = None
+    cql2_text: str | None = None
+    limit: int = 100
+
+    def params(self) -> dict[str, str]:
+        found = {"q": self.q or "", "bbox": self.bbox or "", "datetime": self.datetime or "",
+                 "filter": self.cql2_text or ""}  # fmt: skip
+        params = {k: v for k, v in found.items() if v}
+        if self.cql2_text:
+            params["filter-lang"] = "cql2-text"
+        params["limit"] = str(min(self.limit, MAX_PAGE))
+        return params
+
+
+def search_holdings(
+    client: NodeClient, base: str, query: HoldingQuery
+) -> Iterator[dict[str, Any]]:
+    """Up to ``query.limit`` holdings the caller may discover that match, by id."""
+    page = client.call("GET", "/collections?" + urlencode(query.params()))
+    left = query.limit
+    while True:
+        for collection in page.get("collections") or []:
+            if left == 0:
+                return
+            left -= 1
+            yield collection
+        href = _next_href(page, base) if left else None
+        if href is None:
+            return
+        page = client.call("GET", href)
+
+
+def holdings_table(
+    collections: Sequence[Mapping[str, Any]],
+) -> tuple[list[str], list[list[object]]]:
+    headers = ["id", "owner", "level", "handling", "conveyance", "title"]
+    rows: list[list[object]] = []
+    for c in collections:
+        conveyances = (c.get("summaries") or {}).get("xray:conveyance") or []
+        rows.append([c.get("id", ""), c.get("sec:owner", ""), c.get("sec:level", ""),
+                     c.get("sec:handling", ""), ",".join(map(str, conveyances)),
+                     str(c.get("title", ""))[:40]])  # fmt: skip
     return headers, rows

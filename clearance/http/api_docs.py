@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from access.guard import GuardedRoute
 from access.route_policy import policy_of, public
 from catalog import OPENAPI_MEDIA_TYPE
 
@@ -149,20 +150,20 @@ def install_api_docs(app: FastAPI) -> None:
     """Serve ``/api`` and ``/api.html`` (the app is built with ``openapi_url=None``)."""
 
     app.openapi = lambda: describe(app)  # type: ignore[method-assign]
+    router = APIRouter(route_class=GuardedRoute, dependencies=[Depends(public)])
 
-    @app.get("/api", include_in_schema=False, dependencies=[Depends(public)])
+    @router.get("/api", include_in_schema=False)
     def openapi() -> Response:
         return JSONResponse(describe(app), media_type=OPENAPI_MEDIA_TYPE)
 
-    @app.get("/api.html", include_in_schema=False, dependencies=[Depends(public)])
+    @router.get("/api.html", include_in_schema=False)
     def api_page() -> HTMLResponse:
         return HTMLResponse(_PAGE.format(assets=_ASSETS), headers={"Content-Security-Policy": _CSP})
 
-    @app.get(
-        f"{_ASSETS}/clearance-init.js", include_in_schema=False, dependencies=[Depends(public)]
-    )
+    @router.get(f"{_ASSETS}/clearance-init.js", include_in_schema=False)
     def init_script() -> Response:
         script = resources.files("clearance.http").joinpath("api_init.js").read_bytes()
         return Response(script, media_type="text/javascript")
 
+    app.include_router(router)
     app.mount(_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="api-assets")

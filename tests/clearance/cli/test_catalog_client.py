@@ -99,3 +99,14 @@ def test_a_next_link_to_another_host_is_not_followed() -> None:
         list(search_items(client, "https://node.example", ItemQuery(limit=5)))
     assert info.value.code == "bad-next-link"
     assert seen == ["https://node.example/search?limit=5"]  # the token never left for elsewhere
+
+
+def test_holdings_of_pills_in_parcels(live: tuple[Seeded, str]) -> None:
+    pills = "\"label:classes\" = '3004' AND \"xray:conveyance\" = 'parcel'"
+    found = json.loads(_run(live, "gbr", "holdings", "--filter", pills, "--json"))
+    assert [c["id"] for c in found] == ["GBR-parcel"]  # the only parcel holding (it has pills)
+    table = _run(live, "nld", "holdings").splitlines()
+    assert table[0].split()[:3] == ["id", "owner", "level"]
+    assert {line.split()[0] for line in table[2:]} == {"GBR-parcel", "NLD-cargo"}  # not HIDDEN
+    paged = json.loads(_run(live, "gbr", "holdings", "--limit", "2", "--json"))
+    assert [c["id"] for c in paged] == ["GBR-parcel", "NLD-cargo"]
