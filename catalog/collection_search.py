@@ -135,13 +135,18 @@ def _overlaps(bbox: tuple[float, ...]) -> ColumnElement[bool]:
     return and_(lat, or_(CollectionRow.east >= west, CollectionRow.west <= east))
 
 
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def conditions(search: CollectionSearch, principal: Principal) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = [
         CollectionRow.id.in_(visible_collection_ids(principal.admin))
     ]
-    for term in search.q:
-        escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        found.append(CollectionRow.search_text.like(f"%{escaped}%", escape="\\"))
+    if search.q:  # free-text terms: any of them (STAC API free-text, as item search)
+        text = CollectionRow.search_text
+        terms = (text.like(f"%{_escape_like(t.lower())}%", escape="\\") for t in search.q)
+        found.append(or_(*terms))
     if search.bbox is not None:
         found.append(_overlaps(search.bbox))
     sees = items_visible(principal)

@@ -143,3 +143,16 @@ def test_collection_queryables_are_advertised(seeded: Seeded, base_url: str) -> 
     assert document.headers["content-type"] == "application/schema+json"
     properties = document.json()["properties"]
     assert {"sec:owner", "sec:level", "xray:conveyance", "label:classes"} <= set(properties)
+
+
+def test_pystac_client_collection_search(seeded: Seeded, base_url: str) -> None:
+    from pystac_client import Client
+
+    client = Client.open(base_url, headers={"Authorization": f"Bearer {seeded.tokens['nld']}"})
+    search = client.collection_search(
+        filter="\"xray:conveyance\" = 'parcel'", filter_lang="cql2-text", limit=1
+    )
+    assert [c.id for c in search.collections()] == ["GBR-parcel"]
+    assert search.matched() == 1
+    everything = client.collection_search(q="cargo,parcel,reefer")
+    assert {c.id for c in everything.collections()} == ALL - {HIDDEN}
