@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -336,6 +337,26 @@ def main() -> None:
         print(f"| {backend} | {size:,} | {rate:,.0f} | {p50:.1f} | {p95:.1f} | {s50:.1f} "
               f"| {s95:.1f} | {walk['first']:.1f} | {walk['p50']:.1f} | {walk['p95']:.1f} "
               f"| {walk['slowest']:.1f} | {walk['slowest'] / walk['first']:.2f} |")  # fmt: skip
+    missed = _missed_floors(rows)
+    for line in missed:
+        print(f"FLOOR MISSED: {line}")
+    if missed:
+        sys.exit(1)
+
+
+def _missed_floors(rows: list[tuple[Any, ...]]) -> list[str]:
+    """Ingest >= 5,000 items/s; bbox+datetime p95 <= 50 ms at 1M on PostgreSQL; no page of the
+    walk slower than 2x the first."""
+    missed = []
+    for backend, size, rate, _, _, _, s95, walk in rows:
+        if rate < 5_000:
+            missed.append(f"{backend} {size:,}: ingest {rate:,.0f} items/s < 5,000")
+        if backend == "postgresql" and size >= 1_000_000 and s95 > 50:
+            missed.append(f"{backend} {size:,}: bbox+datetime p95 {s95:.1f} ms > 50 ms")
+        if walk["slowest"] > 2 * walk["first"]:
+            missed.append(f"{backend} {size:,}: slowest page {walk['slowest']:.1f} ms "
+                          f"> 2x the first ({walk['first']:.1f} ms)")  # fmt: skip
+    return missed
 
 
 if __name__ == "__main__":

@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Boolean, ColumnElement, Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BooleanClauseList
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from access import Principal
 from catalog.cql2sql import to_sql
@@ -125,12 +129,47 @@ def conditions(request: SearchRequest, principal: Principal) -> list[ColumnEleme
     return found
 
 
+class PlannerLikely(ColumnElement[bool]):
+    """``likely(x)`` on SQLite (a planner hint, no cost at run time), plain ``(x)`` elsewhere."""
+
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a condition already: no "= 1" on SQLite
+    # The condition is part of the statement's cache key (else two searches would share one).
+    _traverse_internals = [("condition", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, condition: ColumnElement[bool]) -> None:
+        self.condition = condition
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return list(self.condition._from_objects)
+
+
+@compiles(PlannerLikely)
+def _compile_plain(element: PlannerLikely, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.condition, **kw)})"
+
+
+@compiles(PlannerLikely, "sqlite")
+def _compile_likely(element: PlannerLikely, compiler: Any, **kw: Any) -> str:
+    return f"likely({compiler.process(element.condition, **kw)})"
+
+
+def _and_terms(condition: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    """The terms of a top-level AND (likely() must wrap each: around an AND it is ignored)."""
+    if isinstance(condition, BooleanClauseList) and condition.operator is operators.and_:
+        return [t for c in condition.clauses for t in _and_terms(c)]
+    return [condition]
+
+
 Order = list[tuple[ColumnElement[Any], bool]]  # (column, descending), a total order
+_DATETIME = ItemRow.datetime.expression
 
 
 def _order(request: SearchRequest) -> Order:
     keys: Order = [(SORTABLES[k.field], k.descending) for k in request.sortby]
-    keys = keys or [(ItemRow.datetime.expression, True)]
+    keys = keys or [(_DATETIME, True)]
     # A total order: the tie-breakers run in the first key's direction so that one index
     # (datetime, collection_id, id) is walked in order, forwards or backwards.
     tie = keys[0][1]
@@ -156,7 +195,14 @@ def build_query(
     """Documents and their sort-key values, in the request's order, after ``after``."""
     order = _order(request)
     query = select(ItemRow.document, *(c for c, _ in order))
-    query = query.where(and_(*conditions(request, principal)))
+    found = conditions(request, principal)
+    if request.collections is None and request.ids is None and order[0][0] is _DATETIME:
+        # SQLite's planner takes a filter's single-column index (conveyance: a quarter of a
+        # million rows at 1M items) and sorts every match, 300 ms, where walking the datetime
+        # index in order stops after a few dozen rows, 0.1 ms: it does not weigh the LIMIT.
+        # Marking each filter term likely tells it so; PostgreSQL weighs the LIMIT itself.
+        found = [found[0], *(PlannerLikely(t) for c in found[1:] for t in _and_terms(c))]
+    query = query.where(and_(*found))
     if after is not None:
         query = query.where(_after(order, after))
     ordering = [c.desc() if descending else c.asc() for c, descending in order]
