@@ -128,7 +128,8 @@ def _items(hid: str, count: int, rng: random.Random) -> list[ItemRecord]:
 
 def _holding(n: int, owner: str) -> HoldingRecord:
     hid = f"H{n:02d}"
-    discovery = "releasable" if n % 4 == 3 else "partners"  # a quarter hidden from NLD
+    hidden = n % 4 == 3  # a quarter hidden from NLD; the rest released to NLD's scans
+    discovery = "releasable" if hidden else "partners"
     return HoldingRecord(
         id=hid,
         owner=owner,
@@ -137,7 +138,7 @@ def _holding(n: int, owner: str) -> HoldingRecord:
         national_marking="OFFICIAL-SENSITIVE",
         handling="download",
         discovery=discovery,
-        releasable_to=frozenset({"GBR"}),
+        releasable_to=frozenset({"GBR"} if hidden else {"GBR", "NLD"}),
         search_text=hid.lower(),
         document={"id": hid, "type": "Collection"},
         stats=(ClassStat("9302", "transmission-dual-energy", "Revolvers", 1, 1),),
