@@ -1,12 +1,13 @@
 """Spatial search: ``bbox`` and ``intersects`` as SQL conditions on the items' site columns.
 
 An item's geometry is the point of its scan site and nothing else (``catalog.sites``), so the
-set of points an item can have is the shipped site table. ``intersects`` is therefore decided
-exactly and without the database: shapely tests the query geometry against every site point, and
-the condition is ``site IN (the sites it intersects)`` — no PostGIS needed, the same on SQLite and
-PostgreSQL. ``bbox`` is a range condition on ``lat``/``lon`` (index ``ix_items_lat_lon``), with a
-box across the antimeridian (west > east) split in two. Items without a place (null columns) match
-no spatial condition, as SQL comparisons with NULL are never true.
+set of points an item can have is the shipped site table. Both spatial parameters are therefore
+decided exactly and without the database: ``intersects`` by shapely against every site point,
+``bbox`` by comparing the site points with the box (west > east crosses the antimeridian), and
+the condition is ``site IN (those sites)`` — no PostGIS needed, the same on SQLite and
+PostgreSQL, and the index ``ix_items_site_datetime`` (site, datetime, collection_id, id) serves a
+place-and-time search in date order. Items without a place (null site) match no spatial
+condition, as SQL comparisons with NULL are never true.
 
 A query geometry is bounded (vertices, nesting) and checked (GeoJSON types, finite WGS 84
 coordinates, closed rings, OGC validity) before shapely builds it.
@@ -23,13 +24,19 @@ import shapely
 from shapely.errors import GEOSException, ShapelyError
 from shapely.geometry import Point, shape
 from shapely.validation import explain_validity
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, false
 
 from catalog.errors import InvalidQuery
 from catalog.sites import SITES
 from catalog.tables import ItemRow
 
-__all__ = ["MAX_VERTICES", "bbox_condition", "intersects_condition", "parse_geometry"]
+__all__ = [
+    "MAX_VERTICES",
+    "bbox_condition",
+    "intersects_condition",
+    "parse_geometry",
+    "sites_in_bbox",
+]
 
 MAX_VERTICES = 10_000
 _TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
@@ -38,14 +45,22 @@ _DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "P
           "MultiPolygon": 3}  # fmt: skip
 
 
-def bbox_condition(bbox: Sequence[float]) -> ColumnElement[bool]:
-    """``bbox`` as validated by ``catalog.params`` (4 numbers, or 6 with elevation)."""
+def sites_in_bbox(bbox: Sequence[float]) -> list[str]:
+    """The sites whose point lies in ``bbox`` (west > east: across the antimeridian)."""
     half = len(bbox) // 2
     west, south, east, north = bbox[0], bbox[1], bbox[half], bbox[half + 1]
-    lat = ItemRow.lat.between(south, north)
-    if west <= east:
-        return and_(lat, ItemRow.lon.between(west, east))
-    return and_(lat, or_(ItemRow.lon >= west, ItemRow.lon <= east))  # across the antimeridian
+
+    def inside(lon: float, lat: float) -> bool:
+        across = lon >= west or lon <= east
+        return south <= lat <= north and (west <= lon <= east if west <= east else across)
+
+    return sorted(c for c, s in SITES.items() if inside(s.lon, s.lat))
+
+
+def bbox_condition(bbox: Sequence[float]) -> ColumnElement[bool]:
+    """``bbox`` as validated by ``catalog.params`` (4 numbers, or 6 with elevation)."""
+    codes = sites_in_bbox(bbox)
+    return ItemRow.site.in_(codes) if codes else false()
 
 
 def intersects_condition(geometry: shapely.Geometry) -> ColumnElement[bool]:

@@ -71,8 +71,7 @@ class ItemRow(Base):
     __table_args__ = (
         Index("ix_items_datetime", "datetime", "collection_id", "id"),
         Index("ix_items_collection_datetime", "collection_id", "datetime"),
-        Index("ix_items_site", "site"),
-        Index("ix_items_lat_lon", "lat", "lon"),
+        Index("ix_items_site_datetime", "site", "datetime", "collection_id", "id"),
     )
 
     collection_id: Mapped[str] = mapped_column(

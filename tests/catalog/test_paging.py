@@ -176,7 +176,7 @@ def test_sqlite_is_told_the_filters_are_likely_only_for_the_datetime_walk() -> N
                               "\"xray:object_count\" >= 2", "bbox": "0,0,1,1"})  # fmt: skip
     walk = build_query(search, who, walk=True)
     text = str(walk.compile(dialect=sqlite.dialect()))
-    assert text.count("likely(") == 4  # lat, lon, and each term of the filter's AND
+    assert text.count("likely(") == 3  # the bbox (sites), and each term of the filter's AND
     assert "likely(" not in str(walk.compile(dialect=postgresql.dialect()))
     sorted_by_count = build_query(params.from_get({"filter": "\"xray:conveyance\" = 'post'",
                                                    "sortby": "-xray:object_count"}), who, walk=True)

@@ -25,8 +25,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("site", sa.String(length=5), nullable=True))
         batch.add_column(sa.Column("lon", sa.Float(), nullable=True))
         batch.add_column(sa.Column("lat", sa.Float(), nullable=True))
-    op.create_index("ix_items_site", "items", ["site"])
-    op.create_index("ix_items_lat_lon", "items", ["lat", "lon"])
+    op.create_index(
+        "ix_items_site_datetime", "items", ["site", "datetime", "collection_id", "id"]
+    )
     with op.batch_alter_table("collections", recreate="never") as batch:
         for name in _EXTENT:
             batch.add_column(sa.Column(name, sa.Float(), nullable=True))
@@ -36,8 +37,7 @@ def downgrade() -> None:
     with op.batch_alter_table("collections", recreate="never") as batch:
         for name in _EXTENT:
             batch.drop_column(name)
-    op.drop_index("ix_items_lat_lon", table_name="items")
-    op.drop_index("ix_items_site", table_name="items")
+    op.drop_index("ix_items_site_datetime", table_name="items")
     with op.batch_alter_table("items", recreate="never") as batch:
         for name in ("lat", "lon", "site"):
             batch.drop_column(name)
