@@ -48,6 +48,9 @@ __all__ = [
     "upload",
 ]
 
+#: Exit codes: 0 success, 1 failure, 2 usage (click), 3 refused by policy.
+EXIT_REFUSED = 3
+
 _url = click.option(
     "--url", envvar="CLEARANCE_URL", required=True, help="Node URL [env: CLEARANCE_URL]."
 )
@@ -169,6 +172,9 @@ def request_create(
         body["item_filter"] = item_filter
     data = _run(lambda: _client(url, token).call("POST", "/access/requests", body))
     _show(data, as_json, _detail)
+    if data.get("state") == "refused":  # refused by the policy pre-check, recorded and audited
+        click.echo(f"error: refused by policy: {data.get('reason') or 'see the request'}", err=True)
+        sys.exit(EXIT_REFUSED)
 
 
 @request.command("list")
