@@ -154,6 +154,7 @@ class RequestService:
         with self._store.audit_denials(), self._sessions.begin() as session:
             row = self._store.locked(session, request_id)
             self._store.require(who, row, Action.REVIEW, "request.approve")
+            _closed_to(row, "approve")
             if row.state not in PENDING or self._decided_by(session, row, who.user):
                 return self._store.view(session, row)  # repeated or concurrent: first one won
             for spec in conditions.item_filters:
@@ -189,6 +190,7 @@ class RequestService:
         with self._store.audit_denials(), self._sessions.begin() as session:
             row = self._store.locked(session, request_id)
             self._store.require(who, row, Action.REVIEW, "request.refuse")
+            _closed_to(row, "refuse")
             if row.state not in PENDING or self._decided_by(session, row, who.user):
                 return self._store.view(session, row)
             self._record(session, who, row, "refuse", reason, None)
@@ -311,3 +313,22 @@ def _retrying(step: Callable[[], RequestView], attempts: int = 5) -> RequestView
                 raise
             time.sleep(0.01 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+_ENDED = frozenset({State.REFUSED, State.WITHDRAWN, State.EXPIRED, State.REVOKED})
+#: States in which a decision can no longer be taken: a repeat of the decision that led there
+#: answers with the request as it is (idempotent); the opposite decision is a conflict.
+_CLOSED_TO = {
+    "approve": _ENDED,
+    "refuse": _ENDED - {State.REFUSED}
+    | {State.APPROVED, State.APPROVED_WITH_CONDITIONS, State.GRANTED},
+}
+
+
+def _closed_to(row: AccessRequestRow, decision: str) -> None:
+    state = State(row.state)
+    if state in _CLOSED_TO[decision]:
+        raise Conflict(
+            f"request {row.id} is {state.value}: it can no longer be {decision}d",
+            code="request-closed",
+        )

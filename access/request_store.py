@@ -32,7 +32,7 @@ from access.policy import (
     RequestResource,
     decide,
 )
-from access.request_states import Conditions, Mode, State, check_transition
+from access.request_states import PENDING, Conditions, Mode, State, check_transition
 from access.tables import AccessRequestRow, GrantRow, ReviewDecisionRow, UserRow
 from access.vocabulary import Level, Role
 
@@ -68,11 +68,20 @@ class RequestView:
     grant: str | None
     created_at: datetime
     updated_at: datetime
+    #: The requester's own CQL2 item filter (``{"lang", "filter"}``), if any.
+    item_filter: dict[str, Any] | None = None
+    #: Every steward's decision so far: steward, decision, reason, conditions, at.
+    decisions: tuple[dict[str, Any], ...] = ()
+    #: Pending requests only: the policy decided again now ("allowed" or the refusal reason),
+    #: and how many items the request's filter and the conditions so far select now.
+    precheck: str | None = None
+    selects: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         out = dict(vars(self))
         out["created_at"] = utc_text(self.created_at)
         out["updated_at"] = utc_text(self.updated_at)
+        out["decisions"] = list(self.decisions)
         return out
 
 
@@ -185,6 +194,7 @@ class RequestStore:
     def view(self, session: Session, row: AccessRequestRow) -> RequestView:
         approvals = [d.steward for d in self.approvals(session, row)]
         grant = session.scalars(select(GrantRow.jti).where(GrantRow.request_id == row.id)).first()
+        precheck, selects = self._pending_outlook(session, row)
         return RequestView(
             id=row.id,
             requester=row.requester,
@@ -203,7 +213,39 @@ class RequestStore:
             grant=grant,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            item_filter=row.item_filter,
+            decisions=tuple(self._decisions(session, row)),
+            precheck=precheck,
+            selects=selects,
         )
+
+    def _decisions(self, session: Session, row: AccessRequestRow) -> Iterator[dict[str, Any]]:
+        query = (
+            select(ReviewDecisionRow)
+            .where(ReviewDecisionRow.request_id == row.id)
+            .order_by(ReviewDecisionRow.id)
+        )
+        for d in session.scalars(query):
+            yield {
+                "steward": d.steward,
+                "decision": d.decision,
+                "reason": d.reason or "",
+                "conditions": d.conditions,
+                "at": utc_text(d.decided_at),
+            }
+
+    def _pending_outlook(
+        self, session: Session, row: AccessRequestRow
+    ) -> tuple[str | None, int | None]:
+        """What a steward needs to decide a pending request: the policy decided again for the
+        requester now, and the number of items the filters so far select (None otherwise)."""
+        if State(row.state) not in PENDING:
+            return None, None
+        conditions = Conditions.from_stored(row.conditions)
+        decision = self.decide_now(session, row, conditions)
+        specs = [*([row.item_filter] if row.item_filter else []), *conditions.item_filters]
+        selects = len(self.catalog.resolve_items(row.holding_id, specs)) if decision.allowed else 0
+        return decision.reason.value, selects
 
     # deciding again -----------------------------------------------------------------------------
     def _requester(self, session: Session, row: AccessRequestRow) -> Principal | None:

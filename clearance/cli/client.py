@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from access import Discovery, Handling, Level
 from clearance.client.http import ClientError, NodeClient
+from clearance.client.request_display import queue_table, request_text, requests_table
 from clearance.client.text_tables import render_table
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,56 +78,8 @@ def _run(action: Callable[[], Any]) -> Any:
         raise click.ClickException(f"{exc}{hint}") from None
 
 
-def _conditions_text(conditions: dict[str, Any] | None) -> str:
-    """Every approving steward's conditions as one (what the grant will carry), in words."""
-    if not conditions:
-        return "-"
-    parts = []
-    if conditions.get("max_days") is not None:
-        parts.append(f"at most {conditions['max_days']} days")
-    if conditions.get("evaluation_only"):
-        parts.append("evaluation only")
-    filters = [
-        f["filter"] if isinstance(f["filter"], str) else json.dumps(f["filter"])
-        for f in conditions.get("item_filters") or []
-    ]
-    if filters:
-        parts.append("items where " + " AND ".join(f"({f})" for f in filters))
-    return "; ".join(parts) or "-"
-
-
-def _requests_table(rows: Sequence[dict[str, Any]]) -> str:
-    headers = (
-        "id", "holding", "owner", "requester", "mode", "state", "approvals", "items",
-        "conditions", "reason",
-    )  # fmt: skip
-    body = [
-        (
-            r["id"],
-            r["holding"],
-            r["owner"],
-            r["requester"],
-            r["mode"],
-            r["state"],
-            ",".join(r["approvals"]) or "-",
-            "-" if r.get("items") is None else r["items"],
-            _conditions_text(r.get("conditions")),
-            r["reason"] or "",
-        )
-        for r in rows
-    ]
-    return render_table(headers, body)
-
-
 def _show(data: Any, as_json: bool, table: Callable[[Any], str]) -> None:
     click.echo(json.dumps(data, indent=2) if as_json else table(data))
-
-
-def _detail(r: dict[str, Any]) -> str:
-    shown = {**r, "conditions": _conditions_text(r.get("conditions"))}
-    lines = [f"{k:<14} {v}" for k, v in shown.items() if k not in ("purpose",)]
-    lines.append(f"{'purpose':<14} {r['purpose']}")
-    return "\n".join(lines)
 
 
 @click.group()
@@ -150,6 +103,12 @@ def request() -> None:
 @click.option("--mode", required=True, type=click.Choice(["download", "evaluation"]))
 @click.option("--days", "duration_days", required=True, type=click.IntRange(1, 365))
 @click.option("--filter", "item_filter", help="Optional CQL2 text filter selecting items.")
+@click.option("--wait", is_flag=True, help="Wait for the stewards' decision, then exit 0 when "
+              "granted, 3 when refused, 1 otherwise.")  # fmt: skip
+@click.option("--wait-timeout", default=3600.0, show_default=True, type=click.FloatRange(0),
+              help="Give up waiting after this many seconds (exit 1).")  # fmt: skip
+@click.option("--poll-interval", default=5.0, show_default=True, type=click.FloatRange(0.05, 300),
+              help="Seconds between looks while waiting.")  # fmt: skip
 def request_create(
     url: str,
     token: str | None,
@@ -160,7 +119,12 @@ def request_create(
     mode: str,
     duration_days: int,
     item_filter: str | None,
+    wait: bool,
+    wait_timeout: float,
+    poll_interval: float,
 ) -> None:
+    """Ask for access to a holding: its owner's stewards decide (refused at once when the
+    policy does not allow it, exit 3)."""
     body = {
         "holding": holding,
         "purpose": purpose,
@@ -170,11 +134,46 @@ def request_create(
     }
     if item_filter:
         body["item_filter"] = item_filter
-    data = _run(lambda: _client(url, token).call("POST", "/access/requests", body))
-    _show(data, as_json, _detail)
-    if data.get("state") == "refused":  # refused by the policy pre-check, recorded and audited
-        click.echo(f"error: refused by policy: {data.get('reason') or 'see the request'}", err=True)
+    client = _client(url, token)
+    data = _run(lambda: client.call("POST", "/access/requests", body))
+    if wait and data.get("state") != "refused":
+        click.echo(f"request {data['id']} submitted: waiting for the decision", err=True)
+        data = _wait(client, data["id"], wait_timeout, poll_interval)
+    _show(data, as_json, request_text)
+    _exit_by_state(data, waited=wait)
+
+
+def _wait(client: NodeClient, request_id: str, timeout_s: float, poll_s: float) -> Any:
+    import time
+
+    from clearance.client.grant_source import wait_for_decision
+
+    return _run(lambda: wait_for_decision(
+        client, request_id, timeout_s=timeout_s, poll_s=poll_s, clock=time.monotonic,
+        sleep=time.sleep,
+    ))  # fmt: skip
+
+
+def _exit_by_state(data: dict[str, Any], *, waited: bool) -> None:
+    """Exit 3 when the policy or a steward refused the request; after a wait, exit 1 when it
+    ended any other way than granted (or is still undecided)."""
+    state, reason = data.get("state"), str(data.get("reason") or "")
+    if state == "refused":
+        by_policy = reason.startswith("policy:") or reason.startswith("holding-restricted:")
+        said = (
+            f"by policy: {reason.removeprefix('policy:')}"
+            if by_policy
+            else f"by a steward: {reason}"
+        )
+        click.echo(f"error: refused {said}", err=True)
         sys.exit(EXIT_REFUSED)
+    if not waited:
+        return
+    if state == "granted":
+        click.echo(f"granted: pull it with `clearance pull {data['id']} --key … --out …`", err=True)
+        return
+    click.echo(f"error: request {data['id']} is {state}", err=True)
+    sys.exit(1)
 
 
 @request.command("list")
@@ -183,7 +182,7 @@ def request_create(
 @_json
 def request_list(url: str, token: str | None, as_json: bool) -> None:
     data = _run(lambda: _client(url, token).call("GET", "/access/requests"))
-    _show(data, as_json, lambda d: _requests_table(d["requests"]))
+    _show(data, as_json, lambda d: requests_table(d["requests"]))
 
 
 @request.command("show")
@@ -193,7 +192,7 @@ def request_list(url: str, token: str | None, as_json: bool) -> None:
 @click.argument("request_id")
 def request_show(url: str, token: str | None, as_json: bool, request_id: str) -> None:
     data = _run(lambda: _client(url, token).call("GET", f"/access/requests/{request_id}"))
-    _show(data, as_json, _detail)
+    _show(data, as_json, request_text)
 
 
 @request.command("withdraw")
@@ -203,7 +202,7 @@ def request_show(url: str, token: str | None, as_json: bool, request_id: str) ->
 @click.argument("request_id")
 def request_withdraw(url: str, token: str | None, as_json: bool, request_id: str) -> None:
     path = f"/access/requests/{request_id}/withdraw"
-    _show(_run(lambda: _client(url, token).call("POST", path)), as_json, _detail)
+    _show(_run(lambda: _client(url, token).call("POST", path)), as_json, request_text)
 
 
 @click.group()
@@ -217,7 +216,7 @@ def review() -> None:
 @_json
 def review_list(url: str, token: str | None, as_json: bool) -> None:
     data = _run(lambda: _client(url, token).call("GET", "/access/review"))
-    _show(data, as_json, lambda d: f"{d['pending']} pending\n" + _requests_table(d["requests"]))
+    _show(data, as_json, lambda d: f"{d['pending']} pending\n" + queue_table(d["requests"]))
 
 
 @review.command("approve")
@@ -246,7 +245,9 @@ def review_approve(
     }
     body = {"reason": reason, "conditions": conditions}
     path = f"/access/requests/{request_id}/approve"
-    _show(_run(lambda: _client(url, token).call("POST", path, body)), as_json, _detail)
+    data = _run(lambda: _client(url, token).call("POST", path, body))
+    _show(data, as_json, request_text)
+    _exit_by_state(data, waited=False)  # exit 3 when the policy, decided again now, refused it
 
 
 @review.command("refuse")
@@ -258,7 +259,7 @@ def review_approve(
 def review_refuse(url: str, token: str | None, as_json: bool, request_id: str, reason: str) -> None:
     path = f"/access/requests/{request_id}/refuse"
     data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
-    _show(data, as_json, _detail)
+    _show(data, as_json, request_text)
 
 
 @click.group()
@@ -320,7 +321,7 @@ def grant_show(url: str, token: str | None, as_json: bool, jti: str, save: Path 
 def grant_revoke(url: str, token: str | None, as_json: bool, jti: str, reason: str) -> None:
     path = f"/access/grants/{jti}/revoke"
     data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
-    _show(data, as_json, _detail)
+    _show(data, as_json, request_text)
 
 
 @click.group()
@@ -491,7 +492,8 @@ _SECRET_KEY_OPTION = click.option(
 
 @click.command()
 @click.argument("grant")
-@click.option("--url", envvar="CLEARANCE_URL", required=True, help="URL of the owner's node.")
+@_url
+@_token
 @_SECRET_KEY_OPTION
 @click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 32))
@@ -505,19 +507,21 @@ _SECRET_KEY_OPTION = click.option(
 @click.option("--limit-rate", help="Cap the download rate, e.g. 500k or 20M (bytes/s).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def pull(
-    grant: str, url: str, key_file: Path, out: Path, workers: int, keep_encrypted: bool,
-    jwks_file: Path | None, limit_rate: str | None, quiet: bool,
+    grant: str, url: str, token: str | None, key_file: Path, out: Path, workers: int,
+    keep_encrypted: bool, jwks_file: Path | None, limit_rate: str | None, quiet: bool,
 ) -> None:  # fmt: skip
-    """Download the holding GRANT (a grant token, or a file holding one) covers: verify it,
-    decrypt it and write it to OUT as a local STAC catalogue. Run it again after any
+    """Download the holding GRANT covers, verify it, decrypt it and write it to OUT as a local
+    STAC catalogue. GRANT is a grant token, a file holding one, a grant id, or the id of the
+    granted request (ids are looked up as your login to --url). Run it again after any
     interruption: it resumes without downloading verified bytes again."""
     from access import read_jwks
-    from clearance.client.pull import PullError, PullOptions, read_grant
+    from clearance.client.grant_source import resolve_grant
+    from clearance.client.pull import PullError, PullOptions
     from clearance.client.pull import pull as run_pull
 
     options = PullOptions(
         url=url,
-        grant=read_grant(grant),
+        grant=_run(lambda: resolve_grant(grant, lambda: _client(url, token))),
         key=_secret_key(key_file),
         out=out,
         workers=workers,

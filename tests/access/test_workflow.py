@@ -115,8 +115,10 @@ def test_narrowing_republish_ends_pending_requests_and_revokes_grants(world: Wor
     reason = "holding-restricted: policy:not-releasable"
     view = world.node.requests.get(world.who["nld-r"], pending)
     assert (view.state, view.reason) == ("refused", reason)
-    # a steward's approval changes nothing now, and issues no grant
-    again = world.approve(pending)
+    # a steward's approval is refused as a conflict now, changes nothing and issues no grant
+    with pytest.raises(Conflict, match="is refused: it can no longer be approved"):
+        world.approve(pending)
+    again = world.node.requests.get(world.who["nld-r"], pending)
     assert (again.state, again.grant) == ("refused", None)
     assert world.node.grants.is_revoked(grant)
     listed = {g["jti"]: g for g in world.node.grants.grants(world.who["nld-r"])}

@@ -158,7 +158,7 @@ def test_second_steward_sees_combined_conditions_and_stewards_never_the_token(
     queue = _ok(runner.invoke(cli, ["review", "list"], env=sue))
     assert f"at most 9 days; items where ({first})" in queue.replace("\n", " ")
     shown = _ok(runner.invoke(cli, ["request", "show", request_id], env=bob))
-    assert "items          2" in shown and "at most 9 days" in shown
+    assert "items        2" in shown and "at most 9 days" in shown
     second = f"id = '{ids[1]}'"
     done = json.loads(
         _ok(
