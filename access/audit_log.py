@@ -29,13 +29,13 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,7 +66,15 @@ from access.keys import (
 )
 from access.tables import AuditCheckpointRow, AuditEntryRow, AuditHeadRow
 
-__all__ = ["AuditError", "AuditLog", "Decision", "audit_key_dir", "read_public_jwk"]
+__all__ = [
+    "AuditError",
+    "AuditLog",
+    "Decision",
+    "audit_key_dir",
+    "entry_of",
+    "entry_select",
+    "read_public_jwk",
+]
 
 Decision = Literal["allow", "deny", "info"]
 
@@ -78,6 +86,22 @@ class AuditError(AccessError):
     """The audit log cannot be written or read as it is; detail in the message, never secrets."""
 
     code = "audit-error"
+
+
+def entry_select() -> Select[tuple[Any, ...]]:
+    """The columns of an entry, in the order :func:`entry_of` reads them."""
+    e = AuditEntryRow
+    return select(
+        e.seq, e.at, e.actor, e.admin, e.action, e.resource, e.decision, e.reason, e.details,
+        e.prev_hash, e.hash,
+    )  # fmt: skip
+
+
+def entry_of(row: Sequence[Any]) -> AuditEntry:
+    """An entry from one row of :func:`entry_select`."""
+    seq, at, actor, admin, action, resource, decision, reason, details, prev, digest = row
+    fields = EntryFields(at, actor, admin, action, resource, decision, reason, details)
+    return AuditEntry(seq, fields, prev, digest)
 
 
 def audit_key_dir(keys_dir: Path) -> Path:
@@ -319,39 +343,9 @@ class AuditLog:
 
     @staticmethod
     def _entries(session: Session) -> Iterator[AuditEntry]:
-        e = AuditEntryRow
-        query = (
-            select(
-                e.seq,
-                e.at,
-                e.actor,
-                e.admin,
-                e.action,
-                e.resource,
-                e.decision,
-                e.reason,
-                e.details,
-                e.prev_hash,
-                e.hash,
-            )
-            .order_by(e.seq)
-            .execution_options(yield_per=_STREAM_BATCH)
-        )
-        for (
-            seq,
-            at,
-            actor,
-            admin,
-            action,
-            resource,
-            decision,
-            reason,
-            details,
-            prev,
-            digest,
-        ) in session.execute(query):
-            fields = EntryFields(at, actor, admin, action, resource, decision, reason, details)
-            yield AuditEntry(seq, fields, prev, digest)
+        query = entry_select().order_by(AuditEntryRow.seq)
+        for row in session.execute(query.execution_options(yield_per=_STREAM_BATCH)):
+            yield entry_of(row)
 
     @staticmethod
     def _checkpoints(session: Session) -> list[AuditCheckpointRow]:

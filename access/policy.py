@@ -19,6 +19,7 @@ __all__ = [
     "NODE",
     "ROLE_ACTIONS",
     "Action",
+    "AuditEntryResource",
     "Decision",
     "EnclaveResource",
     "EvaluationResource",
@@ -183,6 +184,14 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class AuditEntryResource:
+    """One audit entry: the administrations it concerns (its actor's, the owners of the
+    holdings it names; see ``access.audit_view.concerns``)."""
+
+    concerns: frozenset[str]
+
+
+@dataclass(frozen=True)
 class NodeResource:
     """The node as a whole: asked by every route before it runs ("may this role do this kind
     of thing at all?"); holding and request checks follow in the services."""
@@ -325,6 +334,7 @@ Resource = (
     | EnclaveResource
     | EvaluationResource
     | ModelResource
+    | AuditEntryResource
 )
 
 
@@ -388,6 +398,12 @@ def decide(principal: Principal, resource: Resource, action: Action, now: dateti
         return _decide_evaluation(principal, resource, action)
     if isinstance(resource, ModelResource):
         return _decide_model(principal, resource, action)
+    if isinstance(resource, AuditEntryResource):
+        # An auditor reads what concerns their own administration: its users' actions and
+        # what was done to its holdings.
+        if action is not Action.AUDIT_READ:
+            return _deny(Reason.ACTION_NOT_APPLICABLE)
+        return _ALLOW if principal.admin in resource.concerns else _deny(Reason.NOT_OWNER)
     if action not in _HOLDING_ACTIONS or (
         isinstance(resource, NewHoldingResource) and action is not Action.PUBLISH
     ):

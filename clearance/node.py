@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from access import (
     AuditLog,
+    AuditReader,
     Clock,
     Directory,
     GrantService,
@@ -72,6 +73,7 @@ class Node:
     evaluation_rows: EvaluationRows
     evaluations: EvaluationStore
     jobs: JobQueue
+    audit_reader: AuditReader  # the audit log as auditors read it over HTTP
     paging: PagingKey  # keys/paging.key: the secret of the catalogue's paging tokens
     #: The evaluation pipeline a ``clearance worker`` runs jobs through (decrypt, preprocess,
     #: sandbox, metrics, release control, receipt). None until it is wired: the worker command
@@ -131,6 +133,7 @@ def open_node(settings: Settings, clock: Clock | None = None) -> Node:
     evaluations = EvaluationStore(evaluation_rows, holdings, grants, RegistryLookup(registry))
     jobs = JobQueue(evaluation_rows, holdings, grants, directory)
     return Node(
+        audit_reader=AuditReader(sessions, audit, holdings, clock),
         evaluations=evaluations,
         jobs=jobs,
         settings=settings,

@@ -16,6 +16,7 @@ import click
 
 from access import AccessError, Level, Role, parse_admin_code
 from catalog import CatalogError
+from clearance.cli.audit_client import audit_search, filter_options, remote_export, remote_verify
 from clearance.cli.catalog_client import holdings, search
 from clearance.cli.client import (
     _client,
@@ -306,17 +307,33 @@ def audit() -> None:
     """The append-only, hash-chained audit log and its signed checkpoints."""
 
 
+_REMOTE_URL = click.option(
+    "--url", help="Ask the node at URL as an auditor (default: this node's data folder)."
+)
+_REMOTE_TOKEN = click.option(
+    "--token", envvar="CLEARANCE_TOKEN", show_envvar=True,
+    help="With --url: bearer token; default: your `clearance login` to --url.",
+)  # fmt: skip
+
+
 @audit.command("verify")
+@_REMOTE_URL
+@_REMOTE_TOKEN
 @click.option(
     "--public-key",
     "public_key_file",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="Check signatures against this pinned audit public JWK, not the node's key file.",
 )
-def audit_verify(public_key_file: Path | None) -> None:
+def audit_verify(url: str | None, token: str | None, public_key_file: Path | None) -> None:
     """Check every entry, link, checkpoint and the head; exit 1 on any problem."""
     from access import read_public_jwk
 
+    if url is not None:
+        if public_key_file is not None:
+            raise click.UsageError("--public-key checks this node's files: not with --url")
+        remote_verify(url, token)
+        return
     pinned = read_public_jwk(public_key_file) if public_key_file is not None else None
     report = audit_log(_node()).verify(public_key=pinned)
     if report.ok:
@@ -332,10 +349,31 @@ def audit_verify(public_key_file: Path | None) -> None:
 
 
 @audit.command("export")
-@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False))
+@_REMOTE_URL
+@_REMOTE_TOKEN
+@filter_options
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write to this file (0600) instead of standard output.")  # fmt: skip
 @click.option("--checkpoints", is_flag=True, help="Export the signed checkpoints instead.")
-def audit_export(out_file: Path | None, checkpoints: bool) -> None:
-    """Write the entries (or checkpoints) as JSON lines to standard output or --out (0600)."""
+def audit_export(
+    url: str | None, token: str | None, actor: str | None, action: str | None,
+    holding: str | None, since: str | None, until: str | None, out_file: Path | None,
+    checkpoints: bool,
+) -> None:  # fmt: skip
+    """Write the entries (or checkpoints) as JSON lines to standard output or --out (0600).
+
+    With --url: the entries of the node at URL that concern your administration (filters
+    apply); without: every entry of this node, with seq, prev_hash and hash, for offline
+    verification (filters need --url)."""
+    filters = {"actor": actor, "action": action, "holding": holding, "since": since,
+               "until": until}  # fmt: skip
+    if url is not None:
+        if checkpoints:
+            raise click.UsageError("--checkpoints exports this node's files: not with --url")
+        remote_export(url, token, filters, out_file)
+        return
+    if any(v is not None for v in filters.values()):
+        raise click.UsageError("the filters need --url (a node's full export is unfiltered)")
     log = audit_log(_node())
     write = log.export_checkpoints if checkpoints else log.export
     if out_file is None:
@@ -346,6 +384,9 @@ def audit_export(out_file: Path | None, checkpoints: bool) -> None:
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
         count = write(handle)
     click.echo(f"{count} {'checkpoints' if checkpoints else 'entries'} written to {out_file}")
+
+
+audit.add_command(audit_search)
 
 
 @audit.command("checkpoint")

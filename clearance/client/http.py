@@ -17,7 +17,7 @@ from httpx._client import UseClientDefault
 
 from clearance.errors import ClientSideError
 
-__all__ = ["ClientError", "NodeClient", "error_from"]
+__all__ = ["ClientError", "NodeClient", "error_from", "unreachable"]
 
 _HINTS = {
     0: "check the node URL and that the node is running",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+import access.routes.audit
 import access.routes.directory
 import access.routes.requests
 import catalog.routes
@@ -42,6 +43,7 @@ def create_app(node: Node) -> FastAPI:
     app.state.models = node.models
     app.state.node = node
     app.state.paging = node.paging
+    app.state.audit_reader = node.audit_reader
     app.state.body_limits = node.settings.limits.body_limits()
     app.state.login_throttle = node.settings.limits.login_throttle()
     app.add_middleware(HeadAsGet)
@@ -62,6 +64,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(catalog.routes.router)
     app.include_router(access.routes.directory.router)
     app.include_router(access.routes.requests.router)
+    app.include_router(access.routes.audit.router)
     app.include_router(transfer.routes.router)
     app.include_router(upload_routes.router)
     app.include_router(models.evaluation_routes.router)
