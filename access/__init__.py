@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from access.audit_log import AuditLog as AuditLog
     from access.audit_log import Decision as Decision
     from access.audit_log import read_public_jwk as read_public_jwk
+    from access.audit_view import AuditQuery as AuditQuery
     from access.audit_view_store import AuditReader as AuditReader
     from access.clock import Clock as Clock
     from access.clock import FixedClock as FixedClock
@@ -150,6 +151,7 @@ _LAZY: dict[str, str] = {
     "AuditEntryRow": "access.tables",
     "AuditError": "access.audit_log",
     "AuditLog": "access.audit_log",
+    "AuditQuery": "access.audit_view",
     "AuditReader": "access.audit_view_store",
     "AuthenticationError": "access.errors",
     "Base": "access.db",

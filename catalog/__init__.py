@@ -20,6 +20,8 @@ from access import lazy_face
 
 # --- public face: a name another package needs goes here (and into __all__) ---
 if TYPE_CHECKING:
+    from catalog.browse import get_collection as get_collection
+    from catalog.browse import list_collections as list_collections
     from catalog.disclosure import disclose as disclose
     from catalog.errors import CatalogError as CatalogError
     from catalog.errors import Conflict as Conflict
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from catalog.publish import HOLDING_ID as HOLDING_ID
     from catalog.publish import PublishResult as PublishResult
     from catalog.publish import publish_holding as publish_holding
+    from catalog.search import SearchRequest as SearchRequest
+    from catalog.search import run_search as run_search
+    from catalog.sites import SITES as SITES
     from catalog.stac import HoldingOptions as HoldingOptions
     from catalog.store import ClassStat as ClassStat
     from catalog.store import HoldingRecord as HoldingRecord
@@ -49,6 +54,11 @@ if TYPE_CHECKING:
     from catalog.whohas import who_has as who_has
 
 _LAZY: dict[str, str] = {
+    "get_collection": "catalog.browse",
+    "list_collections": "catalog.browse",
+    "SearchRequest": "catalog.search",
+    "run_search": "catalog.search",
+    "SITES": "catalog.sites",
     "disclose": "catalog.disclosure",
     "CatalogError": "catalog.errors",
     "CatalogHoldings": "catalog.holdings",

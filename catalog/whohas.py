@@ -92,7 +92,11 @@ def _rows(cells: Iterable[_Cell]) -> list[WhoHasRow]:
     return [_row(list(group)) for _, group in groupby(ordered, key=_Cell.key)]
 
 
-def who_has(session: Session, principal: Principal) -> list[WhoHasRow]:
+def who_has(
+    session: Session, principal: Principal, holding_id: str | None = None
+) -> list[WhoHasRow]:
+    """Every row ``principal`` may see; with ``holding_id``, that holding's rows only (its
+    label classes with counts, under the same rule)."""
     query = (
         select(
             CollectionRow.owner, ClassStatRow.hs_code, ClassStatRow.class_name,
@@ -102,6 +106,8 @@ def who_has(session: Session, principal: Principal) -> list[WhoHasRow]:
         .join(CollectionRow, CollectionRow.id == ClassStatRow.collection_id)
         .where(CollectionRow.id.in_(visible_collection_ids(principal.admin)))
     )  # fmt: skip
+    if holding_id is not None:
+        query = query.where(CollectionRow.id == holding_id)
     return _rows(
         _Cell(o, code, name, mod, int(lvl), hand, hid, int(img), int(obj), bool(exact))
         for o, code, name, mod, lvl, hand, hid, img, obj, exact in session.execute(query)

@@ -17,6 +17,7 @@ from clearance.http import upload_routes
 from clearance.http.api_docs import install_api_docs
 from clearance.http.errors import install_error_handlers
 from clearance.node import Node
+from clearance.web.app import create_web_app
 
 __all__ = ["create_app"]
 
@@ -69,4 +70,6 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(upload_routes.router)
     app.include_router(models.evaluation_routes.router)
     app.include_router(models.routes.router)
+    # The web pages (issue 13): a sub-application with its own HTML errors and headers.
+    app.mount("/ui", create_web_app(node, app.state.login_throttle))
     return app

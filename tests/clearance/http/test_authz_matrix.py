@@ -30,7 +30,7 @@ from transfer.route_policy import GRANT_DOWNLOAD
 ADMINS = ("NLD", "GBR", "USA")
 CLEARANCES = (Level.R0, Level.R1, Level.R2, Level.R3)
 HOLDINGS = ("NLD-cargo", "GBR-parcel", "USA-reefer")  # R2, R1, R3
-DOC_ROUTES = {"/api.html.d"}  # Swagger UI's static files (clearance.http.api_docs)
+DOC_ROUTES = {"/api.html.d", "/ui"}  # Swagger UI's static files; the web pages (own policy test)
 
 
 def _policies(dependant: Dependant) -> Iterator[Any]:
