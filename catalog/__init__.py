@@ -21,6 +21,7 @@ from access import lazy_face
 # --- public face: a name another package needs goes here (and into __all__) ---
 if TYPE_CHECKING:
     from catalog.browse import get_collection as get_collection
+    from catalog.browse import get_item as get_item
     from catalog.browse import list_collections as list_collections
     from catalog.disclosure import disclose as disclose
     from catalog.errors import CatalogError as CatalogError
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, str] = {
     "get_collection": "catalog.browse",
+    "get_item": "catalog.browse",
     "list_collections": "catalog.browse",
     "SearchRequest": "catalog.search",
     "run_search": "catalog.search",

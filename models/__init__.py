@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from models.card import ModelCard as ModelCard
     from models.card import OutputSpec as OutputSpec
     from models.card import parse_card as parse_card
+    from models.dataset import EvalScan as EvalScan
+    from models.dataset import load_scans as load_scans
     from models.demo_hostile import custom_op_detector as custom_op_detector
     from models.demo_hostile import looping_detector as looping_detector
     from models.demo_training import write_demo_models as write_demo_models
@@ -70,6 +72,8 @@ if TYPE_CHECKING:
     from models.worker import Worker as Worker
 
 _LAZY: dict[str, str] = {
+    "EvalScan": "models.dataset",
+    "load_scans": "models.dataset",
     "Split": "models.evaluation",
     "looping_detector": "models.demo_hostile",
     "custom_op_detector": "models.demo_hostile",
