@@ -18,7 +18,14 @@ from access import LoginThrottle
 from clearance.node import Node
 from clearance.web.errors import install_page_errors
 from clearance.web.headers import SecurityHeaders
-from clearance.web.routes import access_pages, audit_pages, auth, catalog_pages, viewer_pages
+from clearance.web.routes import (
+    access_pages,
+    audit_pages,
+    auth,
+    catalog_pages,
+    model_pages,
+    viewer_pages,
+)
 from clearance.web.session import SessionCodec, load_session_key
 from clearance.web.templating import install_filters
 
@@ -43,6 +50,6 @@ def create_web_app(node: Node, login_throttle: LoginThrottle) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     install_page_errors(app)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
-    for module in (auth, access_pages, catalog_pages, audit_pages, viewer_pages):
+    for module in (auth, access_pages, catalog_pages, audit_pages, viewer_pages, model_pages):
         app.include_router(module.router)
     return app

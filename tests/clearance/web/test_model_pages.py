@@ -1,0 +1,78 @@
+"""A researcher's models and evaluations: a real enclave run on a holding the researcher may
+only evaluate, its released values, the hit-rate-versus-false-alarm curve drawn from them, the
+receipt verified in the page, and the holding's leaderboard."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from access import Conditions, Mode, NewRequest, PurposeCode
+from clearance.enclave import enclave_runner
+from models import Worker
+from models.evaluation import NewEvaluation, Split
+from tests.clearance.web.conftest import Site, axe, shoot, sign_in
+from tests.models import onnx_builders
+
+HOLDING = "NLD-cargo"
+
+
+@pytest.fixture(scope="module")
+def released(site: Site) -> str:
+    node = site.seeded.node
+    researcher = node.directory.user("gbr.researcher").principal()
+    steward = node.directory.user("nld.steward").principal()
+    new = NewRequest(HOLDING, "score", PurposeCode.MODEL_EVALUATION, Mode.EVALUATION, 30)
+    asked = node.requests.create(researcher, new)
+    grant = node.requests.approve(steward, asked.id, Conditions(), "ok").grant
+    assert grant is not None
+    node.evaluations.set_policy(steward, HOLDING, {"min_count": 1})  # a four-scan holding
+    card = onnx_builders.card_for("object-detection")
+    model = node.models.submit(researcher, onnx_builders.detector(), card, node.clock.now()).id
+    spec = {"metrics": ["map50", "hit_rate_far1", "hit_rate_far5"], "bootstrap_samples": 20}
+    evaluation = node.evaluations.submit(
+        researcher, NewEvaluation(model, HOLDING, Split.ALL, spec, grant)
+    ).id
+    assert Worker(node.jobs, enclave_runner(node), node.clock, "web-test").run_once()
+    shown = node.evaluations.get(researcher, evaluation)
+    assert shown["state"] == "released", shown
+    return evaluation
+
+
+def test_evaluations_receipt_curve_and_leaderboard(page: Page, site: Site, released: str) -> None:
+    sign_in(page, site, "gbr.researcher")
+    page.goto(f"{site.url}/ui/evaluations")
+    assert page.locator("#models tbody tr").count() == 1
+    row = page.locator(f'#evaluations tr[data-evaluation="{released}"]')
+    assert row.locator(".state").inner_text() == "released"
+    shoot(page, "evaluations")
+    assert axe(page) == []
+    row.get_by_role("link", name=released).click()
+    assert page.locator("#evaluation-state").inner_text() == "released"
+    assert page.locator('#released tr[data-metric="map50"]').count() == 1
+    check = page.locator("#receipt-check")
+    assert check.inner_text().startswith("Signature verified: issued by NLD")
+    values = site.seeded.node.evaluations.get(
+        site.seeded.node.directory.user("gbr.researcher").principal(), released
+    )["released"]["values"]
+    drawn = [v for k, v in values.items() if k.startswith("hit_rate_far")]
+    if any(v["value"] is not None for v in drawn):
+        points = page.locator("#curve circle.point")
+        assert points.count() == sum(v["value"] is not None for v in drawn)
+        assert len(page.locator("#curve polyline").get_attribute("points").split()) >= 3  # type: ignore[union-attr]
+    shoot(page, "evaluation")
+    assert axe(page) == []
+    page.get_by_role("link", name="leaderboard").click()
+    assert page.locator("#leaderboard tbody tr").count() >= 1
+    shoot(page, "leaderboard")
+    assert axe(page) == []
+
+
+def test_another_researcher_never_sees_the_evaluation(
+    page: Page, site: Site, released: str
+) -> None:
+    sign_in(page, site, "usa.analyst")
+    answer = page.goto(f"{site.url}/ui/evaluations/{released}")
+    assert answer is not None and answer.status == 404
+    answer = page.goto(f"{site.url}/ui/leaderboards/{HOLDING}")  # no live evaluate grant
+    assert answer is not None and answer.status == 404
