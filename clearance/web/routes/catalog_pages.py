@@ -39,22 +39,38 @@ def _param(request: Request, name: str, limit: int = 64) -> str:
 
 @router.get("/whohas")
 def whohas(request: Request, signed: Reader) -> Response:
-    node = node_of(request)
+    node, who = node_of(request), signed.principal
+    site = _param(request, "site", 16)
     with node.sessions() as session:
-        everything = who_has(session, signed.principal)
+        everything = who_has(session, who)
+        documents = list_collections(session, who)
+        at_site = [d["id"] for d in documents if site and site in _sites(d)]
+        # A site narrows to the holdings with scans there (their whole counts: the statistics
+        # fixed at publish time are per holding, never per site).
+        chosen_rows = (
+            [r for holding in at_site for r in who_has(session, who, holding)]
+            if site
+            else everything
+        )
     chosen = {k: _param(request, k) for k in ("modality", "level", "handling")}
-    rows = filter_rows(everything, **chosen)
+    rows = filter_rows(chosen_rows, **chosen)
     return render(
         request,
         "whohas.html",
         grid=matrix(rows),
         bars=bars(rows),
-        chosen=chosen,
+        chosen={**chosen, "site": site},
         modalities=sorted({r.modality for r in everything}),
         levels=sorted({r.level.name for r in everything}),
         handlings=sorted({r.handling for r in everything}),
+        sites=sorted({s for d in documents for s in _sites(d)}),
         rows=rows,
     )
+
+
+def _sites(document: dict[str, Any]) -> list[str]:
+    found = document.get("summaries", {}).get("xray:site", [])
+    return [str(s) for s in found] if isinstance(found, list) else []
 
 
 def _matches(document: dict[str, Any], owner: str, hs: str, modality: str, q: str) -> bool:
@@ -72,10 +88,11 @@ def _matches(document: dict[str, Any], owner: str, hs: str, modality: str, q: st
 @router.get("/holdings")
 def holdings(request: Request, signed: Reader) -> Response:
     chosen = {k: _param(request, k) for k in ("owner", "hs", "modality", "q")}
+    site = _param(request, "site", 16)
     with node_of(request).sessions() as session:
         documents = list_collections(session, signed.principal)
-    shown = [d for d in documents if _matches(d, **chosen)]
-    return render(request, "holdings.html", holdings=shown, chosen=chosen)
+    shown = [d for d in documents if _matches(d, **chosen) and (not site or site in _sites(d))]
+    return render(request, "holdings.html", holdings=shown, chosen={**chosen, "site": site})
 
 
 @router.get("/holdings/{holding_id}")
@@ -101,7 +118,7 @@ def holding(request: Request, holding_id: str, signed: Reader) -> Response:
         for mode, action in (("download", Action.REQUEST_DOWNLOAD),
                              ("evaluation", Action.REQUEST_EVALUATION))
     }  # fmt: skip
-    sites = document.get("summaries", {}).get("xray:site", [])
+    sites = _sites(document)
     return render(
         request,
         "holding.html",

@@ -47,6 +47,10 @@ def test_who_has_what_matrix_chart_and_filters(page: Page, site: Site) -> None:
     assert no_horizontal_scroll(page)
     shoot(page, "who-has-what")
     assert axe(page) == []
+    page.get_by_label("Scan site").select_option("NLRTM")  # NLD-cargo's port
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("#matrix thead th.num").all_inner_texts() == ["NLD"]
+    page.get_by_label("Scan site").select_option("")
     page.get_by_label("Level").select_option("R1")
     page.get_by_role("button", name="Filter").click()
     assert page.locator("#matrix thead th.num").all_inner_texts() == ["GBR"]
