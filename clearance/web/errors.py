@@ -13,9 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from access import ClearanceError
+from access import AuthenticationError, ClearanceError
 from clearance.http.errors import row_of
-from clearance.web.pages import SignInNeeded, render
+from clearance.web.pages import render
 
 __all__ = ["NOT_FOUND_TEXT", "install_page_errors"]
 
@@ -29,7 +29,7 @@ def _page(request: Request, status: int, message: str) -> Response:
 
 
 async def _domain(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, SignInNeeded):
+    if isinstance(exc, AuthenticationError):  # no session, or it ended: sign in (again)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/ui/sign-in?next={quote(target, safe='')}", status_code=303)
     row = row_of(exc)

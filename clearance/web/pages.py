@@ -31,28 +31,27 @@ from clearance.web.forms import Form, read_form
 from clearance.web.session import SessionCodec, WebSession, csrf_matches
 
 __all__ = [
-    "CsrfRefused",
-    "SignInNeeded",
     "SignedIn",
     "anyone",
     "checked_form",
     "codec_of",
+    "csrf_refused",
     "node_of",
     "page",
     "render",
+    "sign_in_needed",
 ]
 
 
-class SignInNeeded(AuthenticationError):
-    """No valid session: the pages answer with a redirect to the sign-in page."""
+def sign_in_needed() -> AuthenticationError:
+    """No valid session: every AuthenticationError a page raises is answered by a redirect to
+    the sign-in page (``clearance.web.errors``). The node side defines no error classes of its
+    own (tests/test_error_tree.py): the access package's errors, with their codes, are used."""
+    return AuthenticationError("sign in first", code="sign-in-needed")
 
-    def __init__(self) -> None:
-        super().__init__("sign in first", code="sign-in-needed")
 
-
-class CsrfRefused(PermissionDenied):
-    def __init__(self) -> None:
-        super().__init__("the form's CSRF token is missing or wrong", code="csrf-refused")
+def csrf_refused() -> PermissionDenied:
+    return PermissionDenied("the form's CSRF token is missing or wrong", code="csrf-refused")
 
 
 @dataclass(frozen=True)
@@ -74,13 +73,13 @@ def codec_of(request: Request) -> SessionCodec:
 def _signed_in(request: Request) -> SignedIn:
     session = codec_of(request).read(request)
     if session is None:
-        raise SignInNeeded
+        raise sign_in_needed()
     node = node_of(request)
     directory: Directory = node.directory
     try:
         principal = directory.authenticate(session.token, audience=node.settings.node_id)
     except Exception:
-        raise SignInNeeded from None
+        raise sign_in_needed() from None
     request.state.signed_in = SignedIn(principal, session)
     return request.state.signed_in  # type: ignore[no-any-return]
 
@@ -108,7 +107,7 @@ def anyone(request: Request) -> SignedIn | None:
         return None
     try:
         return _signed_in(request)
-    except SignInNeeded:
+    except AuthenticationError:
         return None
 
 
@@ -119,7 +118,7 @@ async def checked_form(request: Request, signed: SignedIn) -> Form:
     """The posted form, after its CSRF token matched the session's (before any work)."""
     form = await read_form(request)
     if not csrf_matches(signed.session.csrf, form.get("csrf")):
-        raise CsrfRefused
+        raise csrf_refused()
     return form
 
 
