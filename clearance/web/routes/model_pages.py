@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from access import Action, holding_id_owner
 from clearance.web.curves import curve
@@ -39,6 +39,13 @@ def evaluation(request: Request, evaluation_id: str, signed: MayReadEvaluations)
         check = check_receipt(node, holding_id_owner(shown["holding"]), receipt)
     return render(request, "evaluation.html", e=shown, check=check,
                   curve=curve(shown["released"]))  # fmt: skip
+
+
+@router.get("/evaluations/{evaluation_id}/receipt.json")
+def receipt(request: Request, evaluation_id: str, signed: MayReadEvaluations) -> Response:
+    """The signed receipt as stored, for the page's own check and for download."""
+    document = node_of(request).evaluations.receipt(signed.principal, evaluation_id)
+    return JSONResponse(document)
 
 
 @router.get("/leaderboards/{holding_id}")

@@ -38,6 +38,7 @@ PEOPLE: dict[str, tuple[str, tuple[Role, ...], Level]] = {
     "usa.steward2": ("USA", (Role.STEWARD,), Level.R3),
     "usa.auditor": ("USA", (Role.AUDITOR,), Level.R3),
     "usa.analyst": ("USA", (Role.RESEARCHER,), Level.R3),
+    "can.researcher": ("CAN", (Role.RESEARCHER,), Level.R3),  # in no holding's REL TO
 }
 
 
@@ -53,6 +54,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, pg_url_factory: object) -> It
     root = tmp_path_factory.mktemp(f"web-{backend}")
     node = make_node(backend, root / "data", pg_url_factory)
     seeded = seed(node, root / "sources")
+    node.directory.add_administration("CAN", "CAN customs")
     for name, (admin, roles, clearance) in PEOPLE.items():
         node.directory.add_user(
             name, admin=admin, roles=roles, clearance=clearance, password=f"pw-{name}"

@@ -81,9 +81,25 @@ def test_a_holding_page(page: Page, site: Site) -> None:
 
 
 def test_a_discover_only_viewer_gets_controlled_counts_and_no_items(page: Page, site: Site) -> None:
-    sign_in(page, site, "nld.researcher")  # NLD-cargo is NLD's; GBR-parcel is R1 for all
+    sign_in(page, site, "can.researcher")  # NLD-cargo: R2, REL TO GBR, USA; discovery partners
     page.goto(f"{site.url}/ui/holdings/NLD-cargo")
-    assert page.locator("#items tbody tr").count() == 4  # the owner sees its own scans
+    assert page.locator("#items").count() == 0
+    assert "not released" in page.locator("#items-withheld").inner_text()
+    counts = page.locator("#classes tbody td.num").all_inner_texts()
+    assert counts and all(c == "<10" or int(c) % 10 == 0 for c in counts)  # controlled
+    assert page.locator("#request-form").count() == 0  # not releasable to CAN: no form
+    assert "not-releasable" in page.locator("main").inner_text()
+    page.goto(f"{site.url}/ui/whohas")
+    nld = page.locator('#matrix td[data-admin="NLD"]').all_inner_texts()
+    assert any("*" in c for c in nld)  # controlled cells are marked, never summed
+    shoot(page, "holding-discover-only")
+    assert axe(page) == []
+
+
+def test_the_owner_sees_its_scans_and_no_request_form(page: Page, site: Site) -> None:
+    sign_in(page, site, "nld.researcher")
+    page.goto(f"{site.url}/ui/holdings/NLD-cargo")
+    assert page.locator("#items tbody tr").count() == 4
     assert page.locator("#request-form").count() == 0  # nobody requests their own holding
 
 

@@ -4,8 +4,11 @@ receipt verified in the page, and the holding's leaderboard."""
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route
 
 from access import Conditions, Mode, NewRequest, PurposeCode
 from clearance.enclave import enclave_runner
@@ -51,7 +54,9 @@ def test_evaluations_receipt_curve_and_leaderboard(page: Page, site: Site, relea
     assert page.locator("#evaluation-state").inner_text() == "released"
     assert page.locator('#released tr[data-metric="map50"]').count() == 1
     check = page.locator("#receipt-check")
-    assert check.inner_text().startswith("Signature verified: issued by NLD")
+    assert check.inner_text().startswith("Signature verified by the node: issued by NLD")
+    browser = page.locator('#receipt-browser[data-verified="yes"]')  # WebCrypto, in the page
+    assert browser.inner_text().startswith("Verified in this browser too: signed by NLD")
     values = site.seeded.node.evaluations.get(
         site.seeded.node.directory.user("gbr.researcher").principal(), released
     )["released"]["values"]
@@ -66,6 +71,26 @@ def test_evaluations_receipt_curve_and_leaderboard(page: Page, site: Site, relea
     assert page.locator("#leaderboard tbody tr").count() >= 1
     shoot(page, "leaderboard")
     assert axe(page) == []
+
+
+def test_the_page_refuses_a_receipt_changed_on_the_way(
+    page: Page, site: Site, released: str
+) -> None:
+    """One released value changed in the payload: the browser's own check fails."""
+    sign_in(page, site, "gbr.researcher")
+    url = f"{site.url}/ui/evaluations/{released}/receipt.json"
+
+    def tamper(route: Route) -> None:
+        envelope = route.fetch().json()
+        statement = json.loads(base64.b64decode(envelope["payload"]))
+        statement["predicate"]["released"]["values"]["map50"]["value"] = 0.99
+        envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+        route.fulfill(json=envelope)
+
+    page.route(url, tamper)
+    page.goto(f"{site.url}/ui/evaluations/{released}")
+    result = page.locator('#receipt-browser[data-verified="no"]')
+    assert "does NOT verify in this browser: the signature does not verify" in result.inner_text()
 
 
 def test_another_researcher_never_sees_the_evaluation(
