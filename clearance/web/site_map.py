@@ -1,6 +1,6 @@
 """A small map of scan sites, drawn as SVG from the shipped site table (``catalog.SITES``): an
-equirectangular frame with a 30° graticule and one dot per site. No tile server, no outline
-data beyond the frame (a plain outline, as the issue allows)."""
+equirectangular frame with a 30° graticule, the land outline (``static/vendor/world-atlas/
+land.svg``, Natural Earth 1:110m) and one dot per site. No tile server."""
 
 from __future__ import annotations
 
