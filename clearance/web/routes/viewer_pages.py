@@ -14,7 +14,7 @@ from access import Action, NotFound
 from catalog import who_has
 from clearance.web import scan_render
 from clearance.web.pages import SignedIn, node_of, page, render
-from clearance.web.scans import own_scan, own_scan_item
+from clearance.web.scans import own_scan
 
 __all__ = ["router"]
 
@@ -26,8 +26,8 @@ VIEWS = ("high", "low", "material")
 @router.get("/scans/{holding_id}/{item_id}")
 def scan_page(request: Request, holding_id: str, item_id: str, signed: MayReadItems) -> Response:
     node, who = node_of(request), signed.principal
-    item = own_scan_item(node, who, holding_id, item_id)
-    scan = own_scan(node, who, holding_id, item_id).scan
+    own = own_scan(node, who, holding_id, item_id)
+    item, scan = own.item, own.scan
     with node.sessions() as session:
         names = {r.hs_code: r.class_name for r in who_has(session, who, holding_id)}
     with node.sessions.begin() as session:
