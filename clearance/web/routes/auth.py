@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from access import Action, AuthenticationError, LoginThrottle
+from access import Action, AuthenticationError, LoginThrottle, PermissionDenied
 from clearance.web.forms import read_form
 from clearance.web.pages import (
     SignedIn,
@@ -36,12 +37,18 @@ def _next(target: str) -> str:
 
 
 @router.get("/sign-in")
-def sign_in_form(request: Request, signed: Anyone, next: str = "/ui/") -> Response:
+def sign_in_form(
+    request: Request,
+    signed: Anyone,
+    next: str = "/ui/",
+    failed: str = "",
+) -> Response:
     if signed is not None:
         return RedirectResponse(_next(next), status_code=303)
     response = Response()
     token = codec_of(request).pre_token(request, response)
-    shown = render(request, "sign_in.html", pre_csrf=token, next=_next(next), error="")
+    error = "User name or password is wrong." if failed else ""
+    shown = render(request, "sign_in.html", pre_csrf=token, next=_next(next), error=error)
     shown.raw_headers.extend(h for h in response.raw_headers if h[0] == b"set-cookie")
     return shown
 
@@ -52,8 +59,9 @@ async def sign_in(request: Request, signed: Anyone) -> Response:
     codec = codec_of(request)
     form = await read_form(request)
     if not csrf_matches(codec.pre_read(request) or "", form.get("csrf")):
-        message = "The sign-in form expired or was not ours: open it again."
-        return render(request, "error.html", status=403, title="Refused", message=message)
+        raise PermissionDenied(
+            "The sign-in form expired or was not ours: open it again.", code="csrf-refused"
+        )
     username, password = form.get("username")[:256], form.get("password")[:1024]
     node = node_of(request)
     throttle: LoginThrottle = request.app.state.login_throttle
@@ -66,10 +74,9 @@ async def sign_in(request: Request, signed: Anyone) -> Response:
             address,
             lambda: node.directory.login(username, password, audience=node.settings.node_id),
         )
-    except AuthenticationError:
-        wrong = "User name or password is wrong."
-        return render(request, "sign_in.html", status=401, pre_csrf=form.get("csrf"),
-                      next=_next(form.get("next")), error=wrong)  # fmt: skip
+    except AuthenticationError:  # audited by the directory; the form again, with a fixed text
+        target = quote(_next(form.get("next")), safe="")
+        return RedirectResponse(f"/ui/sign-in?failed=1&next={target}", status_code=303)
     response = RedirectResponse(_next(form.get("next")), status_code=303)
     codec.start(request, response, token)
     return response
