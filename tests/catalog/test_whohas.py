@@ -70,3 +70,24 @@ def test_snapshots_around_a_small_publication_do_not_reveal_its_counts(
     new_rows = Counter(after) - Counter(before)
     assert new_rows and all(r.images == r.objects == "<10" for r in new_rows)
     assert all(r.holdings == 1 for r in after)  # controlled cells are never summed
+
+
+def test_one_holdings_rows_are_the_same_rule_and_a_hidden_holding_has_none(
+    seeded: object,
+) -> None:
+    """``who_has(..., holding_id)`` (a holding page's classes): the rows of that holding alone,
+    disclosed as in the whole table, and nothing for a holding the caller may not discover."""
+    from tests.catalog.seeded import HIDDEN, Seeded
+
+    assert isinstance(seeded, Seeded)
+    node = seeded.node
+    with node.sessions() as session:
+        for user in ("nld", "gbr", "usa"):
+            who = node.directory.user(user).principal()
+            everything = who_has(session, who)
+            for admin, holding in (("GBR", "GBR-parcel"), ("NLD", "NLD-cargo")):  # one each
+                alone = who_has(session, who, holding)
+                assert alone and alone == [r for r in everything if r.administration == admin]
+        nld = node.directory.user("nld").principal()
+        assert who_has(session, nld, HIDDEN) == []
+        assert who_has(session, nld, "NLD-no-such-holding") == []
