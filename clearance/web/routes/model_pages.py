@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from access import Action, holding_id_owner
+from access import Action, InvalidInput, holding_id_owner
 from clearance.web.curves import curve
-from clearance.web.pages import SignedIn, node_of, page, render
+from clearance.web.pages import SignedIn, checked_form, node_of, page, render
 from clearance.web.receipts import check_receipt
 
 __all__ = ["router"]
@@ -19,6 +20,7 @@ __all__ = ["router"]
 router = APIRouter()
 MayReadEvaluations = Annotated[SignedIn, Depends(page(Action.EVALUATION_READ))]
 MayReadLeaderboard = Annotated[SignedIn, Depends(page(Action.LEADERBOARD_READ))]
+MayReviewEvaluations = Annotated[SignedIn, Depends(page(Action.EVALUATION_REVIEW))]
 
 
 @router.get("/evaluations")
@@ -52,3 +54,30 @@ def receipt(request: Request, evaluation_id: str, signed: MayReadEvaluations) ->
 def leaderboard(request: Request, holding_id: str, signed: MayReadLeaderboard) -> Response:
     board = node_of(request).evaluations.leaderboard(signed.principal, holding_id)
     return render(request, "leaderboard.html", board=board)
+
+
+@router.get("/evaluation-reviews")
+def evaluation_reviews(request: Request, signed: MayReviewEvaluations) -> Response:
+    """Evaluations of the steward's holdings awaiting review, each with exactly what it would
+    release (the store shows ``would_release`` to the owner's stewards only)."""
+    waiting = node_of(request).evaluations.queue(signed.principal)
+    done = request.query_params.get("done", "")
+    notice = {"released": "The values were released.", "refused": "The release was refused."}
+    return render(request, "evaluation_reviews.html", waiting=waiting,
+                  notice=notice.get(done, ""))  # fmt: skip
+
+
+@router.post("/evaluation-reviews/{evaluation_id}/{decision}")
+async def review_evaluation(
+    request: Request, evaluation_id: str, decision: str, signed: MayReviewEvaluations
+) -> Response:
+    form = await checked_form(request, signed)
+    if decision not in ("release", "refuse"):
+        raise InvalidInput("the decision is release or refuse")
+    approve = decision == "release"
+    await run_in_threadpool(
+        node_of(request).evaluations.review,
+        signed.principal, evaluation_id, approve, form.text("reason"),
+    )  # fmt: skip
+    done = "released" if approve else "refused"
+    return RedirectResponse(f"/ui/evaluation-reviews?done={done}", status_code=303)

@@ -93,6 +93,38 @@ def test_the_page_refuses_a_receipt_changed_on_the_way(
     assert "does NOT verify in this browser: the signature does not verify" in result.inner_text()
 
 
+def test_a_steward_releases_an_evaluation_held_for_review(
+    page: Page, site: Site, released: str
+) -> None:
+    node = site.seeded.node
+    researcher = node.directory.user("gbr.researcher").principal()
+    steward = node.directory.user("nld.steward").principal()
+    node.evaluations.set_policy(steward, HOLDING, {"manual_review": True})
+    first = node.evaluations.get(researcher, released)
+    spec = {"metrics": ["map50"], "bootstrap_samples": 20}
+    grant = next(g["jti"] for g in node.grants.grants(researcher)
+                 if g["holding"] == HOLDING and "evaluate" in g["operations"])  # fmt: skip
+    held = node.evaluations.submit(
+        researcher, NewEvaluation(first["model_id"], HOLDING, Split.ALL, spec, grant)
+    ).id
+    assert Worker(node.jobs, enclave_runner(node), node.clock, "web-test").run_once()
+    assert node.evaluations.get(researcher, held)["state"] == "awaiting-review"
+
+    sign_in(page, site, "nld.steward")
+    page.goto(f"{site.url}/ui/evaluation-reviews")
+    card = page.locator(f'section.pending-evaluation[data-evaluation="{held}"]')
+    assert card.locator('.would-release li[data-metric="map50"]').count() == 1
+    shoot(page, "evaluation-reviews")
+    assert axe(page) == []
+    answer = page.request.post(f"{site.url}/ui/evaluation-reviews/{held}/release", form={})
+    assert answer.status == 403  # no CSRF token: refused, nothing released
+    assert node.evaluations.get(researcher, held)["state"] == "awaiting-review"
+    card.get_by_role("button", name="Release").click()
+    page.wait_for_url("**/ui/evaluation-reviews?done=released")
+    assert page.locator(f'section[data-evaluation="{held}"]').count() == 0
+    assert node.evaluations.get(researcher, held)["state"] == "released"
+
+
 def test_another_researcher_never_sees_the_evaluation(
     page: Page, site: Site, released: str
 ) -> None:

@@ -18,6 +18,7 @@ PAGES = [
     ("gbr.researcher", "/ui/evaluations", "evaluations"),
     ("nld.steward", "/ui/review", "review-queue"),
     ("nld.steward", "/ui/issued", "grants-issued"),
+    ("nld.steward", "/ui/evaluation-reviews", "evaluation-reviews"),
     ("nld.auditor", "/ui/audit", "audit-log"),
     ("nld.researcher", "/ui/scans/NLD-cargo/NLD-C-000001", "scan-viewer"),
     ("nld.researcher", "/ui/holdings/USA-reefer", "not-found"),
