@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 import click
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from access import Discovery, Handling, Level
+from clearance.cli.errors import EXIT_REFUSED, Failure
+from clearance.cli.params import holding_options, json_option, token_option, url_option
 from clearance.client.http import ClientError, NodeClient
 from clearance.client.request_display import queue_table, request_text, requests_table
 from clearance.client.text_tables import render_table
@@ -37,7 +38,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 __all__ = [
     "decrypt",
     "grant",
-    "holding_options",
     "keys",
     "login",
     "logout",
@@ -49,18 +49,9 @@ __all__ = [
     "upload",
 ]
 
-#: Exit codes: 0 success, 1 failure, 2 usage (click), 3 refused by policy.
-EXIT_REFUSED = 3
-
-_url = click.option(
-    "--url", envvar="CLEARANCE_URL", required=True, help="Node URL [env: CLEARANCE_URL]."
-)
-_token = click.option(
-    "--token",
-    envvar="CLEARANCE_TOKEN",
-    help="Bearer token [env: CLEARANCE_TOKEN]; default: your `clearance login` to --url.",
-)
-_json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+_url = url_option()
+_token = token_option
+_json = json_option
 
 
 def _client(url: str, token: str | None) -> NodeClient:
@@ -74,8 +65,7 @@ def _run(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except ClientError as exc:
-        hint = f"\nhint: {exc.hint}" if exc.hint else ""
-        raise click.ClickException(f"{exc}{hint}") from None
+        raise Failure(str(exc), hint=exc.hint) from None
 
 
 def _show(data: Any, as_json: bool, table: Callable[[Any], str]) -> None:
@@ -91,17 +81,20 @@ def request() -> None:
 @_url
 @_token
 @_json
-@click.option("--holding", required=True)
+@click.option("--holding", required=True, help="The holding's id (see `clearance holdings`).")
 @click.option("--purpose", required=True, help="Free text: what the data is for.")
 @click.option(
     "--purpose-code",
     required=True,
+    help="What kind of use: the stewards and the audit log see it.",
     type=click.Choice(
         ["model-training", "model-evaluation", "vendor-algorithm-validation", "research"]
     ),
 )
-@click.option("--mode", required=True, type=click.Choice(["download", "evaluation"]))
-@click.option("--days", "duration_days", required=True, type=click.IntRange(1, 365))
+@click.option("--mode", required=True, type=click.Choice(["download", "evaluation"]),
+              help="Download the data, or evaluate models on it in the enclave only.")  # fmt: skip
+@click.option("--days", "duration_days", required=True, type=click.IntRange(1, 365),
+              help="How long the grant should last.")  # fmt: skip
 @click.option("--filter", "item_filter", help="Optional CQL2 text filter selecting items.")
 @click.option("--wait", is_flag=True, help="Wait for the stewards' decision, then exit 0 when "
               "granted, 3 when refused, 1 otherwise.")  # fmt: skip
@@ -181,6 +174,7 @@ def _exit_by_state(data: dict[str, Any], *, waited: bool) -> None:
 @_token
 @_json
 def request_list(url: str, token: str | None, as_json: bool) -> None:
+    """Your requests (a steward or auditor: your administration's), newest first."""
     data = _run(lambda: _client(url, token).call("GET", "/access/requests"))
     _show(data, as_json, lambda d: requests_table(d["requests"]))
 
@@ -191,6 +185,7 @@ def request_list(url: str, token: str | None, as_json: bool) -> None:
 @_json
 @click.argument("request_id")
 def request_show(url: str, token: str | None, as_json: bool, request_id: str) -> None:
+    """One request in words: filter, conditions, each steward's decision and reason."""
     data = _run(lambda: _client(url, token).call("GET", f"/access/requests/{request_id}"))
     _show(data, as_json, request_text)
 
@@ -201,6 +196,7 @@ def request_show(url: str, token: str | None, as_json: bool, request_id: str) ->
 @_json
 @click.argument("request_id")
 def request_withdraw(url: str, token: str | None, as_json: bool, request_id: str) -> None:
+    """Withdraw your pending request."""
     path = f"/access/requests/{request_id}/withdraw"
     _show(_run(lambda: _client(url, token).call("POST", path)), as_json, request_text)
 
@@ -215,6 +211,7 @@ def review() -> None:
 @_token
 @_json
 def review_list(url: str, token: str | None, as_json: bool) -> None:
+    """Pending requests for your administration's holdings, with what a steward decides on."""
     data = _run(lambda: _client(url, token).call("GET", "/access/review"))
     _show(data, as_json, lambda d: f"{d['pending']} pending\n" + queue_table(d["requests"]))
 
@@ -224,7 +221,7 @@ def review_list(url: str, token: str | None, as_json: bool) -> None:
 @_token
 @_json
 @click.argument("request_id")
-@click.option("--reason", default="")
+@click.option("--reason", default="", help="Why: kept in the request and the audit log.")
 @click.option("--max-days", type=click.IntRange(1, 365), help="Condition: a shorter expiry.")
 @click.option("--items", "item_filter", help="Condition: CQL2 text filter, an item subset.")
 @click.option("--evaluation-only", is_flag=True, help="Condition: evaluation only.")
@@ -238,6 +235,7 @@ def review_approve(
     item_filter: str | None,
     evaluation_only: bool,
 ) -> None:
+    """Approve a pending request, with conditions; exit 3 when the policy refuses it now."""
     conditions = {
         "max_days": max_days,
         "item_filter": item_filter,
@@ -255,8 +253,9 @@ def review_approve(
 @_token
 @_json
 @click.argument("request_id")
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why: the requester sees it.")
 def review_refuse(url: str, token: str | None, as_json: bool, request_id: str, reason: str) -> None:
+    """Refuse a pending request, with a reason."""
     path = f"/access/requests/{request_id}/refuse"
     data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
     _show(data, as_json, request_text)
@@ -289,6 +288,7 @@ def _grants_table(data: dict[str, Any]) -> str:
 @_token
 @_json
 def grant_list(url: str, token: str | None, as_json: bool) -> None:
+    """Grants issued to you (a steward or auditor: by your administration)."""
     _show(_run(lambda: _client(url, token).call("GET", "/access/grants")), as_json, _grants_table)
 
 
@@ -317,8 +317,9 @@ def grant_show(url: str, token: str | None, as_json: bool, jti: str, save: Path 
 @_token
 @_json
 @click.argument("jti")
-@click.option("--reason", default="")
+@click.option("--reason", default="", help="Why: kept in the audit log.")
 def grant_revoke(url: str, token: str | None, as_json: bool, jti: str, reason: str) -> None:
+    """Revoke grant JTI: the next request made with it is refused."""
     path = f"/access/grants/{jti}/revoke"
     data = _run(lambda: _client(url, token).call("POST", path, {"reason": reason}))
     _show(data, as_json, request_text)
@@ -332,9 +333,11 @@ def keys() -> None:
 @keys.command("register")
 @_url
 @_token
+@_json
 @click.argument("public_key_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-def keys_register(url: str, token: str | None, public_key_file: Path) -> None:
-    """Register the Crypt4GH public key in PUBLIC_KEY_FILE (as written by crypt4gh-keygen)."""
+def keys_register(url: str, token: str | None, as_json: bool, public_key_file: Path) -> None:
+    """Register the Crypt4GH public key in PUBLIC_KEY_FILE (as written by `keys generate` or
+    crypt4gh-keygen): grants issued to you from now on encrypt to it."""
     import base64
 
     from transfer.crypt4gh import load_public_key
@@ -342,23 +345,32 @@ def keys_register(url: str, token: str | None, public_key_file: Path) -> None:
     raw = load_public_key(public_key_file)
     encoded = base64.b64encode(bytes(raw)).decode()
     _run(lambda: _client(url, token).call("PUT", "/access/keys/c4gh", {"public_key": encoded}))
-    click.echo(f"registered Crypt4GH public key {encoded}")
+    _show({"public_key": encoded}, as_json, lambda d: f"registered Crypt4GH public key {encoded}")
 
 
 @keys.command("generate")
 @click.argument("prefix", type=click.Path(path_type=Path))
-def keys_generate(prefix: Path) -> None:
-    """Write PREFIX.sec (0600, locked with $C4GH_PASSPHRASE) and PREFIX.pub, Crypt4GH format."""
-    import os
+@click.option("--force", is_flag=True, help="Replace existing key files (data encrypted to the "
+              "old key can then no longer be decrypted with these files).")  # fmt: skip
+@_json
+def keys_generate(prefix: Path, force: bool, as_json: bool) -> None:
+    """Write PREFIX.sec (0600, locked with a passphrase) and PREFIX.pub, Crypt4GH format.
 
-    from transfer.crypt4gh import generate_keypair
+    The passphrase comes from C4GH_PASSPHRASE, or is asked for (twice) when that is unset."""
+    from clearance.client.key_files import write_key_pair
 
-    passphrase = os.environ.get("C4GH_PASSPHRASE")
-    if not passphrase:
-        raise click.ClickException("set C4GH_PASSPHRASE: the private key file is locked with it")
     secret, public = prefix.with_suffix(".sec"), prefix.with_suffix(".pub")
-    generate_keypair(secret, public, passphrase)
-    click.echo(f"wrote {secret} (0600) and {public}; register it with: clearance keys register")
+    existing = [str(p) for p in (secret, public) if p.exists()]
+    if existing and not force:
+        hint = "--force replaces it; keep the old .sec for data encrypted to it"
+        raise Failure(f"{existing[0]} exists already: not overwritten", hint=hint)
+    passphrase = os.environ.get("C4GH_PASSPHRASE") or click.prompt(
+        "Passphrase for the new private key", hide_input=True, confirmation_prompt=True
+    )
+    encoded = write_key_pair(secret, public, passphrase)
+    data = {"secret_key_file": str(secret), "public_key_file": str(public), "public_key": encoded}
+    _show(data, as_json, lambda d: f"wrote {secret} (0600) and {public} (public key {encoded}); "
+          "register it with: clearance keys register")  # fmt: skip
 
 
 def _size(value: str) -> int:
@@ -371,31 +383,6 @@ def _size(value: str) -> int:
     return int(number) * units[unit]
 
 
-def holding_options(command: F) -> F:
-    """The publish options of a holding (``clearance publish`` and ``clearance upload``)."""
-    options = [
-        click.option("--title", required=True),
-        click.option("--description", default="", help="Defaults to the title."),
-        click.option("--level", required=True, type=click.Choice([lv.name for lv in Level])),
-        click.option("--marking", required=True, help="The national marking, verbatim."),
-        click.option(
-            "--rel-to", "rel_to", required=True, help="Comma-separated ISO alpha-3 codes, or ALL."
-        ),
-        click.option("--handling", required=True, type=click.Choice([h.value for h in Handling])),
-        click.option("--discovery", required=True, type=click.Choice([d.value for d in Discovery])),
-        click.option(
-            "--geometry",
-            default="site",
-            show_default=True,
-            type=click.Choice(["site", "withheld"]),
-            help="Each scan's site point as its geometry, or none (withheld: no point, no site).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 @click.command()
 @click.argument(
     "folder", type=click.Path(path_type=Path, exists=True, file_okay=False, resolve_path=True)
@@ -406,23 +393,28 @@ def holding_options(command: F) -> F:
 @click.option("--holding", required=True, help="Holding id (your administration's).")
 @holding_options
 @click.option("--part-size", default="8M", show_default=True, help="Bytes per part (k, M, G).")
-@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100))
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 100),
+              help="Attempts per part after a lost connection or a busy node.")  # fmt: skip
 @click.option(
     "--work-dir",
     type=click.Path(path_type=Path, file_okay=False),
     help="Where the temporary archive is written (default: the system's temporary folder).",
 )
+@click.option("--again", is_flag=True, help="Publish a new version even if this very folder "
+              "was published as this holding already.")  # fmt: skip
+@click.option("--quiet", is_flag=True, help="No progress on standard error.")
 def upload(
     folder: Path, url: str, token: str | None, as_json: bool, holding: str, title: str,
     description: str, level: str, marking: str, rel_to: str, handling: str, discovery: str,
-    geometry: str,
-    part_size: str, retries: int, work_dir: Path | None,
+    geometry: str, part_size: str, retries: int, work_dir: Path | None, again: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Publish the holding in FOLDER to the node at --url, as an operator of your
     administration: pack it, upload it in checksummed parts, publish it (all or nothing).
 
     Run it again after any interruption: it finds its upload on the node by the archive's
-    SHA-256 and continues from the node's offset."""
+    SHA-256 and continues from the node's offset. Run again after it finished, it publishes
+    nothing and says which version it published (--again for a new version)."""
+    from clearance.cli.progress import progress
     from clearance.client.upload import UploadRequest, upload_folder
     from transfer import ArchiveError
 
@@ -433,25 +425,28 @@ def upload(
     }  # fmt: skip
     request = UploadRequest(
         folder=folder, options=options, part_size=_size(part_size), work_dir=work_dir,
-        retries=retries,
+        retries=retries, again=again,
     )  # fmt: skip
 
-    def progress(line: str) -> None:
-        click.echo(line, err=True)
+    def echo(line: str) -> None:
+        if not quiet:
+            click.echo(line, err=True)
 
-    try:
-        outcome = _run(lambda: upload_folder(_client(url, token), request, progress))
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
-        click.echo(json.dumps(outcome.as_json(), indent=2))
-        return
+    with progress("upload", "bytes", quiet=quiet) as advance:
+        try:
+            outcome = _run(lambda: upload_folder(_client(url, token), request, echo, advance))
+        except ArchiveError as exc:
+            raise Failure(str(exc)) from None
     result = outcome.result
-    click.echo(
-        f"published {result['holding_id']} v{result['version']}: {result['items']} items, "
-        f"{result['assets']} assets ({result['bytes']:,} bytes) from upload {outcome.upload_id} "
-        f"({outcome.parts_sent} parts, {outcome.bytes_sent:,} bytes sent this run)"
-    )
+    done = f"{result['holding_id']} v{result['version']}: {result['items']} items, " \
+           f"{result['assets']} assets ({result['bytes']:,} bytes)"  # fmt: skip
+    if outcome.already:
+        text = (f"already published: {done} by upload {outcome.upload_id}; nothing sent "
+                "(--again publishes it once more, as a new version)")  # fmt: skip
+    else:
+        text = (f"published {done} from upload {outcome.upload_id} ({outcome.parts_sent} parts, "
+                f"{outcome.bytes_sent:,} bytes sent this run)")  # fmt: skip
+    _show(outcome.as_json(), as_json, lambda _: text)
 
 
 def _rate(value: str | None) -> int | None:
@@ -495,8 +490,10 @@ _SECRET_KEY_OPTION = click.option(
 @_url
 @_token
 @_SECRET_KEY_OPTION
-@click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False))
-@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 32))
+@click.option("--out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the decrypted holding (created; reused to resume).")  # fmt: skip
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Objects fetched at once.")  # fmt: skip
 @click.option("--keep-encrypted", is_flag=True, help="Also keep each Crypt4GH file as received.")
 @click.option(
     "--jwks",
@@ -506,9 +503,11 @@ _SECRET_KEY_OPTION = click.option(
 )
 @click.option("--limit-rate", help="Cap the download rate, e.g. 500k or 20M (bytes/s).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@_json
 def pull(
     grant: str, url: str, token: str | None, key_file: Path, out: Path, workers: int,
     keep_encrypted: bool, jwks_file: Path | None, limit_rate: str | None, quiet: bool,
+    as_json: bool,
 ) -> None:  # fmt: skip
     """Download the holding GRANT covers, verify it, decrypt it and write it to OUT as a local
     STAC catalogue. GRANT is a grant token, a file holding one, a grant id, or the id of the
@@ -535,18 +534,24 @@ def pull(
     except PullError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    click.echo(
+    data = {"holding": result.holding, "version": result.version, "objects": result.objects,
+            "skipped": result.skipped, "bytes_fetched": result.body_bytes_fetched,
+            "catalog": str(result.catalog)}  # fmt: skip
+    text = (
         f"{result.holding} v{result.version}: {result.objects} objects verified and decrypted "
         f"({result.skipped} already there, {result.body_bytes_fetched:,} bytes fetched); "
         f"catalogue {result.catalog}"
     )
+    _show(data, as_json, lambda _: text)
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @_SECRET_KEY_OPTION
-@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
-def decrypt(file: Path, key_file: Path, out: Path) -> None:
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The plaintext file to write (in an existing folder).")  # fmt: skip
+@_json
+def decrypt(file: Path, key_file: Path, out: Path, as_json: bool) -> None:
     """Decrypt one Crypt4GH FILE (e.g. kept by `pull --keep-encrypted`) to OUT.
 
     OUT appears only when every segment authenticated. This checks Crypt4GH integrity only: the
@@ -573,7 +578,8 @@ def decrypt(file: Path, key_file: Path, out: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    click.echo(f"{out}: {stats.plaintext_bytes:,} bytes")
+    data = {"out": str(out), "bytes": stats.plaintext_bytes}
+    _show(data, as_json, lambda _: f"{out}: {stats.plaintext_bytes:,} bytes")
 
 
 @click.group()
@@ -755,7 +761,8 @@ def model_share(
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
 )
-def login(url: str, user: str, password_stdin: bool) -> None:
+@_json
+def login(url: str, user: str, password_stdin: bool, as_json: bool) -> None:
     """Log in to the node at --url and keep the token (0600, in your config folder) for every
     client command until it expires or you log out."""
     from clearance.client import credentials
@@ -767,7 +774,9 @@ def login(url: str, user: str, password_stdin: bool) -> None:
     body = {"username": user, "password": password}
     answer = _run(lambda: NodeClient(url, None).call("POST", "/auth/login", body))
     saved = _run(lambda: credentials.save(url, user, str(answer.get("access_token", ""))))
-    click.echo(f"logged in to {saved.url} as {user} until {saved.expires:%Y-%m-%d %H:%M} UTC")
+    data = {"url": saved.url, "user": user, "expires": saved.expires.isoformat()}
+    text = f"logged in to {saved.url} as {user} until {saved.expires:%Y-%m-%d %H:%M} UTC"
+    _show(data, as_json, lambda _: text)
 
 
 @click.command()

@@ -105,8 +105,13 @@ def test_upload_publishes_the_folder(served: Served, tmp_path: Path) -> None:
     assert out["resumed"] is False and out["resumed_at"] == 0
     assert served.patches == [(offset, 204) for offset in _parts(out["archive_size"])]
     assert list(work.iterdir()) == []  # the temporary archive is gone
-    table = CliRunner().invoke(cli, _args(served.folder)[:-1], env=served.env())
-    assert table.exit_code == 0, table.output  # same archive, new session: republished as v2
+    patches = len(served.patches)
+    again = CliRunner().invoke(cli, _args(served.folder)[:-1], env=served.env())
+    assert again.exit_code == 0, again.output  # the same folder again: nothing published
+    assert again.stdout.startswith("already published: NLD-up v1: 3 items")
+    assert len(served.patches) == patches  # nothing sent
+    table = CliRunner().invoke(cli, [*_args(served.folder)[:-1], "--again"], env=served.env())
+    assert table.exit_code == 0, table.output  # asked for: a new session, republished as v2
     assert "published NLD-up v2: 3 items" in table.stdout
 
 
