@@ -16,6 +16,7 @@ import click
 
 from access import AccessError, Level, Role
 from catalog import CatalogError
+from clearance.cli.account_client import login, logout
 from clearance.cli.audit_client import (
     audit_search,
     filter_options,
@@ -24,24 +25,12 @@ from clearance.cli.audit_client import (
     show_report,
 )
 from clearance.cli.catalog_client import holdings, search
-from clearance.cli.client import (
-    _client,
-    _run,
-    decrypt,
-    grant,
-    keys,
-    login,
-    logout,
-    model,
-    pull,
-    receipt,
-    request,
-    review,
-    upload,
-)
+from clearance.cli.client import _client, _run, grant, request, review
 from clearance.cli.enclave_client import enclave_policy, evaluate, evaluation, leaderboard
 from clearance.cli.errors import Failure, restyled
+from clearance.cli.model_client import model, receipt
 from clearance.cli.params import ADMIN_CODE, holding_options, json_option, token_option, url_option
+from clearance.cli.transfer_client import decrypt, keys, pull, upload
 from clearance.settings import Settings
 from transfer.crypt4gh import Crypt4GHError
 

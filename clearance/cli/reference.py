@@ -18,7 +18,7 @@ EXAMPLES = {
     "admin list": "clearance admin list --json",
     "admin rotate-key": "clearance admin rotate-key NLD",
     "admin retire-key": "clearance admin retire-key NLD-2026-01",
-    "user add": "echo \"$PW\" | clearance user add nld-steward --admin NLD --role steward "
+    "user add": 'echo "$PW" | clearance user add nld-steward --admin NLD --role steward '
     "--clearance R3 --password-stdin",
     "user list": "clearance user list",
     "token": "clearance token nld-analyst --ttl-minutes 60",
