@@ -16,6 +16,8 @@ from typing import IO, Any
 
 import click
 
+from clearance.errors import ClientSideError
+
 __all__ = ["EXIT_FAILURE", "EXIT_REFUSED", "EXIT_USAGE", "Failure", "Usage"]
 
 EXIT_FAILURE = 1
@@ -23,8 +25,10 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 3
 
 
-class Failure(click.ClickException):
+class Failure(click.ClickException, ClientSideError):
     """A command that could not do its work: ``error: …`` and an optional ``hint: …``."""
+
+    code = "command-failed"
 
     exit_code = EXIT_FAILURE
 
@@ -38,8 +42,10 @@ class Failure(click.ClickException):
             click.echo(f"hint: {self.hint}", err=True)
 
 
-class Usage(click.UsageError):
+class Usage(click.UsageError, ClientSideError):
     """A command given wrongly: its usage line, ``error: …`` and where to read its help."""
+
+    code = "usage"
 
     def show(self, file: IO[Any] | None = None) -> None:
         if self.ctx is not None:
