@@ -3,12 +3,10 @@
 # (`worker`), migrations (`migrate`) and any `clearance` command. Settings come from the
 # environment only (docs/operator-guide.md, docs/operations.md); nothing secret is baked in.
 # Build: docker build -t clearance:$(git rev-parse --short HEAD) .
-# The base is pinned to an exact tag; pin it by digest as well when you build a release
-# (docs/operations.md, "Deploy").
-ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
-
+# The base is pinned to an exact tag (the same in both stages); pin it by digest as well when you
+# build a release (docs/operations.md, "Deploy").
 # --- build: a virtual environment with the node and its pinned dependencies (wheels only) ---
-FROM ${PYTHON_IMAGE} AS build
+FROM python:3.11.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -29,7 +27,7 @@ RUN /opt/clearance/bin/pip install --no-cache-dir --only-binary=:all: \
     && find /opt/clearance -name '__pycache__' -prune -exec rm -rf {} +
 
 # --- runtime: the environment alone, run as an unprivileged user ---
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.11.11-slim-bookworm AS runtime
 LABEL org.opencontainers.image.title="clearance-node" \
       org.opencontainers.image.description="Clearance node: API, enclave worker, migrations"
 # The base's own pip and setuptools go too: nothing in the image can install or build.
