@@ -9,7 +9,9 @@ One image runs every role of a node (the Dockerfile's ENTRYPOINT; docs/operation
                    upgrade, before the new API and worker tasks start)
     healthcheck    exit 0 when ``GET /healthz`` on the local port answers 200 (``--ready``:
                    ``/readyz``), else 1; the image's HEALTHCHECK
-    keys-export    print the data folder's ``keys/`` as a key bundle (JSON) for a secret store
+    keys-export [--include PREFIX] [--exclude PREFIX]
+                   print the data folder's ``keys/`` (or the files under it whose paths start
+                   with PREFIX, or do not) as a key bundle (JSON) for a secret store
     queue-metrics [--once] [--interval S]
                    print the evaluation queue's depth (queued, running) every S seconds (60) as
                    CloudWatch embedded-metric JSON lines: the enclave workers scale on it
@@ -164,19 +166,22 @@ def install_bundles(env: Mapping[str, str], keys_dir: Path, *, required: bool) -
     return written
 
 
-def bundle_of(keys_dir: Path) -> str:
-    """The files under ``keys_dir`` as a key bundle (JSON): what ``install_bundles`` reads."""
+def bundle_of(keys_dir: Path, include: str = "", exclude: str | None = None) -> str:
+    """The files under ``keys_dir`` (those whose paths start with ``include`` and not with
+    ``exclude``) as a key bundle (JSON): what ``install_bundles`` reads."""
     files: dict[str, str] = {}
     for path in sorted(keys_dir.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            files[path.relative_to(keys_dir).as_posix()] = base64.b64encode(
-                path.read_bytes()
-            ).decode("ascii")
+        name = path.relative_to(keys_dir).as_posix()
+        if not path.is_file() or path.name.startswith(".") or not name.startswith(include):
+            continue
+        if exclude is not None and name.startswith(exclude):
+            continue
+        files[name] = base64.b64encode(path.read_bytes()).decode("ascii")
     text = json.dumps({"version": 1, "files": files}, indent=None, separators=(",", ":"))
     if len(text) > _BUNDLE_MAX:
         raise ContainerError(
             f"the key bundle has {len(text)} bytes, over the {_BUNDLE_MAX} a secret may hold: "
-            "retire and remove old signing keys, or split it (_node/ in one bundle)"
+            "split it (keys-export --include / --exclude) or remove retired signing keys"
         )
     return text
 
@@ -268,9 +273,8 @@ def _queue_metrics(env: Mapping[str, str], rest: Sequence[str]) -> int:
 
     once = "--once" in rest
     interval = 60.0
-    if "--interval" in rest:
-        position = rest.index("--interval") + 1
-        value = rest[position] if position < len(rest) else ""
+    value = _option(rest, "--interval")
+    if value is not None:
         if not value.isdigit() or not 5 <= int(value) <= 3600:
             raise ContainerError("--interval takes whole seconds, 5 to 3600")
         interval = float(value)
@@ -301,12 +305,22 @@ def _exec(arguments: Sequence[str], env: MutableMapping[str, str]) -> None:
     os.execvpe("clearance", ["clearance", *arguments], env)  # noqa: S606 (fixed program)
 
 
+def _option(arguments: Sequence[str], name: str) -> str | None:
+    if name not in arguments:
+        return None
+    position = list(arguments).index(name) + 1
+    if position >= len(arguments):
+        raise ContainerError(f"{name} needs a value")
+    return arguments[position]
+
+
 def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
     command, rest = (argv[0], list(argv[1:])) if argv else ("serve", [])
     if command == "healthcheck":
         return healthcheck(env, ready="--ready" in rest)
     if command == "keys-export":
-        print(bundle_of(data_dir(env) / "keys"))
+        include, exclude = _option(rest, "--include") or "", _option(rest, "--exclude")
+        print(bundle_of(data_dir(env) / "keys", include, exclude))
         return 0
     if command == "queue-metrics":
         return _queue_metrics(prepared_environment(env, install=False), rest)
