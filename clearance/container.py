@@ -15,6 +15,11 @@ One image runs every role of a node (the Dockerfile's ENTRYPOINT; docs/operation
     queue-metrics [--once] [--interval S]
                    print the evaluation queue's depth (queued, running) every S seconds (60) as
                    CloudWatch embedded-metric JSON lines: the enclave workers scale on it
+    ceremony ARGS  a key ceremony: ``clearance ARGS`` (``admin add NLD --name ...``,
+                   ``admin rotate-key NLD``, ``admin retire-key KID``) on the keys of the bundles
+                   it was started with, the node's own keys made if missing, then the changed
+                   bundles written back to Secrets Manager (``CLEARANCE_CEREMONY_SIGNING_SECRET``
+                   and ``CLEARANCE_CEREMONY_STORAGE_SECRET``, with the task's own credentials)
     anything else  ``clearance ...`` as given (``admin list``, ``audit verify``, ...)
 
 Before it hands over to ``clearance`` it prepares the environment, which is the only place
@@ -47,6 +52,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 __all__ = ["bundle_of", "database_url", "install_bundles", "main", "prepared_environment"]
@@ -301,6 +307,78 @@ def _queue_metrics(env: Mapping[str, str], rest: Sequence[str]) -> int:
         engine.dispose()
 
 
+#: The storage key's bundle holds this folder; the signing bundle everything else.
+STORAGE_PREFIX = "_node/storage/"
+
+
+#: The ceremony's variables naming the secrets, and what each bundle is called in its output.
+_TARGETS = {
+    "CLEARANCE_CEREMONY_SIGNING_SECRET": "signing-keys",
+    "CLEARANCE_CEREMONY_STORAGE_SECRET": "storage-key",
+}
+
+
+def _bundles(keys_dir: Path) -> dict[str, str]:
+    return {
+        "CLEARANCE_CEREMONY_SIGNING_SECRET": bundle_of(keys_dir, exclude=STORAGE_PREFIX),
+        "CLEARANCE_CEREMONY_STORAGE_SECRET": bundle_of(keys_dir, include=STORAGE_PREFIX),
+    }
+
+
+def _files(bundle: str) -> dict[str, str]:
+    files: dict[str, str] = json.loads(bundle)["files"]
+    return files
+
+
+def ceremony(arguments: Sequence[str], env: Mapping[str, str], secrets: Any = None) -> int:
+    """Run ``clearance ARGS`` on the bundles' keys, then store the bundles that changed.
+
+    ``secrets`` is a boto3 Secrets Manager client (made from the task's credentials when None).
+    Nothing secret is printed: only which bundle was written and how many files it holds.
+    """
+    import subprocess
+
+    targets = {name: env.get(name, "") for name in _TARGETS}
+    if not all(targets.values()):
+        raise ContainerError("a ceremony needs " + " and ".join(_TARGETS))
+    prepared = prepared_environment(env, install=True)
+    keys_dir = data_dir(prepared) / "keys"
+    before = _bundles(keys_dir)
+    if arguments:
+        result = subprocess.run(["clearance", *arguments], env=prepared, check=False)
+        if result.returncode != 0:
+            print("ceremony: the command failed; no secret was changed", flush=True)
+            return result.returncode
+    _make_node_keys(prepared)
+    after = _bundles(keys_dir)
+    if secrets is None:
+        import boto3
+
+        region = prepared.get("AWS_REGION") or prepared.get("CLEARANCE_S3_REGION") or None
+        secrets = boto3.client("secretsmanager", region_name=region)
+    for name, bundle in after.items():
+        if _files(bundle) == _files(before[name]):
+            print(f"ceremony: the {_TARGETS[name]} bundle is unchanged", flush=True)
+            continue
+        secrets.put_secret_value(SecretId=targets[name], SecretString=bundle)
+        count = len(_files(bundle))
+        print(f"ceremony: the {_TARGETS[name]} bundle was written ({count} files)", flush=True)
+    return 0
+
+
+def _make_node_keys(env: Mapping[str, str]) -> None:
+    """Open the node once so that its own keys exist: storage, audit and paging key."""
+    from clearance.node import open_node
+    from clearance.settings import Settings
+
+    node = open_node(Settings.from_env(env))
+    try:
+        node.storage.public_key  # noqa: B018 (made on first use)
+        node.audit.public_jwk()
+    finally:
+        node.engine.dispose()
+
+
 def _exec(arguments: Sequence[str], env: MutableMapping[str, str]) -> None:
     os.execvpe("clearance", ["clearance", *arguments], env)  # noqa: S606 (fixed program)
 
@@ -324,6 +402,8 @@ def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
         return 0
     if command == "queue-metrics":
         return _queue_metrics(prepared_environment(env, install=False), rest)
+    if command == "ceremony":
+        return ceremony(rest, env)
     prepared = prepared_environment(env, install=True)
     if command == "migrate":
         _migrate(prepared)

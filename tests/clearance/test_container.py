@@ -237,3 +237,81 @@ def test_migrate_brings_a_fresh_database_to_the_newest_revision(tmp_path: Path) 
     node = open_node(Settings(data_dir=data, database_url=f"sqlite:///{data / 'clearance.db'}"))
     assert dataclasses.is_dataclass(node)
     node.engine.dispose()
+
+
+def _ceremony_env(tmp_path: Path, bundles: dict[str, str]) -> dict[str, str]:
+    import os
+    import sys
+
+    data = tmp_path / "ceremony-data"
+    return {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "CLEARANCE_DATA": str(data),
+        "CLEARANCE_DATABASE_URL": f"sqlite:///{tmp_path / 'node.db'}",
+        "CLEARANCE_CEREMONY_SIGNING_SECRET": "node/signing-keys",
+        "CLEARANCE_CEREMONY_STORAGE_SECRET": "node/storage-key",
+        "CLEARANCE_KEYS_BUNDLE_SIGNING": bundles["node/signing-keys"],
+        "CLEARANCE_KEYS_BUNDLE_STORAGE": bundles["node/storage-key"],
+    }
+
+
+def test_a_key_ceremony_writes_back_only_the_bundles_it_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    import boto3
+    from moto import mock_aws
+
+    from clearance.container import ceremony
+
+    empty = json.dumps({"version": 1, "files": {}})
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="eu-west-1")
+        for name in ("node/signing-keys", "node/storage-key"):
+            client.create_secret(Name=name, SecretString=empty)
+
+        def current() -> dict[str, str]:
+            return {
+                name: client.get_secret_value(SecretId=name)["SecretString"]
+                for name in ("node/signing-keys", "node/storage-key")
+            }
+
+        # The first ceremony: an administration, and the node's own keys, from nothing.
+        first = ["admin", "add", "NLD", "--name", "Douane"]
+        assert ceremony(first, _ceremony_env(tmp_path, current()), secrets=client) == 0
+        made = current()
+        signing = set(json.loads(made["node/signing-keys"])["files"])
+        storage = set(json.loads(made["node/storage-key"])["files"])
+        assert "paging.key" in signing and any(p.startswith("NLD/") for p in signing)
+        assert any(p.startswith("_node/audit/") for p in signing)
+        assert "_node/storage/c4gh.sec" in storage and not storage & signing
+        out = capsys.readouterr().out
+        assert "the signing-keys bundle was written" in out
+        assert "BEGIN" not in out and made["node/signing-keys"] not in out  # no key material
+
+        # A rotation in a fresh task (an empty data folder): the bundles bring the keys in.
+        shutil.rmtree(tmp_path / "ceremony-data")
+        rotate = ["admin", "rotate-key", "NLD"]
+        assert ceremony(rotate, _ceremony_env(tmp_path, made), secrets=client) == 0
+        rotated = current()
+        nld = [p for p in json.loads(rotated["node/signing-keys"])["files"] if p.startswith("NLD/")]
+        assert len(nld) == 2
+        assert rotated["node/storage-key"] == made["node/storage-key"]
+        assert "the storage-key bundle is unchanged" in capsys.readouterr().out
+        versions = client.list_secret_version_ids(SecretId="node/storage-key")["Versions"]
+        assert len(versions) == 2  # created, then written once by the first ceremony
+
+        # A command that fails changes nothing.
+        shutil.rmtree(tmp_path / "ceremony-data")
+        failing = ["admin", "rotate-key", "GBR"]  # no such administration
+        assert ceremony(failing, _ceremony_env(tmp_path, rotated), secrets=client) != 0
+        assert current() == rotated
+
+
+def test_a_ceremony_needs_both_secrets(tmp_path: Path) -> None:
+    from clearance.container import ceremony
+
+    with pytest.raises(ContainerError, match="a ceremony needs"):
+        ceremony(["admin", "list"], {"CLEARANCE_DATA": str(tmp_path)}, secrets=object())

@@ -330,10 +330,11 @@ def test_the_tasks_run_the_images_entry_point_and_health_check(
     text = (TERRAFORM / "modules" / "service" / "main.tf").read_text()
     text += (TERRAFORM / "modules" / "service" / "workers.tf").read_text()
     commands = set(re.findall(r'command\s+=\s+(\["(?!CMD")[^\]]*\])', text))
-    assert commands == {'["serve"]', '["migrate"]', '["worker"]',
+    assert commands == {'["serve"]', '["migrate"]', '["worker"]', '["ceremony", "admin", "list"]',
                         '["queue-metrics", "--interval", "60"]'}  # fmt: skip
-    assert text.count('user                   = "10001:10001"') == 3  # API, migrate, reporter
-    assert text.count("readonlyRootFilesystem = true") == 4
+    # API, migrate, ceremony, reporter (the worker is root: its sandbox drops to nobody)
+    assert text.count('user                   = "10001:10001"') == 4
+    assert text.count("readonlyRootFilesystem = true") == 5
 
 
 def test_terraform_fmt_if_terraform_is_here() -> None:

@@ -30,7 +30,7 @@ module "kms" {
   blob_user_arns      = [module.roles.blob_store_user_arn]
   auditor_arns        = var.auditor_arns
   secret_reader_arns  = [module.roles.execution_role_arn]
-  secret_writer_arns  = var.operator_arns
+  secret_writer_arns  = concat(var.operator_arns, [module.roles.ceremony_role_arn])
   enclave_pcr0        = var.enclave_pcr0
   enclave_parent_arns = [module.roles.worker_instance_role_arn]
 }
@@ -75,6 +75,7 @@ module "secrets" {
   region              = var.region
   kms_key_arn         = module.kms.secrets_key_arn
   execution_role_name = module.roles.execution_role_name
+  ceremony_role_name  = module.roles.ceremony_role_name
   database_secret_arn = module.database.master_user_secret_arn
 }
 
@@ -108,6 +109,7 @@ module "service" {
   execution_role_name           = module.roles.execution_role_name
   api_role_arn                  = module.roles.api_role_arn
   worker_role_arn               = module.roles.worker_role_arn
+  ceremony_role_arn             = module.roles.ceremony_role_arn
   metrics_role_arn              = module.roles.metrics_role_arn
   worker_instance_role_name     = module.roles.worker_instance_role_name
   worker_instance_profile_name  = module.roles.worker_instance_profile_name

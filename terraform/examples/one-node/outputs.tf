@@ -33,6 +33,11 @@ output "migrate_task_definition_arn" {
   value       = module.service.migrate_task_definition_arn
 }
 
+output "ceremony_task_definition_arn" {
+  description = "Run key ceremonies with it (docs/operations.md)."
+  value       = module.service.ceremony_task_definition_arn
+}
+
 output "private_subnet_ids" {
   description = "Subnets for one-off tasks (migrate, admin commands)."
   value       = module.network.private_subnet_ids

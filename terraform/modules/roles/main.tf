@@ -53,6 +53,13 @@ resource "aws_iam_role" "metrics" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks.json
 }
 
+# Key ceremonies (python -m clearance.container ceremony ...): run as a one-off task by an
+# operator; the only role that may write the key bundles back to Secrets Manager.
+resource "aws_iam_role" "ceremony" {
+  name               = "${var.name}-key-ceremony-task"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks.json
+}
+
 # The EC2 container instances the enclave workers run on (Nitro Enclaves enabled).
 resource "aws_iam_role" "worker_instance" {
   name               = "${var.name}-worker-instance"

@@ -67,3 +67,13 @@ output "blob_store_group_name" {
   description = "IAM group of the blob-store user (its rights: the storage module)."
   value       = aws_iam_group.blob_store.name
 }
+
+output "ceremony_role_arn" {
+  description = "Task role of key ceremonies (writes the key bundles)."
+  value       = aws_iam_role.ceremony.arn
+}
+
+output "ceremony_role_name" {
+  description = "Task role of key ceremonies (name)."
+  value       = aws_iam_role.ceremony.name
+}

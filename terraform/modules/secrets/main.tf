@@ -33,6 +33,17 @@ resource "aws_secretsmanager_secret" "this" {
   recovery_window_in_days = 30
 }
 
+# The key bundles start empty (nothing secret), so that tasks can start for the first key
+# ceremony; from then on only ceremonies write them, never terraform.
+resource "aws_secretsmanager_secret_version" "empty_bundle" {
+  for_each      = toset(["signing-keys", "storage-key"])
+  secret_id     = aws_secretsmanager_secret.this[each.key].id
+  secret_string = jsonencode({ version = 1, files = {} })
+  lifecycle {
+    ignore_changes = [secret_string, version_stages]
+  }
+}
+
 data "aws_iam_policy_document" "read" {
   statement {
     sid       = "ReadTheNodeSecretsAtTaskStart"
@@ -55,4 +66,28 @@ resource "aws_iam_role_policy" "execution_reads_secrets" {
   name   = "read-node-secrets"
   role   = var.execution_role_name
   policy = data.aws_iam_policy_document.read.json
+}
+
+data "aws_iam_policy_document" "ceremony" {
+  statement {
+    sid       = "WriteTheKeyBundles"
+    actions   = ["secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [aws_secretsmanager_secret.this["signing-keys"].arn, aws_secretsmanager_secret.this["storage-key"].arn]
+  }
+  statement {
+    sid       = "EncryptThemThroughSecretsManager"
+    actions   = ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${var.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "ceremony_writes_bundles" {
+  name   = "write-key-bundles"
+  role   = var.ceremony_role_name
+  policy = data.aws_iam_policy_document.ceremony.json
 }

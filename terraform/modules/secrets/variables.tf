@@ -22,3 +22,8 @@ variable "database_secret_arn" {
   description = "The RDS-managed master password secret (injected as CLEARANCE_DB_PASSWORD)."
   type        = string
 }
+
+variable "ceremony_role_name" {
+  description = "Task role of key ceremonies (writes the key bundles)."
+  type        = string
+}

@@ -68,7 +68,7 @@ resource "aws_ecs_cluster" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "this" {
-  for_each          = toset(["api", "worker", "queue-metrics", "migrate", "exec"])
+  for_each          = toset(["api", "worker", "queue-metrics", "migrate", "ceremony", "exec"])
   name              = "/clearance/${var.name}/${each.key}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.logs_kms_key_arn
@@ -534,6 +534,50 @@ resource "aws_ecs_task_definition" "migrate" {
         awslogs-group         = aws_cloudwatch_log_group.this["migrate"].name
         awslogs-region        = local.region
         awslogs-stream-prefix = "migrate"
+      }
+    }
+  }])
+}
+
+# --- key ceremonies: run once with an operator's command, docs/operations.md ---------------------
+# Without CLEARANCE_KEYS_REQUIRED: the first ceremony starts from empty bundles.
+
+resource "aws_ecs_task_definition" "ceremony" {
+  family                   = "${var.name}-key-ceremony"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = 512
+  memory                   = 1024
+  execution_role_arn       = var.execution_role_arn
+  task_role_arn            = var.ceremony_role_arn
+  volume {
+    name = "data"
+  }
+  volume {
+    name = "tmp"
+  }
+  container_definitions = jsonencode([{
+    name                   = "ceremony"
+    image                  = var.image
+    command                = ["ceremony", "admin", "list"]
+    essential              = true
+    user                   = "10001:10001"
+    readonlyRootFilesystem = true
+    privileged             = false
+    environment = concat([for e in local.node_environment : e if e.name != "CLEARANCE_KEYS_REQUIRED"], [
+      { name = "CLEARANCE_CEREMONY_SIGNING_SECRET", value = var.signing_keys_secret_arn },
+      { name = "CLEARANCE_CEREMONY_STORAGE_SECRET", value = var.storage_key_secret_arn },
+      { name = "AWS_REGION", value = local.region },
+    ])
+    secrets         = local.node_secrets
+    mountPoints     = local.data_mounts
+    linuxParameters = { initProcessEnabled = true, capabilities = { drop = ["ALL"] } }
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.this["ceremony"].name
+        awslogs-region        = local.region
+        awslogs-stream-prefix = "ceremony"
       }
     }
   }])

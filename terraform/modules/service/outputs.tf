@@ -18,6 +18,11 @@ output "migrate_task_definition_arn" {
   value       = aws_ecs_task_definition.migrate.arn
 }
 
+output "ceremony_task_definition_arn" {
+  description = "Task definition of key ceremonies (aws ecs run-task with a command override)."
+  value       = aws_ecs_task_definition.ceremony.arn
+}
+
 output "api_security_group_id" {
   description = "Security group of the API tasks (also for one-off admin tasks)."
   value       = aws_security_group.task["api"].id

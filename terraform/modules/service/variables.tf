@@ -139,6 +139,11 @@ variable "api_role_arn" {
   type        = string
 }
 
+variable "ceremony_role_arn" {
+  description = "Task role of key ceremonies."
+  type        = string
+}
+
 variable "worker_role_arn" {
   description = "Task role of the workers."
   type        = string
