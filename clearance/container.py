@@ -20,6 +20,11 @@ One image runs every role of a node (the Dockerfile's ENTRYPOINT; docs/operation
                    it was started with, the node's own keys made if missing, then the changed
                    bundles written back to Secrets Manager (``CLEARANCE_CEREMONY_SIGNING_SECRET``
                    and ``CLEARANCE_CEREMONY_STORAGE_SECRET``, with the task's own credentials)
+    audit-archive  verify the audit log, sign a checkpoint at its head, and put the entries, the
+                   checkpoints and the audit public key into ``CLEARANCE_AUDIT_BUCKET`` (Object
+                   Lock) under ``<CLEARANCE_AUDIT_PREFIX or the node id>/<UTC time>/``; a log
+                   that fails verification prints ``audit log FAILED`` and exits 1, uploading
+                   nothing
     anything else  ``clearance ...`` as given (``admin list``, ``audit verify``, ...)
 
 Before it hands over to ``clearance`` it prepares the environment, which is the only place
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import os
 import re
@@ -379,6 +385,70 @@ def _make_node_keys(env: Mapping[str, str]) -> None:
         node.engine.dispose()
 
 
+def _archive_prefix(env: Mapping[str, str], node_id: str) -> str:
+    prefix = env.get("CLEARANCE_AUDIT_PREFIX") or re.sub(r"[^A-Za-z0-9._-]+", "-", node_id)
+    if not _SEGMENT.fullmatch(prefix):
+        raise ContainerError("CLEARANCE_AUDIT_PREFIX must be one key segment ([A-Za-z0-9._-])")
+    return prefix
+
+
+def audit_archive(env: Mapping[str, str], s3: Any = None, now: Any = None) -> int:
+    """Verify the audit log, checkpoint its head, and put it in the audit bucket (see above).
+
+    ``s3`` is a boto3 S3 client (made from the task's credentials when None)."""
+    from datetime import UTC, datetime
+
+    from clearance.node import open_node
+    from clearance.settings import Settings
+
+    bucket = env.get("CLEARANCE_AUDIT_BUCKET", "")
+    if not bucket:
+        raise ContainerError("audit-archive needs CLEARANCE_AUDIT_BUCKET")
+    prepared = prepared_environment(env, install=True)
+    settings = Settings.from_env(prepared)
+    prefix = _archive_prefix(prepared, settings.node_id)
+    node = open_node(settings)
+    try:
+        report = node.audit.verify()
+        if not report.ok:
+            for problem in report.problems:
+                print(str(problem), flush=True)
+            print(f"audit log FAILED: {len(report.problems)} problem(s); nothing archived")
+            return 1
+        with node.sessions.begin() as session:
+            head = node.audit.checkpoint(session)
+        entries, checkpoints = io.StringIO(), io.StringIO()
+        counted = (node.audit.export(entries), node.audit.export_checkpoints(checkpoints))
+        public_key = json.dumps(node.audit.public_jwk(), indent=2) + "\n"
+    finally:
+        node.engine.dispose()
+    if s3 is None:
+        import boto3
+
+        s3 = boto3.client("s3", region_name=prepared.get("AWS_REGION") or None)
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    folder = f"{prefix}/{stamp}"
+    documents = (
+        ("entries.jsonl", entries.getvalue(), "application/x-ndjson"),
+        ("checkpoints.jsonl", checkpoints.getvalue(), "application/x-ndjson"),
+        ("audit-public-key.jwk.json", public_key, "application/json"),
+    )
+    for name, text, content_type in documents:
+        s3.put_object(
+            Bucket=bucket,
+            Key=f"{folder}/{name}",
+            Body=text.encode("utf-8"),
+            ContentType=content_type,
+            ChecksumAlgorithm="SHA256",
+        )
+    print(
+        f"audit log OK: {counted[0]} entries, {counted[1]} checkpoints, head seq {head}; "
+        f"archived to s3://{bucket}/{folder}/",
+        flush=True,
+    )
+    return 0
+
+
 def _exec(arguments: Sequence[str], env: MutableMapping[str, str]) -> None:
     os.execvpe("clearance", ["clearance", *arguments], env)  # noqa: S606 (fixed program)
 
@@ -404,6 +474,8 @@ def run(argv: Sequence[str], env: Mapping[str, str]) -> int:
         return _queue_metrics(prepared_environment(env, install=False), rest)
     if command == "ceremony":
         return ceremony(rest, env)
+    if command == "audit-archive":
+        return audit_archive(env)
     prepared = prepared_environment(env, install=True)
     if command == "migrate":
         _migrate(prepared)

@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import io
 import json
+import secrets
 import stat
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -315,3 +316,91 @@ def test_a_ceremony_needs_both_secrets(tmp_path: Path) -> None:
 
     with pytest.raises(ContainerError, match="a ceremony needs"):
         ceremony(["admin", "list"], {"CLEARANCE_DATA": str(tmp_path)}, secrets=object())
+
+
+def _s3_client() -> tuple[object, str]:
+    import boto3
+    import botocore.config
+
+    from tests.transfer.world import s3_env
+
+    env = s3_env()
+    client = boto3.client(
+        "s3",
+        endpoint_url=env["ENDPOINT"],
+        region_name=env["REGION"],
+        aws_access_key_id=env["ACCESS_KEY"],
+        aws_secret_access_key=env["SECRET_KEY"],
+        config=botocore.config.Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    return client, env["BUCKET"]
+
+
+def _audited(node: Node) -> None:
+    """A few audit entries: a user's login (audited) on a fresh node."""
+    from access import Level, Role
+
+    node.directory.add_administration("NLD", "Douane")
+    node.directory.add_user(
+        "ann", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R1,
+        password="correct horse battery staple",
+    )  # fmt: skip
+    for _ in range(2):
+        node.directory.login("ann", "correct horse battery staple", audience=node.settings.node_id)
+
+
+@pytest.mark.s3
+def test_audit_archive_verifies_checkpoints_and_uploads_the_log(node: Node, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from access import read_public_jwk
+    from clearance.container import audit_archive
+
+    _audited(node)
+    client, bucket = _s3_client()
+    prefix = f"audit-{secrets.token_hex(8)}"
+    env = {"CLEARANCE_DATA": str(node.settings.data_dir),
+           "CLEARANCE_DATABASE_URL": node.settings.database_url,
+           "CLEARANCE_AUDIT_BUCKET": bucket, "CLEARANCE_AUDIT_PREFIX": prefix}  # fmt: skip
+    when = datetime(2026, 12, 6, 21, 0, 5, tzinfo=UTC)
+    assert audit_archive(env, s3=client, now=when) == 0
+    folder = f"{prefix}/20261206T210005Z"
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=folder)  # type: ignore[attr-defined]
+    names = sorted(o["Key"].rsplit("/", 1)[1] for o in listed["Contents"])
+    assert names == ["audit-public-key.jwk.json", "checkpoints.jsonl", "entries.jsonl"]
+
+    def fetch(name: str) -> bytes:
+        body = client.get_object(Bucket=bucket, Key=f"{folder}/{name}")["Body"]  # type: ignore[attr-defined]
+        data: bytes = body.read()
+        return data
+
+    entries = [json.loads(line) for line in fetch("entries.jsonl").splitlines()]
+    checkpoints = [json.loads(line) for line in fetch("checkpoints.jsonl").splitlines()]
+    assert entries and checkpoints[-1]["seq"] == entries[-1]["seq"]  # ends on a checkpoint
+    pinned = tmp_path / "audit.jwk.json"
+    pinned.write_bytes(fetch("audit-public-key.jwk.json"))
+    assert node.audit.verify(public_key=read_public_jwk(pinned)).ok
+    for name in names:
+        client.delete_object(Bucket=bucket, Key=f"{folder}/{name}")  # type: ignore[attr-defined]
+
+
+@pytest.mark.s3
+def test_audit_archive_refuses_a_tampered_log_and_uploads_nothing(
+    node: Node, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import text
+
+    from clearance.container import audit_archive
+
+    _audited(node)
+    with node.sessions.begin() as session:
+        session.execute(text("UPDATE audit_entries SET reason = 'edited' WHERE seq = 1"))
+    client, bucket = _s3_client()
+    prefix = f"tampered-{secrets.token_hex(8)}"
+    env = {"CLEARANCE_DATA": str(node.settings.data_dir),
+           "CLEARANCE_DATABASE_URL": node.settings.database_url,
+           "CLEARANCE_AUDIT_BUCKET": bucket, "CLEARANCE_AUDIT_PREFIX": prefix}  # fmt: skip
+    assert audit_archive(env, s3=client) == 1
+    assert "audit log FAILED" in capsys.readouterr().out  # what the log alarm matches
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=prefix)  # type: ignore[attr-defined]
+    assert listed.get("KeyCount", 0) == 0

@@ -293,7 +293,7 @@ def test_kms_keys_rotate_and_the_enclave_key_needs_an_attested_pcr0(
     config: dict[Path, dict[str, Any]],
 ) -> None:
     keys = _of_type(config, "aws_kms_key")
-    assert set(keys) == {"blob", "database", "secrets", "logs", "enclave"}
+    assert set(keys) == {"blob", "audit", "database", "secrets", "logs", "enclave"}
     for name, key in keys.items():
         assert key["enable_key_rotation"] is True, name
         assert key["policy"] == (
@@ -331,10 +331,10 @@ def test_the_tasks_run_the_images_entry_point_and_health_check(
     text += (TERRAFORM / "modules" / "service" / "workers.tf").read_text()
     commands = set(re.findall(r'command\s+=\s+(\["(?!CMD")[^\]]*\])', text))
     assert commands == {'["serve"]', '["migrate"]', '["worker"]', '["ceremony", "admin", "list"]',
-                        '["queue-metrics", "--interval", "60"]'}  # fmt: skip
-    # API, migrate, ceremony, reporter (the worker is root: its sandbox drops to nobody)
-    assert text.count('user                   = "10001:10001"') == 4
-    assert text.count("readonlyRootFilesystem = true") == 5
+                        '["audit-archive"]', '["queue-metrics", "--interval", "60"]'}  # fmt: skip
+    # All but the worker (root: its sandbox child drops to nobody) run as the image's user.
+    assert text.count('user                   = "10001:10001"') == 5
+    assert text.count("readonlyRootFilesystem = true") == 6
 
 
 def test_terraform_fmt_if_terraform_is_here() -> None:

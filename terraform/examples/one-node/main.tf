@@ -28,6 +28,7 @@ module "kms" {
   name                = local.name
   key_admin_arns      = var.key_admin_arns
   blob_user_arns      = [module.roles.blob_store_user_arn]
+  audit_writer_arns   = [module.roles.audit_archive_role_arn]
   auditor_arns        = var.auditor_arns
   secret_reader_arns  = [module.roles.execution_role_arn]
   secret_writer_arns  = concat(var.operator_arns, [module.roles.ceremony_role_arn])
@@ -45,14 +46,16 @@ module "network" {
 }
 
 module "storage" {
-  source                = "../../modules/storage"
-  name                  = local.name
-  region                = var.region
-  blob_kms_key_arn      = module.kms.blob_key_arn
-  logs_kms_key_arn      = module.kms.logs_key_arn
-  blob_store_group_name = module.roles.blob_store_group_name
-  audit_lock_mode       = var.audit_lock_mode
-  audit_retention_days  = var.audit_retention_days
+  source                  = "../../modules/storage"
+  name                    = local.name
+  region                  = var.region
+  blob_kms_key_arn        = module.kms.blob_key_arn
+  audit_kms_key_arn       = module.kms.audit_key_arn
+  audit_archive_role_name = module.roles.audit_archive_role_name
+  logs_kms_key_arn        = module.kms.logs_key_arn
+  blob_store_group_name   = module.roles.blob_store_group_name
+  audit_lock_mode         = var.audit_lock_mode
+  audit_retention_days    = var.audit_retention_days
 }
 
 module "database" {
@@ -110,6 +113,8 @@ module "service" {
   api_role_arn                  = module.roles.api_role_arn
   worker_role_arn               = module.roles.worker_role_arn
   ceremony_role_arn             = module.roles.ceremony_role_arn
+  audit_archive_role_arn        = module.roles.audit_archive_role_arn
+  audit_bucket                  = module.storage.audit_bucket
   metrics_role_arn              = module.roles.metrics_role_arn
   worker_instance_role_name     = module.roles.worker_instance_role_name
   worker_instance_profile_name  = module.roles.worker_instance_profile_name
@@ -133,6 +138,6 @@ module "monitoring" {
   cluster_name             = module.service.cluster_name
   api_service_name         = module.service.api_service_name
   db_identifier            = module.database.identifier
-  api_log_group            = module.service.log_group_names["api"]
+  audit_log_group          = module.service.log_group_names["audit-archive"]
   worker_log_group         = module.service.log_group_names["worker"]
 }

@@ -78,6 +78,7 @@ output "kms_key_arns" {
   description = "The node's KMS keys."
   value = {
     blob     = module.kms.blob_key_arn
+    audit    = module.kms.audit_key_arn
     database = module.kms.database_key_arn
     secrets  = module.kms.secrets_key_arn
     logs     = module.kms.logs_key_arn

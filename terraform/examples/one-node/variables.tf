@@ -49,9 +49,8 @@ variable "operator_arns" {
 }
 
 variable "auditor_arns" {
-  description = "IAM roles that read the audit bucket and logs."
+  description = "IAM roles that read the audit bucket and logs (the security office; at least one)."
   type        = list(string)
-  default     = []
 }
 
 variable "allowed_cidrs" {

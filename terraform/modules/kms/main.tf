@@ -1,7 +1,8 @@
 # Customer-managed KMS keys of one node, one per purpose, each with a key policy that names who
 # may administer it and who may use it for what (explicit actions only, never kms:*):
 #
-#   blob      objects in the blob and audit buckets (SSE-KMS)
+#   blob      objects in the blob bucket (SSE-KMS)
+#   audit     objects in the audit bucket (exported entries, checkpoints, the audit public key)
 #   database  the RDS instance, its snapshots and Performance Insights
 #   secrets   the Secrets Manager secrets (key bundles, passphrase, database password)
 #   logs      CloudWatch log groups, the S3 access-log bucket, the alarm topic
@@ -59,24 +60,10 @@ data "aws_iam_policy_document" "blob" {
       values   = [local.s3_via]
     }
   }
-  statement {
-    sid       = "AuditExportReadsAndWritesThroughS3"
-    actions   = local.data_actions
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = var.auditor_arns
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = [local.s3_via]
-    }
-  }
 }
 
 resource "aws_kms_key" "blob" {
-  description             = "${var.name}: blob and audit buckets (SSE-KMS)"
+  description             = "${var.name}: blob bucket (SSE-KMS)"
   enable_key_rotation     = true
   rotation_period_in_days = 365
   deletion_window_in_days = 30
@@ -86,6 +73,63 @@ resource "aws_kms_key" "blob" {
 resource "aws_kms_alias" "blob" {
   name          = "alias/${var.name}-blob"
   target_key_id = aws_kms_key.blob.key_id
+}
+
+# --- audit ------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "audit" {
+  # checkov:skip=CKV_AWS_111:A key policy: its resource "*" is this key alone, and every statement names its principals (and service or attestation conditions).
+  # checkov:skip=CKV_AWS_356:A key policy: its resource "*" is this key alone (KMS key policies cannot name another resource).
+  statement {
+    sid       = "Administer"
+    actions   = local.admin_actions
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = var.key_admin_arns
+    }
+  }
+  statement {
+    sid       = "TheArchiveWritesThroughS3"
+    actions   = local.data_actions
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = var.audit_writer_arns
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.s3_via]
+    }
+  }
+  statement {
+    sid       = "AuditorsReadThroughS3"
+    actions   = local.read_actions
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = concat(var.audit_writer_arns, var.auditor_arns)
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.s3_via]
+    }
+  }
+}
+
+resource "aws_kms_key" "audit" {
+  description             = "${var.name}: audit bucket (exported audit log and checkpoints)"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.audit.json
+}
+
+resource "aws_kms_alias" "audit" {
+  name          = "alias/${var.name}-audit"
+  target_key_id = aws_kms_key.audit.key_id
 }
 
 # --- database -----------------------------------------------------------------------------

@@ -1,6 +1,11 @@
 output "blob_key_arn" {
-  description = "KMS key of the blob and audit buckets."
+  description = "KMS key of the blob bucket."
   value       = aws_kms_key.blob.arn
+}
+
+output "audit_key_arn" {
+  description = "KMS key of the audit bucket."
+  value       = aws_kms_key.audit.arn
 }
 
 output "database_key_arn" {

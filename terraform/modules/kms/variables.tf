@@ -17,10 +17,18 @@ variable "blob_user_arns" {
   type        = list(string)
 }
 
+variable "audit_writer_arns" {
+  description = "Principals that write the audit bucket (the audit-archive task role)."
+  type        = list(string)
+}
+
 variable "auditor_arns" {
   description = "Principals that read the audit bucket and the logs (e.g. the security office's role)."
   type        = list(string)
-  default     = []
+  validation {
+    condition     = length(var.auditor_arns) > 0
+    error_message = "Name at least one auditor: someone outside the operators must be able to read the audit archive."
+  }
 }
 
 variable "secret_reader_arns" {
@@ -29,8 +37,12 @@ variable "secret_reader_arns" {
 }
 
 variable "secret_writer_arns" {
-  description = "Principals that write the secrets in a key ceremony (operators)."
+  description = "Principals that write the secrets in a key ceremony (operators, the ceremony task role)."
   type        = list(string)
+  validation {
+    condition     = length(var.secret_writer_arns) > 0
+    error_message = "secret_writer_arns may not be empty."
+  }
 }
 
 variable "enclave_pcr0" {

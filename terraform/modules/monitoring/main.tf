@@ -118,8 +118,8 @@ locals {
       description = "An evaluation failed inside the node (a missing object, a manifest or model not the one pinned, a sandbox that could not confine itself). The worker log names the exception type; strict isolation failing after a deploy means missing capabilities."
     }
     audit-verify-failed = {
-      group       = var.api_log_group, pattern = "\"audit log FAILED\""
-      description = "A scheduled or manual audit verify found a problem in the hash chain or a checkpoint: treat as a security incident (docs/operations.md, Backup and restore)."
+      group       = var.audit_log_group, pattern = "\"audit log FAILED\""
+      description = "The daily audit archive found a problem in the hash chain or a checkpoint and archived nothing: treat as a security incident (docs/operations.md, Backup and restore)."
     }
   }
 }
@@ -153,6 +153,32 @@ resource "aws_cloudwatch_log_metric_filter" "log" {
     value         = "1"
     default_value = "0"
   }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "archived" {
+  name           = "${var.name}-audit-archived"
+  log_group_name = var.audit_log_group
+  pattern        = "\"audit log OK\""
+  metric_transformation {
+    name      = "audit-archived"
+    namespace = var.metrics_namespace
+    value     = "1"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "audit_archive_missing" {
+  alarm_name          = "${var.name}-audit-archive-missing"
+  alarm_description   = "No audit archive succeeded in the last day: the scheduled task did not run or failed (its log says why). Partners rely on the exported checkpoints to detect edits."
+  namespace           = var.metrics_namespace
+  metric_name         = "audit-archived"
+  statistic           = "Sum"
+  period              = 86400
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.actions.alarm_actions
+  ok_actions          = local.actions.ok_actions
 }
 
 resource "aws_cloudwatch_metric_alarm" "log" {

@@ -8,5 +8,6 @@ output "alarm_names" {
   value = concat(
     [for a in aws_cloudwatch_metric_alarm.metric : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.log : a.alarm_name],
+    [aws_cloudwatch_metric_alarm.audit_archive_missing.alarm_name],
   )
 }

@@ -44,8 +44,8 @@ variable "db_identifier" {
   type        = string
 }
 
-variable "api_log_group" {
-  description = "Log group of the API tasks."
+variable "audit_log_group" {
+  description = "Log group of the daily audit archive."
   type        = string
 }
 

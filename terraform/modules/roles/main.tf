@@ -60,6 +60,13 @@ resource "aws_iam_role" "ceremony" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks.json
 }
 
+# The daily audit archive (python -m clearance.container audit-archive): writes to the audit
+# bucket only.
+resource "aws_iam_role" "audit_archive" {
+  name               = "${var.name}-audit-archive-task"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks.json
+}
+
 # The EC2 container instances the enclave workers run on (Nitro Enclaves enabled).
 resource "aws_iam_role" "worker_instance" {
   name               = "${var.name}-worker-instance"

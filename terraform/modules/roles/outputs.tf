@@ -77,3 +77,13 @@ output "ceremony_role_name" {
   description = "Task role of key ceremonies (name)."
   value       = aws_iam_role.ceremony.name
 }
+
+output "audit_archive_role_arn" {
+  description = "Task role of the daily audit archive."
+  value       = aws_iam_role.audit_archive.arn
+}
+
+output "audit_archive_role_name" {
+  description = "Task role of the daily audit archive (name)."
+  value       = aws_iam_role.audit_archive.name
+}

@@ -68,7 +68,7 @@ resource "aws_ecs_cluster" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "this" {
-  for_each          = toset(["api", "worker", "queue-metrics", "migrate", "ceremony", "exec"])
+  for_each          = toset(["api", "worker", "queue-metrics", "migrate", "ceremony", "audit-archive", "exec"])
   name              = "/clearance/${var.name}/${each.key}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.logs_kms_key_arn
@@ -581,6 +581,119 @@ resource "aws_ecs_task_definition" "ceremony" {
       }
     }
   }])
+}
+
+# --- the daily audit archive: verify, checkpoint, put into the Object Lock bucket ------------------
+
+resource "aws_ecs_task_definition" "audit_archive" {
+  family                   = "${var.name}-audit-archive"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = 512
+  memory                   = 1024
+  execution_role_arn       = var.execution_role_arn
+  task_role_arn            = var.audit_archive_role_arn
+  volume {
+    name = "data"
+  }
+  volume {
+    name = "tmp"
+  }
+  container_definitions = jsonencode([{
+    name                   = "audit-archive"
+    image                  = var.image
+    command                = ["audit-archive"]
+    essential              = true
+    user                   = "10001:10001"
+    readonlyRootFilesystem = true
+    privileged             = false
+    environment = concat(local.node_environment, [
+      { name = "CLEARANCE_AUDIT_BUCKET", value = var.audit_bucket },
+      { name = "AWS_REGION", value = local.region },
+    ])
+    secrets         = local.node_secrets
+    mountPoints     = local.data_mounts
+    linuxParameters = { initProcessEnabled = true, capabilities = { drop = ["ALL"] } }
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.this["audit-archive"].name
+        awslogs-region        = local.region
+        awslogs-stream-prefix = "audit-archive"
+      }
+    }
+  }])
+}
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${var.name}-audit-archive-scheduler"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "RunTheArchiveTask"
+    actions   = ["ecs:RunTask"]
+    resources = [aws_ecs_task_definition.audit_archive.arn_without_revision, "${aws_ecs_task_definition.audit_archive.arn_without_revision}:*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [aws_ecs_cluster.this.arn]
+    }
+  }
+  statement {
+    sid       = "HandItItsRoles"
+    actions   = ["iam:PassRole"]
+    resources = [var.execution_role_arn, var.audit_archive_role_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "run-audit-archive"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+resource "aws_scheduler_schedule" "audit_archive" {
+  # checkov:skip=CKV_AWS_297:The schedule holds no secret (a task definition, subnets, a security group); its default AWS-owned key suffices.
+  name                         = "${var.name}-audit-archive"
+  schedule_expression          = var.audit_archive_schedule
+  schedule_expression_timezone = "UTC"
+  flexible_time_window {
+    mode = "OFF"
+  }
+  target {
+    arn      = aws_ecs_cluster.this.arn
+    role_arn = aws_iam_role.scheduler.arn
+    ecs_parameters {
+      task_definition_arn = aws_ecs_task_definition.audit_archive.arn
+      launch_type         = "FARGATE"
+      platform_version    = "LATEST"
+      network_configuration {
+        subnets          = var.private_subnet_ids
+        security_groups  = [aws_security_group.task["api"].id]
+        assign_public_ip = false
+      }
+    }
+    retry_policy {
+      maximum_retry_attempts = 3
+    }
+  }
 }
 
 # --- the queue-depth reporter -----------------------------------------------------------------------

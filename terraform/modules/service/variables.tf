@@ -144,6 +144,22 @@ variable "ceremony_role_arn" {
   type        = string
 }
 
+variable "audit_archive_role_arn" {
+  description = "Task role of the daily audit archive."
+  type        = string
+}
+
+variable "audit_bucket" {
+  description = "The audit bucket (Object Lock)."
+  type        = string
+}
+
+variable "audit_archive_schedule" {
+  description = "When the audit archive runs (EventBridge Scheduler expression, UTC)."
+  type        = string
+  default     = "cron(15 2 * * ? *)"
+}
+
 variable "worker_role_arn" {
   description = "Task role of the workers."
   type        = string

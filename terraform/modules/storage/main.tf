@@ -168,7 +168,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "audit" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = var.blob_kms_key_arn
+      kms_master_key_id = var.audit_kms_key_arn
     }
     bucket_key_enabled = true
   }
@@ -423,4 +423,29 @@ resource "aws_iam_group_policy" "blob_store" {
   name   = "blob-bucket-objects"
   group  = var.blob_store_group_name
   policy = data.aws_iam_policy_document.blob_store.json
+}
+
+# The audit-archive task puts new objects into the audit bucket; Object Lock keeps them.
+data "aws_iam_policy_document" "audit_archive" {
+  statement {
+    sid       = "PutArchives"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.audit.arn}/*"]
+  }
+  statement {
+    sid       = "EncryptThroughS3"
+    actions   = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"]
+    resources = [var.audit_kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "audit_archive" {
+  name   = "put-audit-archives"
+  role   = var.audit_archive_role_name
+  policy = data.aws_iam_policy_document.audit_archive.json
 }

@@ -9,7 +9,17 @@ variable "region" {
 }
 
 variable "blob_kms_key_arn" {
-  description = "KMS key of the blob and audit buckets."
+  description = "KMS key of the blob bucket."
+  type        = string
+}
+
+variable "audit_kms_key_arn" {
+  description = "KMS key of the audit bucket."
+  type        = string
+}
+
+variable "audit_archive_role_name" {
+  description = "Task role of the daily audit archive."
   type        = string
 }
 
