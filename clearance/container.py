@@ -61,6 +61,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from clearance.errors import ClientSideError
+
 __all__ = ["bundle_of", "database_url", "install_bundles", "main", "prepared_environment"]
 
 BUNDLE_PREFIX = "CLEARANCE_KEYS_BUNDLE"
@@ -79,8 +81,10 @@ _FROM_FILES = (
 _BUNDLE_MAX = 60_000  # a Secrets Manager secret holds at most 65,536 bytes
 
 
-class ContainerError(Exception):
+class ContainerError(ClientSideError):
     """A setting or bundle the container cannot start with; the message names no secret."""
+
+    code = "container-setting"
 
 
 def data_dir(env: Mapping[str, str]) -> Path:
