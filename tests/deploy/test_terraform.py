@@ -346,3 +346,16 @@ def test_terraform_fmt_if_terraform_is_here() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
+
+
+def test_every_alarm_is_explained_in_the_operations_guide(
+    config: dict[Path, dict[str, Any]],
+) -> None:
+    monitoring = load_tf(TERRAFORM / "modules" / "monitoring" / "main.tf")
+    (locals_,) = monitoring["locals"]
+    names = [*locals_["metric_alarms"], *locals_["log_alarms"], "audit-archive-missing"]
+    guide = (REPO / "docs" / "operations.md").read_text()
+    for name in names:
+        assert f"`{name}`" in guide, name
+    for body in locals_["metric_alarms"].values():
+        assert len(body["description"]) > 60
