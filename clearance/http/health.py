@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -47,15 +47,14 @@ _NO_STORE = {"Cache-Control": "no-store"}
 class _Probe:
     """One part's check: at most one running at a time, its answer reused while fresh."""
 
-    def __init__(self, name: str, check: Callable[[], None], pool: ThreadPoolExecutor) -> None:
+    def __init__(self, name: str, check: Callable[[], None]) -> None:
         self.name = name
         self._check = check
-        self._pool = pool
         self._lock = threading.Lock()
         self._future: Future[bool] | None = None
         self._finished_at = 0.0
 
-    def _run(self) -> bool:
+    def _run(self, future: Future[bool]) -> None:
         try:
             self._check()
         except Exception as exc:  # any failure is "not ready"; only its type goes to the log
@@ -64,7 +63,7 @@ class _Probe:
         else:
             ok = True
         self._finished_at = time.monotonic()
-        return ok
+        future.set_result(ok)
 
     def current(self) -> Future[bool]:
         with self._lock:
@@ -73,7 +72,12 @@ class _Probe:
                 future.done() and time.monotonic() - self._finished_at > _FRESH_S
             )
             if stale:
-                future = self._future = self._pool.submit(self._run)
+                # A daemon thread: a probe stuck on a blackholed database never holds up the
+                # process's exit (an executor's threads would be joined at exit).
+                future = self._future = Future()
+                threading.Thread(
+                    target=self._run, args=(future,), name=f"readyz-{self.name}", daemon=True
+                ).start()
             assert future is not None
             return future
 
@@ -111,10 +115,9 @@ class Readiness:
     """The node's readiness: its database and its blob store, probed as the module says."""
 
     def __init__(self, engine: Engine, blobs: BlobStore) -> None:
-        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
         self._probes = (
-            _Probe("database", _database_check(engine), pool),
-            _Probe("blob-store", _blob_check(blobs), pool),
+            _Probe("database", _database_check(engine)),
+            _Probe("blob-store", _blob_check(blobs)),
         )
 
     async def checks(self) -> dict[str, str]:
