@@ -8,7 +8,9 @@ lower packages' errors, and ``clearance/http/errors.py`` maps those to HTTP).
      │                     or our own
      ├── Failure           a command failed (``clearance.cli.errors``, also a click exception):
      │                     ``error: …``, ``hint: …``, exit 1
-     └── Usage             a command given wrongly (also click's UsageError): exit 2
+     ├── Usage             a command given wrongly (also click's UsageError): exit 2
+     └── ContainerError    the image's entry point cannot start with these settings or key
+                           bundles (``clearance.container``); names no secret
 
 Messages are shown to the user as they are.
 """
