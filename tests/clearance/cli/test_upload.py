@@ -115,6 +115,20 @@ def test_upload_publishes_the_folder(served: Served, tmp_path: Path) -> None:
     assert "published NLD-up v2: 3 items" in table.stdout
 
 
+def test_every_publish_option_reaches_the_holding(served: Served) -> None:
+    args = [*_args(served.folder), "--geometry", "withheld", "--description", "From afar"]
+    out = _json(CliRunner().invoke(cli, args, env=served.env()))
+    assert out["result"]["holding_id"] == "NLD-up"
+    client = NodeClient(served.url, served.env()["CLEARANCE_TOKEN"])
+    holding = client.call("GET", "/collections/NLD-up")
+    assert holding["description"] == "From afar"
+    items = client.call("GET", "/collections/NLD-up/items")["features"]
+    assert len(items) == 3
+    for item in items:  # withheld: no point, no bbox, no site
+        assert item["geometry"] is None and "bbox" not in item
+        assert "xray:site" not in item["properties"]
+
+
 def test_a_stopped_upload_resumes_from_the_servers_offset(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
