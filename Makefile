@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SERVICES := var/services
 
-.PHONY: demo test lint unit services-start services-stop bench clean
+.PHONY: demo test lint unit services-start services-stop bench clean deploy-tools
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	bash scripts/run-tests.sh
+
+# checkov + hadolint in .venv-deploy for tests/deploy (run-tests.sh makes it too).
+deploy-tools:
+	bash scripts/deploy-tools.sh
 
 bench: $(STAMP)
 	bash scripts/run-benchmarks.sh

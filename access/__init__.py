@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from access.db import JsonDoc as JsonDoc
     from access.db import UtcDateTime as UtcDateTime
     from access.directory import Directory as Directory
+    from access.directory import UserInfo as UserInfo
     from access.encoding import StrictJsonError as StrictJsonError
     from access.encoding import exact_members as exact_members
     from access.encoding import json_object as json_object
@@ -131,6 +132,7 @@ if TYPE_CHECKING:
     from access.tokens import admin_from_issuer as admin_from_issuer
     from access.tokens import verify_token as verify_token
     from access.vocabulary import ALL_PARTNERS as ALL_PARTNERS
+    from access.vocabulary import PARTNERS as PARTNERS
     from access.vocabulary import Discovery as Discovery
     from access.vocabulary import Handling as Handling
     from access.vocabulary import Level as Level
@@ -141,6 +143,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "ALLOWED_ALGORITHMS": "access.jws",
     "ALL_PARTNERS": "access.vocabulary",
+    "PARTNERS": "access.vocabulary",
     "AccessError": "access.errors",
     "Action": "access.policy",
     "AdministrationRow": "access.tables",
@@ -164,6 +167,7 @@ _LAZY: dict[str, str] = {
     "Conflict": "access.errors",
     "Decision": "access.audit_log",
     "Directory": "access.directory",
+    "UserInfo": "access.directory",
     "Discovery": "access.vocabulary",
     "EntryFields": "access.audit_chain",
     "FixedClock": "access.clock",

@@ -127,6 +127,18 @@ class VerifyReport:
     def kinds(self) -> set[ProblemKind]:
         return {p.kind for p in self.problems}
 
+    def as_json(self) -> dict[str, Any]:
+        """The report as ``GET /audit/verify`` and ``clearance audit verify --json`` give it."""
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "head_seq": self.head_seq,
+            "problems": [
+                {"kind": p.kind.value, "seq": p.seq, "detail": p.detail} for p in self.problems
+            ],
+        }
+
 
 # ---------------------------------------------------------------------------------- encoding
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from catalog.paging_store import load_paging_key as load_paging_key
     from catalog.parser_pool import ParserPool as ParserPool
     from catalog.publish import HOLDING_ID as HOLDING_ID
+    from catalog.publish import Progress as Progress
     from catalog.publish import PublishResult as PublishResult
     from catalog.publish import publish_holding as publish_holding
     from catalog.search import SearchRequest as SearchRequest
@@ -80,6 +81,7 @@ _LAZY: dict[str, str] = {
     "load_paging_key": "catalog.paging_store",
     "ParserPool": "catalog.parser_pool",
     "PublishError": "catalog.errors",
+    "Progress": "catalog.publish",
     "PublishResult": "catalog.publish",
     "StacValidationError": "catalog.validation",
     "schema_resources": "catalog.validation",

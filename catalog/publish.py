@@ -55,6 +55,9 @@ __all__ = ["HOLDING_ID", "AccessRestrictions", "PublishResult", "publish_holding
 
 HOLDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
+#: ``progress(done, total)``: objects stored so far, of the holding's total.
+Progress = Callable[[int, int], None]
+
 
 @dataclass(frozen=True)
 class PublishResult:
@@ -133,10 +136,10 @@ def _source(asset: AssetFile) -> BinaryIO:
 
 
 def _store(
-    planned: Sequence[_Planned], objects: EncryptedObjects
+    planned: Sequence[_Planned], objects: EncryptedObjects, progress: Progress | None
 ) -> tuple[list[ManifestObject], int]:
     entries, encrypted = [], 0
-    for plan in planned:
+    for done, plan in enumerate(planned, start=1):
         asset = plan.asset
         if plan.reused is not None:
             entry = dataclasses.replace(
@@ -155,6 +158,8 @@ def _store(
                 )
             encrypted += 1
         entries.append(entry)
+        if progress is not None:
+            progress(done, len(planned))
     return entries, encrypted
 
 
@@ -198,8 +203,10 @@ def publish_holding(
     audit: AuditLog,
     actor: str,
     access: AccessRestrictions,
+    progress: Progress | None = None,
 ) -> PublishResult:
-    """Publish ``folder``; ``signing_key()`` gives the owner's key that signs the manifest."""
+    """Publish ``folder``; ``signing_key()`` gives the owner's key that signs the manifest;
+    ``progress(done, total)`` is told after each object stored (encrypted or reused)."""
     _check_holding_id(sessions, options.holding_id, options.admin)
     holding = read_holding(folder)  # IngestError is a PublishError
     r4 = options.level is Level.R4
@@ -222,7 +229,7 @@ def publish_holding(
     stored = [] if r4 else items
     key = None if r4 else signing_key()  # before any encryption: no key, nothing written
     try:
-        entries, encrypted = _store(planned, objects)
+        entries, encrypted = _store(planned, objects, progress)
     except ChecksumMismatch as exc:
         raise PublishError(f"{exc}; the holding folder must not change during a publish") from None
     manifest_sha256 = None

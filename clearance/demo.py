@@ -181,8 +181,9 @@ def run_demo(settings: Settings, echo: Callable[[str], None] = print) -> Node:
     enclave_walkthrough(node, settings.data_dir / "enclave", echo)
     _audit_walkthrough(node, settings, echo)
     echo("\nTry it:  export CLEARANCE_DATA=" + str(settings.data_dir))
-    echo("         TOKEN=$(.venv/bin/clearance token nld-analyst)")
-    echo('         curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/collections')
+    echo("         export CLEARANCE_URL=http://127.0.0.1:8000")
+    echo("         export CLEARANCE_TOKEN=$(.venv/bin/clearance token nld-analyst)")
+    echo("         .venv/bin/clearance holdings; .venv/bin/clearance search --limit 5")
     return node
 
 

@@ -9,6 +9,8 @@ cleanup() { bash scripts/services.sh stop "$services" >/dev/null 2>&1 || true; }
 if ! command -v chromium >/dev/null 2>&1; then
     apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }
 fi
+# checkov and hadolint for tests/deploy live in their own venv (they pin packages of their own).
+bash scripts/deploy-tools.sh
 trap cleanup EXIT INT TERM
 bash scripts/services.sh start "$services"
 set -a

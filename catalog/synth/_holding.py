@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -40,12 +41,13 @@ def generate_holding(
     count: int,
     seed: int,
     admin: str = "NLD",
+    progress: Callable[[int, int], None] | None = None,
 ) -> SynthSummary:
     """Write a synthetic holding folder (docs/formats.md) of `count` dual-energy scans at `out`.
 
     The same arguments give byte-identical files. `out` must not exist or be an empty folder; the
     holding is built in a hidden sibling folder and renamed into place, so a failed run leaves
-    nothing behind.
+    nothing behind. ``progress(done, count)`` is called after each scan written.
     """
     out = Path(os.path.abspath(out))  # so that "." or "x/.." still has a real name and parent
     _check(out, kind, count, seed, admin)
@@ -54,7 +56,7 @@ def generate_holding(
     work = out.parent / f".{out.name}.{secrets.token_hex(6)}.partial"
     work.mkdir()
     try:
-        summary = _write_holding(work, kind, count, seed, admin)
+        summary = _write_holding(work, kind, count, seed, admin, progress)
         if out.exists():
             out.rmdir()  # empty, checked above; fails loudly if something appeared since
         work.rename(out)
@@ -79,7 +81,10 @@ def _check(out: Path, kind: str, count: int, seed: int, admin: str) -> None:
         raise ValueError(f"refusing to overwrite {out}: the folder is not empty")
 
 
-def _write_holding(root: Path, kind: Kind, count: int, seed: int, admin: str) -> SynthSummary:
+def _write_holding(
+    root: Path, kind: Kind, count: int, seed: int, admin: str,
+    progress: Callable[[int, int], None] | None,
+) -> SynthSummary:  # fmt: skip
     dicos = _dicos_indices(seed, count)
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
@@ -89,6 +94,8 @@ def _write_holding(root: Path, kind: Kind, count: int, seed: int, admin: str) ->
         written += _write_scan(root / "scans" / scan.id, scan, seed)
         images.append(_coco_image(index, scan))
         annotations.extend(_coco_annotations(index, len(annotations) + 1, scan))
+        if progress is not None:
+            progress(index, count)
     coco = {
         "info": {"description": f"Clearance synthetic {kind} holding", "contributor": admin},
         "licenses": [],

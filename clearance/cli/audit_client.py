@@ -18,6 +18,7 @@ import click
 import httpx
 
 from clearance.cli.client import _client, _run
+from clearance.cli.params import token_option, url_option
 from clearance.client.http import NodeClient, error_from, unreachable
 from clearance.client.text_tables import render_table
 
@@ -79,10 +80,8 @@ def _entries_table(entries: list[dict[str, Any]]) -> str:
 
 
 @click.command("search")
-@click.option("--url", envvar="CLEARANCE_URL", required=True, show_envvar=True,
-              help="The node to ask, as an auditor.")  # fmt: skip
-@click.option("--token", envvar="CLEARANCE_TOKEN", show_envvar=True,
-              help="Bearer token; default: your `clearance login` to --url.")  # fmt: skip
+@url_option(help="The node to ask, as an auditor.")
+@token_option
 @filter_options
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000),
               help="At most this many entries (the node's pages are followed).")  # fmt: skip
@@ -104,20 +103,28 @@ def audit_search(
     click.echo(_entries_table(entries))
 
 
-def remote_verify(url: str, token: str | None) -> None:
+def remote_verify(url: str, token: str | None, as_json: bool) -> None:
     """``audit verify --url``: the node checks its whole chain; exit 1 on any problem."""
     report = _run(lambda: _client(url, token).call("GET", "/audit/verify"))
-    if report["ok"]:
+    show_report(report, as_json, f" (verified by the node at {url})")
+
+
+def show_report(report: dict[str, Any], as_json: bool, by: str = "") -> None:
+    """A verification report (``VerifyReport.as_json``) as text or JSON; exit 1 unless OK."""
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    elif report["ok"]:
         click.echo(
             f"audit log OK: {report['entries']} entries, {report['checkpoints']} checkpoints, "
-            f"head seq {report['head_seq']} (verified by the node at {url})"
+            f"head seq {report['head_seq']}{by}"
         )
-        return
-    for problem in report["problems"]:
-        where = "" if problem["seq"] is None else f" at seq {problem['seq']}"
-        click.echo(f"{problem['kind']}{where}: {problem['detail']}")
-    click.echo(f"audit log FAILED: {len(report['problems'])} problem(s)", err=True)
-    sys.exit(1)
+    else:
+        for problem in report["problems"]:
+            where = "" if problem["seq"] is None else f" at seq {problem['seq']}"
+            click.echo(f"{problem['kind']}{where}: {problem['detail']}")
+    if not report["ok"]:
+        click.echo(f"audit log FAILED: {len(report['problems'])} problem(s)", err=True)
+        sys.exit(1)
 
 
 def remote_export(

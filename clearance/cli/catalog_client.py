@@ -71,7 +71,8 @@ def search(
 @click.option(
     "--filter", "cql2_text", help="""CQL2 text over /collection-queryables: "sec:owner = 'NLD'"."""
 )
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000),
+              help="At most this many holdings (the node's pages are followed).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the collections as JSON.")
 def holdings(
     url: str, token: str | None, q: str | None, bbox: str | None, interval: str | None,

@@ -63,12 +63,14 @@ _METRICS_HELP = (
 @_token
 @_json
 @click.argument("model_id")
-@click.option("--holding", required=True)
+@click.option("--holding", required=True, help="The holding to evaluate on.")
 @click.option("--grant", "grant_jti", required=True, help="The jti of your evaluate grant.")
-@click.option("--split", type=click.Choice(["test", "all"]), default="test", show_default=True)
+@click.option("--split", type=click.Choice(["test", "all"]), default="test", show_default=True,
+              help="The holding's test split, or all of its items.")  # fmt: skip
 @click.option("--metrics", help=_METRICS_HELP)
 @click.option("--wait", is_flag=True, help="Wait until it is released, refused or failed.")
-@click.option("--wait-timeout", default=3600.0, type=click.FloatRange(1, 86400), show_default=True)
+@click.option("--wait-timeout", default=3600.0, type=click.FloatRange(1, 86400), show_default=True,
+              help="Seconds to wait with --wait.")  # fmt: skip
 def evaluate(
     url: str, token: str | None, as_json: bool, model_id: str, holding: str, grant_jti: str,
     split: str, metrics: str | None, wait: bool, wait_timeout: float,
@@ -96,6 +98,7 @@ def evaluation() -> None:
 @_token
 @_json
 def evaluation_list(url: str, token: str | None, as_json: bool) -> None:
+    """Your evaluations and their states."""
     data = _run(lambda: _client(url, token).call("GET", "/evaluations"))
     _show(data, as_json, lambda d: _evaluations_table(d["evaluations"]))
 
@@ -106,6 +109,7 @@ def evaluation_list(url: str, token: str | None, as_json: bool) -> None:
 @_json
 @click.argument("evaluation_id")
 def evaluation_show(url: str, token: str | None, as_json: bool, evaluation_id: str) -> None:
+    """One evaluation: state, and its scores once released."""
     data = _run(lambda: _client(url, token).call("GET", f"/evaluations/{evaluation_id}"))
     _show(data, as_json, _detail)
 
@@ -147,6 +151,7 @@ def evaluation_reviews(url: str, token: str | None, as_json: bool) -> None:
 def evaluation_review(
     url: str, token: str | None, as_json: bool, evaluation_id: str, approve: bool, reason: str
 ) -> None:
+    """Release an evaluation's scores to its researcher, or refuse them (as a steward)."""
     body = {"decision": "approve" if approve else "refuse", "reason": reason}
     path = f"/evaluations/{evaluation_id}/review"
     _show(_run(lambda: _client(url, token).call("POST", path, body)), as_json, _detail)
@@ -171,7 +176,8 @@ def leaderboard(url: str, token: str | None, as_json: bool, holding: str) -> Non
 @_token
 @_json
 @click.argument("holding")
-@click.option("--manual-review/--no-manual-review", default=None)
+@click.option("--manual-review/--no-manual-review", default=None,
+              help="Whether a steward reviews each evaluation before release.")  # fmt: skip
 @click.option("--budget", type=click.IntRange(0, 10_000), help="Releases per administration.")
 @click.option("--grid", type=float, help="The release grid (and leaderboard step).")
 @click.option("--min-count", type=click.IntRange(1), help="Fewest images a value rests on.")

@@ -10,36 +10,32 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from access import AccessError, Level, Role, parse_admin_code
+from access import AccessError, Level, Role
 from catalog import CatalogError
-from clearance.cli.audit_client import audit_search, filter_options, remote_export, remote_verify
-from clearance.cli.catalog_client import holdings, search
-from clearance.cli.client import (
-    _client,
-    _run,
-    decrypt,
-    grant,
-    holding_options,
-    keys,
-    login,
-    logout,
-    model,
-    pull,
-    receipt,
-    request,
-    review,
-    upload,
+from clearance.cli.account_client import login, logout
+from clearance.cli.audit_client import (
+    audit_search,
+    filter_options,
+    remote_export,
+    remote_verify,
+    show_report,
 )
+from clearance.cli.catalog_client import holdings, search
+from clearance.cli.client import _client, _run, grant, request, review
 from clearance.cli.enclave_client import enclave_policy, evaluate, evaluation, leaderboard
+from clearance.cli.errors import Failure, restyled
+from clearance.cli.model_client import model, receipt
+from clearance.cli.params import ADMIN_CODE, holding_options, json_option, token_option, url_option
+from clearance.cli.transfer_client import decrypt, keys, pull, upload
 from clearance.settings import Settings
 from transfer.crypt4gh import Crypt4GHError
 
 if TYPE_CHECKING:
-    from access import AuditLog
+    from access import AuditLog, UserInfo
     from clearance.node import Node
 
 __all__ = ["main"]
@@ -48,26 +44,69 @@ __all__ = ["main"]
 # The node side (FastAPI, SQLAlchemy, Alembic) is imported when a command needs it: client
 # commands such as `pull` then start in a fraction of a second.
 def _node() -> Node:
+    """The node in the data folder; never an empty one made by accident (``clearance init``)."""
     from clearance.node import open_node
 
-    return open_node(Settings.from_env())
+    settings = Settings.from_env()
+    if not settings.keys_dir.is_dir():
+        raise Failure(
+            f"no node in {settings.data_dir} (CLEARANCE_DATA, default ./var/data): nothing done",
+            hint="run it in the node's folder or set CLEARANCE_DATA to its data folder; "
+            "`clearance init` creates a new node there",
+        )
+    return open_node(settings)
+
+
+def _emit(data: Any, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, indent=2) if as_json else text)
 
 
 class _Cli(click.Group):
-    """Turns domain errors into one clear line on stderr and exit code 2, never a traceback."""
+    """Every failure in one style on stderr (``clearance.cli.errors``), never a traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as exc:
+            raise restyled(exc) from None
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:
+            raise restyled(exc) from None
         except (AccessError, CatalogError, Crypt4GHError, ValueError, PermissionError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            raise Failure(str(exc)) from None
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="clearance", message="%(prog)s %(version)s")
 def cli() -> None:
-    """Clearance: secure cross-agency catalogue of annotated customs X-ray holdings."""
+    """Clearance: secure cross-agency catalogue of annotated customs X-ray holdings.
+
+    Node commands (init, admin, user, token, publish, serve, worker, audit on the node) work on
+    the data folder CLEARANCE_DATA (default ./var/data) and the database CLEARANCE_DATABASE_URL
+    (default: SQLite in the data folder). Client commands talk to a node at --url.
+
+    Exit codes: 0 success, 1 failure, 2 usage, 3 refused by policy.
+    """
+
+
+@cli.command()
+@json_option
+def init(as_json: bool) -> None:
+    """Create a node in the data folder (CLEARANCE_DATA): folders 0700, keys, database schema.
+
+    Safe to re-run: an existing node is upgraded to the current schema and left as it is."""
+    from clearance.node import open_node
+
+    settings = Settings.from_env()
+    existed = settings.keys_dir.is_dir()
+    node = open_node(settings)
+    database = node.engine.url.get_backend_name()
+    data = {"data": str(settings.data_dir), "database": database, "created": not existed}
+    verb = "already here" if existed else "created"
+    _emit(data, as_json, f"node {verb} in {settings.data_dir} ({database} database)")
 
 
 @cli.group()
@@ -76,33 +115,42 @@ def admin() -> None:
 
 
 @admin.command("add")
-@click.argument("code")
+@click.argument("code", type=ADMIN_CODE)
 @click.option("--name", required=True, help="Full name of the administration.")
-def admin_add(code: str, name: str) -> None:
+@json_option
+def admin_add(code: str, name: str, as_json: bool) -> None:
     """Register administration CODE (ISO alpha-3) and generate its signing key."""
-    kid = _node().directory.add_administration(parse_admin_code(code), name)
-    click.echo(f"administration {code} added; signing key {kid} (0600 file in the data folder)")
+    kid = _node().directory.add_administration(code, name)
+    text = f"administration {code} added; signing key {kid} (0600 file in the data folder)"
+    _emit({"admin": code, "name": name, "kid": kid}, as_json, text)
 
 
 @admin.command("list")
-def admin_list() -> None:
-    for code, name in _node().directory.administrations():
-        click.echo(f"{code}  {name}")
+@json_option
+def admin_list(as_json: bool) -> None:
+    """The administrations this node knows (its trust list)."""
+    known = _node().directory.administrations()
+    rows = [{"admin": code, "name": name} for code, name in known]
+    _emit(rows, as_json, "\n".join(f"{code}  {name}" for code, name in known))
 
 
 @admin.command("rotate-key")
-@click.argument("code")
-def admin_rotate_key(code: str) -> None:
+@click.argument("code", type=ADMIN_CODE)
+@json_option
+def admin_rotate_key(code: str, as_json: bool) -> None:
     """Add a new signing key for CODE; older keys keep verifying until retired."""
-    kid = _node().directory.rotate_key(parse_admin_code(code))
-    click.echo(f"new signing key {kid} for {code}")
+    kid = _node().directory.rotate_key(code)
+    _emit({"admin": code, "kid": kid}, as_json, f"new signing key {kid} for {code}")
 
 
 @admin.command("retire-key")
 @click.argument("kid")
-def admin_retire_key(kid: str) -> None:
+@json_option
+def admin_retire_key(kid: str, as_json: bool) -> None:
+    """Retire signing key KID: what it signed no longer verifies."""
     _node().directory.retire_key(kid)
-    click.echo(f"signing key {kid} retired: tokens it signed no longer verify")
+    text = f"signing key {kid} retired: tokens it signed no longer verify"
+    _emit({"kid": kid, "retired": True}, as_json, text)
 
 
 @cli.group()
@@ -110,78 +158,170 @@ def user() -> None:
     """Users of the administrations on this node."""
 
 
+def _user_json(info: UserInfo) -> dict[str, Any]:
+    roles = [str(r) for r in info.roles]
+    level = info.clearance.name
+    return {"user": info.name, "admin": info.admin, "roles": roles, "clearance": level}
+
+
 @user.command("add")
 @click.argument("name")
-@click.option("--admin", "admin_code", required=True)
 @click.option(
-    "--role", "roles", required=True, multiple=True, type=click.Choice([r.value for r in Role])
+    "--admin",
+    "admin_code",
+    required=True,
+    type=ADMIN_CODE,
+    help="The user's administration (it must be on this node).",
 )
 @click.option(
-    "--clearance", "clearance_", required=True, type=click.Choice(["R0", "R1", "R2", "R3"])
+    "--role",
+    "roles",
+    required=True,
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    help="A role; repeat for several.",
+)
+@click.option(
+    "--clearance",
+    "clearance_",
+    required=True,
+    type=click.Choice(["R0", "R1", "R2", "R3"]),
+    help="The highest restrictedness level the user may see.",
 )
 @click.option("--password-stdin", is_flag=True, help="Read a login password from standard input.")
+@json_option
 def user_add(
-    name: str, admin_code: str, roles: tuple[str, ...], clearance_: str, password_stdin: bool
-) -> None:
+    name: str, admin_code: str, roles: tuple[str, ...], clearance_: str, password_stdin: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Add user NAME of an administration, with roles and a clearance."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     info = _node().directory.add_user(
         name,
-        admin=parse_admin_code(admin_code),
+        admin=admin_code,
         roles=[Role(r) for r in roles],
         clearance=Level.parse(clearance_),
         password=password,
     )
     shown = ", ".join(info.roles)
-    click.echo(f"user {info.name} ({info.admin}, {shown}, clearance {info.clearance.name}) added")
+    text = f"user {info.name} ({info.admin}, {shown}, clearance {info.clearance.name}) added"
+    _emit(_user_json(info), as_json, text)
 
 
 @user.command("list")
-def user_list() -> None:
-    for info in _node().directory.users():
-        click.echo(
-            f"{info.name:<20} {info.admin}  {','.join(info.roles):<24} {info.clearance.name}"
-        )
+@json_option
+def user_list(as_json: bool) -> None:
+    """The users on this node, with their administration, roles and clearance."""
+    users = _node().directory.users()
+    lines = [f"{u.name:<20} {u.admin}  {','.join(u.roles):<24} {u.clearance.name}" for u in users]
+    _emit([_user_json(u) for u in users], as_json, "\n".join(lines))
 
 
 @cli.command()
 @click.argument("name")
-@click.option("--ttl-minutes", default=480, show_default=True, type=click.IntRange(1, 720))
-def token(name: str, ttl_minutes: int) -> None:
+@click.option(
+    "--ttl-minutes",
+    default=480,
+    show_default=True,
+    type=click.IntRange(1, 720),
+    help="Minutes until the token expires.",
+)
+@json_option
+def token(name: str, ttl_minutes: int, as_json: bool) -> None:
     """Print a bearer token for user NAME (signed by the user's administration)."""
+    from access import utc_text
+
     node = _node()
-    click.echo(
-        node.directory.issue_token(
-            name, audience=node.settings.node_id, ttl=timedelta(minutes=ttl_minutes)
-        )
-    )
+    ttl = timedelta(minutes=ttl_minutes)
+    issued = node.directory.issue_token(name, audience=node.settings.node_id, ttl=ttl)
+    data = {"token": issued, "user": name, "expires": utc_text(node.clock.now() + ttl)}
+    _emit(data, as_json, issued)
+
+
+_QUIET = click.option("--quiet", is_flag=True, help="No progress on standard error.")
 
 
 @cli.command()
 @click.argument("out", type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice(["cargo", "parcel"]), required=True)
-@click.option("--count", type=click.IntRange(1, 100_000), required=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--admin", "admin_code", default="NLD", show_default=True)
-def synth(out: Path, kind: str, count: int, seed: int, admin_code: str) -> None:
-    """Write a deterministic synthetic annotated X-ray holding to OUT."""
+@click.option(
+    "--kind",
+    type=click.Choice(["cargo", "parcel"]),
+    required=True,
+    help="Container scans (cargo) or parcels and post (parcel).",
+)
+@click.option("--count", type=click.IntRange(1, 100_000), required=True, help="Number of scans.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="The same seed gives byte-identical files.",
+)
+@click.option(
+    "--admin",
+    "admin_code",
+    default="NLD",
+    show_default=True,
+    type=ADMIN_CODE,
+    help="The administration whose scans these pretend to be.",
+)
+@_QUIET
+@json_option
+def synth(
+    out: Path,
+    kind: Literal["cargo", "parcel"],
+    count: int,
+    seed: int,
+    admin_code: str,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Write a deterministic synthetic annotated X-ray holding to OUT (a new or empty folder)."""
     from catalog.synth import generate_holding
+    from clearance.cli.progress import progress
 
-    summary = generate_holding(out, kind=kind, count=count, seed=seed, admin=admin_code)  # type: ignore[arg-type]
-    click.echo(
+    with progress("synth", "scans", quiet=quiet) as advance:
+        summary = generate_holding(
+            out,
+            kind=kind,
+            count=count,
+            seed=seed,
+            admin=admin_code,
+            progress=advance,
+        )
+    data = {"out": str(out), "scans": summary.scans, "objects": summary.objects,
+            "bytes": summary.bytes_written}  # fmt: skip
+    text = (
         f"{out}: {summary.scans} scans, {summary.objects} objects, {summary.bytes_written:,} bytes"
     )
+    _emit(data, as_json, text)
 
 
 @cli.command()
 @click.argument("folder", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--admin", "admin_code", required=True)
-@click.option("--holding", "holding_id", required=True)
+@click.option(
+    "--admin",
+    "admin_code",
+    required=True,
+    type=ADMIN_CODE,
+    help="The owning administration (on this node).",
+)
+@click.option(
+    "--holding",
+    "holding_id",
+    required=True,
+    help="Holding id: ADMIN-… for a new one (NLD-PARCELS-2026).",
+)
 @holding_options
+@_QUIET
+@json_option
 def publish(
     folder: Path, admin_code: str, holding_id: str, title: str, description: str, level: str,
-    marking: str, rel_to: str, handling: str, discovery: str, geometry: str,
+    marking: str, rel_to: str, handling: str, discovery: str, geometry: str, quiet: bool,
+    as_json: bool,
 ) -> None:  # fmt: skip
     """Publish the holding in FOLDER as a STAC collection (atomic: all or nothing)."""
+    from clearance.cli.progress import progress
     from clearance.publishing.folder import publish_options
     from clearance.publishing.options import PublishOptions
 
@@ -189,17 +329,23 @@ def publish(
         holding=holding_id, title=title, description=description, level=level,
         marking=marking, rel_to=rel_to, handling=handling, discovery=discovery, geometry=geometry,
     )  # fmt: skip
-    result = publish_options(_node(), folder, admin=admin_code, options=options)
-    click.echo(
+    node = _node()
+    with progress("publish", "objects", quiet=quiet) as advance:
+        result = publish_options(node, folder, admin=admin_code, options=options, progress=advance)
+    data = {"holding": result.holding_id, "version": result.version, "items": result.items,
+            "assets": result.assets, "bytes": result.bytes, "encrypted": result.encrypted,
+            "manifest_sha256": result.manifest_sha256}  # fmt: skip
+    text = (
         f"published {result.holding_id} v{result.version}: {result.items} items, "
         f"{result.assets} assets ({result.bytes:,} bytes)"
     )
+    _emit(data, as_json, text)
 
 
 @cli.command("who-has")
 @click.option("--as", "as_user", help="On the node: see the catalogue as this user sees it.")
-@click.option("--url", envvar="CLEARANCE_URL", help="Ask this node [env: CLEARANCE_URL].")
-@click.option("--token", envvar="CLEARANCE_TOKEN", help="Bearer token [env: CLEARANCE_TOKEN].")
+@url_option(required=False, help="Ask this node.")
+@token_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def who_has_command(as_user: str | None, url: str | None, token: str | None, as_json: bool) -> None:
     """What has who got: administration × label class × modality, as you (--url) or USER (--as,
@@ -231,8 +377,9 @@ def _who_has_on_node(as_user: str) -> tuple[dict[str, Any], str]:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")  # fmt: skip
 def serve(host: str, port: int) -> None:
     """Serve the STAC API."""
     import uvicorn
@@ -277,7 +424,8 @@ def worker(once: bool, poll_interval: float, worker_id: str | None) -> None:
 
 @cli.command()
 @click.option("--no-serve", is_flag=True, help="Exit after the walkthrough.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to serve on after the walkthrough.")  # fmt: skip
 def demo(no_serve: bool, port: int) -> None:
     """Seed a data folder with synthetic holdings, show who has what, then serve."""
     from clearance.demo import run_demo
@@ -310,10 +458,7 @@ def audit() -> None:
 _REMOTE_URL = click.option(
     "--url", help="Ask the node at URL as an auditor (default: this node's data folder)."
 )
-_REMOTE_TOKEN = click.option(
-    "--token", envvar="CLEARANCE_TOKEN", show_envvar=True,
-    help="With --url: bearer token; default: your `clearance login` to --url.",
-)  # fmt: skip
+_REMOTE_TOKEN = token_option
 
 
 @audit.command("verify")
@@ -325,27 +470,20 @@ _REMOTE_TOKEN = click.option(
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="Check signatures against this pinned audit public JWK, not the node's key file.",
 )
-def audit_verify(url: str | None, token: str | None, public_key_file: Path | None) -> None:
+@json_option
+def audit_verify(
+    url: str | None, token: str | None, public_key_file: Path | None, as_json: bool
+) -> None:
     """Check every entry, link, checkpoint and the head; exit 1 on any problem."""
     from access import read_public_jwk
 
     if url is not None:
         if public_key_file is not None:
             raise click.UsageError("--public-key checks this node's files: not with --url")
-        remote_verify(url, token)
+        remote_verify(url, token, as_json)
         return
     pinned = read_public_jwk(public_key_file) if public_key_file is not None else None
-    report = audit_log(_node()).verify(public_key=pinned)
-    if report.ok:
-        click.echo(
-            f"audit log OK: {report.entries} entries, {report.checkpoints} checkpoints, "
-            f"head seq {report.head_seq}"
-        )
-        return
-    for problem in report.problems:
-        click.echo(str(problem))
-    click.echo(f"audit log FAILED: {len(report.problems)} problem(s)", err=True)
-    sys.exit(1)
+    show_report(audit_log(_node()).verify(public_key=pinned).as_json(), as_json)
 
 
 @audit.command("export")
@@ -390,12 +528,13 @@ audit.add_command(audit_search)
 
 
 @audit.command("checkpoint")
-def audit_checkpoint() -> None:
+@json_option
+def audit_checkpoint(as_json: bool) -> None:
     """Sign a checkpoint at the current head now."""
     node = _node()
     with node.sessions.begin() as session:
         seq = audit_log(node).checkpoint(session)
-    click.echo(f"checkpoint signed at seq {seq}")
+    _emit({"seq": seq}, as_json, f"checkpoint signed at seq {seq}")
 
 
 @audit.command("public-key")

@@ -10,6 +10,7 @@ verifies against its pinned trust list instead.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,12 @@ __all__ = ["fetch_and_verify"]
 _SUBJECT_ONLY = "the token is for the grant's subject only (metadata shown)"
 
 
+def _c4gh(public_key: bytes) -> str:
+    """A Crypt4GH public key as everywhere else: the base64 of its 32 bytes (a .pub file's body,
+    ``keys register``, the grant's ``cnf.c4gh_x25519``)."""
+    return base64.b64encode(public_key).decode("ascii")
+
+
 def _grant_json(grant: Any) -> dict[str, Any]:
     return {
         "jti": grant.jti,
@@ -45,7 +52,7 @@ def _grant_json(grant: Any) -> dict[str, Any]:
         "conditions": dict(grant.conditions),
         "not_before": grant.not_before.isoformat(),
         "expires_at": grant.expires_at.isoformat(),
-        "recipient_key": None if grant.recipient_key is None else grant.recipient_key.hex(),
+        "recipient_key": None if grant.recipient_key is None else _c4gh(grant.recipient_key),
     }
 
 

@@ -10,6 +10,9 @@
    from a 409) and continues from there, so accepted bytes are never sent twice.
 4. The completion can outlast a connection: when the answer is lost, the client waits while
    the node reports the session ``completing`` and takes the result the node keeps.
+5. Running it again after it finished publishes nothing: the caller's completed session for
+   the same archive and holding is found (while the node keeps it, its upload TTL) and its
+   result returned, unless ``again`` asks for a new version.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class UploadRequest:
     retries: int = 5  # consecutive failures tolerated before giving up
     backoff: float = 1.0  # seconds before the first retry; doubles each time
     wait: float = 3600.0  # how long to wait for a completion another request holds
+    again: bool = False  # publish even if this archive was published as this holding already
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class UploadOutcome:
     parts_sent: int
     bytes_sent: int
     result: dict[str, Any]
+    already: bool = False  # published before, by upload_id: nothing sent, nothing published
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +69,7 @@ class UploadOutcome:
             "parts_sent": self.parts_sent,
             "bytes_sent": self.bytes_sent,
             "result": self.result,
+            "already_published": self.already,
         }
 
 
@@ -72,17 +78,25 @@ def _quiet(_: str) -> None:
 
 
 def upload_folder(
-    client: NodeClient, request: UploadRequest, echo: Callable[[str], None] = _quiet
+    client: NodeClient,
+    request: UploadRequest,
+    echo: Callable[[str], None] = _quiet,
+    progress: Callable[[int, int], None] | None = None,
 ) -> UploadOutcome:
+    """Upload and publish; ``echo`` tells what happens, ``progress(sent, size)`` the bytes."""
+    holding = str(request.options["holding"])
     with tempfile.TemporaryDirectory(dir=request.work_dir, prefix="clearance-upload-") as tmp:
         path = Path(tmp) / "holding.tar"
         with path.open("wb") as out:
             info = write_tar(request.folder, out)
         echo(f"archive: {info.members} members, {info.size:,} bytes, sha256 {info.sha256}")
-        session, resumed = _session(client, info, str(request.options["holding"]))
+        done = None if request.again else _published(client, info, holding)
+        if done is not None:
+            return UploadOutcome(done["id"], info, False, -1, 0, 0, done["result"], already=True)
+        session, resumed = _session(client, info, holding)
         upload_id = session["id"]
         part_size = min(request.part_size, int(session.get("max_part") or request.part_size))
-        sender = _Sender(client, request, upload_id, info.size, part_size, echo)
+        sender = _Sender(client, request, upload_id, info.size, part_size, echo, progress)
         with path.open("rb") as archive:
             sender.run(archive)
         echo(f"upload {upload_id}: all {info.size:,} bytes on the node; publishing")
@@ -90,6 +104,17 @@ def upload_folder(
     return UploadOutcome(
         upload_id, info, resumed, sender.resumed_at, sender.parts, sender.bytes, result
     )
+
+
+def _published(client: NodeClient, info: ArchiveInfo, holding: str) -> dict[str, Any] | None:
+    """The caller's completed session that published this very archive as ``holding``."""
+    for upload in client.call("GET", "/uploads")["uploads"]:
+        same = (upload["sha256"], upload["size"]) == (info.sha256, info.size)
+        result = upload.get("result") or {}
+        if same and upload["state"] == "completed" and result.get("holding_id") == holding:
+            found: dict[str, Any] = upload
+            return found
+    return None
 
 
 def _session(client: NodeClient, info: ArchiveInfo, holding: str) -> tuple[dict[str, Any], bool]:
@@ -115,8 +140,10 @@ class _Sender:
         size: int,
         part_size: int,
         echo: Callable[[str], None],
+        progress: Callable[[int, int], None] | None,
     ) -> None:
         self._client, self._request = client, request
+        self._progress = progress
         self._path = f"/uploads/{upload_id}"
         self._size, self._part_size, self._echo = size, part_size, echo
         self.resumed_at = -1
@@ -145,7 +172,10 @@ class _Sender:
         self.parts += 1
         self.bytes += len(data)
         new_offset = int(response.headers[OFFSET_HEADER])
-        self._echo(f"  {new_offset:,} / {self._size:,} bytes")
+        if self._progress is not None:
+            self._progress(new_offset, self._size)
+        else:
+            self._echo(f"  {new_offset:,} / {self._size:,} bytes")
         return new_offset
 
     def run(self, archive: BinaryIO) -> None:

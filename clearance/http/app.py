@@ -13,7 +13,7 @@ import models.evaluation_routes
 import models.routes
 import transfer.routes
 from access.guard import HeadAsGet
-from clearance.http import upload_routes
+from clearance.http import health, upload_routes
 from clearance.http.api_docs import install_api_docs
 from clearance.http.errors import install_error_handlers
 from clearance.node import Node
@@ -62,6 +62,7 @@ def create_app(node: Node) -> FastAPI:
         )
     install_error_handlers(app)
     install_api_docs(app)
+    app.include_router(health.router)
     app.include_router(catalog.routes.router)
     app.include_router(access.routes.directory.router)
     app.include_router(access.routes.requests.router)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from access import NotFound, parse_admin_code
-from catalog import PublishResult, publish_holding
+from access import PARTNERS, NotFound, parse_admin_code
+from catalog import Progress, PublishResult, publish_holding
 from clearance.node import Node
 from clearance.publishing.options import PublishOptions
 
@@ -37,8 +37,9 @@ def publish_folder(
 
 
 def publish_options(
-    node: Node, folder: Path, *, admin: str, options: PublishOptions
-) -> PublishResult:
+    node: Node, folder: Path, *, admin: str, options: PublishOptions,
+    progress: Progress | None = None,
+) -> PublishResult:  # fmt: skip
     """Publish the holding in ``folder`` as ``admin``'s (all or nothing)."""
     code = parse_admin_code(admin)
     names = dict(node.directory.administrations())
@@ -46,7 +47,7 @@ def publish_options(
         raise NotFound(f"no administration {code}: add it first with `clearance admin add {code}`")
     return publish_holding(
         folder,
-        options.holding_options(code, names[code]),
+        options.holding_options(code, names[code], known=frozenset(names) | set(PARTNERS)),
         sessions=node.sessions,
         objects=node.objects,
         manifests=node.manifests,
@@ -55,4 +56,5 @@ def publish_options(
         audit=node.audit,
         actor=f"operator:{code}",
         access=node.requests,
+        progress=progress,
     )

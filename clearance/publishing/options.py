@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -81,9 +82,19 @@ class PublishOptions:
             except ValueError as exc:
                 raise InvalidUpload(f"{name}: {exc}") from None
 
-    def holding_options(self, admin: str, admin_name: str) -> HoldingOptions:
+    def holding_options(
+        self, admin: str, admin_name: str, *, known: Collection[str]
+    ) -> HoldingOptions:
         """The catalogue's options for ``admin``'s holding (the description defaults to the
-        title); ``PublishError`` or ``ValueError`` for a value that cannot be published."""
+        title); ``PublishError`` or ``ValueError`` for a value that cannot be published,
+        such as releasing it to an administration not among ``known`` (the partners and the
+        node's trust list: a typo such as ``UK`` or ``USS`` is refused, not stored)."""
+        unknown = sorted(parse_rel_to(self.rel_to) - {"ALL", *known})
+        if unknown:
+            raise PublishError(
+                f"--rel-to names {unknown[0]}, not a known administration "
+                f"({', '.join(sorted(known))}, or ALL)"
+            )
         if not self.marking.strip() or len(self.marking) > 200:
             raise PublishError(
                 "--marking must be 1–200 characters (the national marking, verbatim)"

@@ -3,7 +3,7 @@
 The archive is streamed from the upload's parts (decrypted and checked part by part), unpacked
 by ``transfer.uploads.archive.unpack_tar`` into a private temporary folder under the node's work
 folder, its whole SHA-256 checked, and the folder published through the same path as ``clearance
-publish`` (``publish_folder``: read and validate everything, encrypt, one transaction). On any
+publish`` (``publish_options``: read and validate everything, encrypt, one transaction). On any
 failure nothing is published, the temporary folder is removed, and the session is reopened with
 the error so that the publisher can retry the completion or delete the upload.
 """
@@ -20,7 +20,7 @@ from access import Principal
 from catalog import PublishResult
 from clearance.http.errors import status_of
 from clearance.node import Node
-from clearance.publishing.folder import publish_folder
+from clearance.publishing.folder import publish_options
 from clearance.publishing.options import PublishOptions
 from transfer import ArchiveError
 from transfer.uploads import ArchiveReader, UnpackLimits, Upload, unpack_tar
@@ -69,12 +69,8 @@ def _unpack_and_publish(node: Node, upload: Upload, options: PublishOptions) -> 
         limits = UnpackLimits(node.uploads.limits.max_members, upload.size)
         with node.uploads.open_archive(upload) as archive:
             _unpack_verified(archive, folder, limits)
-        return publish_folder(
-            node, folder, admin=upload.owner, holding_id=options.holding, title=options.title,
-            description=options.description, level=options.level,
-            marking=options.marking, rel_to=options.rel_to, handling=options.handling,
-            discovery=options.discovery,
-        )  # fmt: skip
+        # All of the options, as given: each one spelled out here once left --geometry behind.
+        return publish_options(node, folder, admin=upload.owner, options=options)
 
 
 def _unpack_verified(archive: ArchiveReader, folder: Path, limits: UnpackLimits) -> None:

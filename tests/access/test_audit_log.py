@@ -780,6 +780,7 @@ def run(tmp_path: Path) -> Callable[..., Result]:
     def invoke(*args: str) -> Result:
         return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
 
+    assert invoke("init").exit_code == 0
     return invoke
 
 
@@ -846,7 +847,7 @@ def test_cli_verify_reports_each_problem_and_exits_1(
     ]
 
 
-def test_cli_errors_are_one_line_exit_2(run: Callable[..., Result], tmp_path: Path) -> None:
+def test_cli_errors_are_one_line_exit_1(run: Callable[..., Result], tmp_path: Path) -> None:
     node = cli_node(tmp_path)
     log = AuditLog(node.sessions, node.settings.keys_dir, node.clock)
     fill(node, log, FixedClock(T0), 2)
@@ -855,5 +856,5 @@ def test_cli_errors_are_one_line_exit_2(run: Callable[..., Result], tmp_path: Pa
         session.execute(delete(ENTRIES))
         session.execute(insert(HEADS).values(id=1, seq=5, hash="1" * 64, signature="x"))
     result = run("audit", "checkpoint")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert result.stderr.startswith("error: audit head signature is invalid")

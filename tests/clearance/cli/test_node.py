@@ -25,6 +25,7 @@ def run(tmp_path: Path) -> object:
     def invoke(*args: str, stdin: str | None = None) -> Result:
         return runner.invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
 
+    assert invoke("init").exit_code == 0
     return invoke
 
 
@@ -69,16 +70,18 @@ def test_admin_user_token_publish_who_has(run: object, tmp_path: Path) -> None:
     assert sum(r["images"] for r in rows if isinstance(r["images"], int)) >= 1
 
 
-def test_errors_are_one_clear_line_and_exit_2(run: object, tmp_path: Path) -> None:
+def test_errors_are_one_clear_line_and_exit_1_usage_2(run: object, tmp_path: Path) -> None:
     assert callable(run)
     result = run("admin", "add", "nl", "--name", "x")
-    assert result.exit_code == 2
-    assert "three upper-case letters" in result.output
+    assert result.exit_code == 2  # usage: the argument is malformed
+    assert "error: Invalid value for 'CODE': administration code 'nl' is not three upper-case" \
+        in result.stderr  # fmt: skip
+    assert "hint: see `cli admin add -h`" in result.stderr  # the runner names it "cli"
     _ok(run("admin", "add", "NLD", "--name", "Douane"))
     duplicate = run("admin", "add", "NLD", "--name", "Douane")
-    assert duplicate.exit_code == 2 and "exists already" in duplicate.output
+    assert duplicate.exit_code == 1 and "exists already" in duplicate.output
     missing = run("token", "nobody")
-    assert missing.exit_code == 2 and "no user nobody" in missing.output
+    assert missing.exit_code == 1 and missing.stderr.startswith("error: no user nobody")
     holding = tmp_path / "h"
     _ok(run("synth", str(holding), "--kind", "parcel", "--count", "2", "--seed", "4"))
     (holding / "annotations.json").write_text("{not json")
@@ -87,7 +90,7 @@ def test_errors_are_one_clear_line_and_exit_2(run: object, tmp_path: Path) -> No
         "--level", "R1", "--marking", "m", "--rel-to", "ALL", "--handling", "download",
         "--discovery", "partners",
     )  # fmt: skip
-    assert bad.exit_code == 2
+    assert bad.exit_code == 1
     assert "annotations.json" in bad.output
     assert "Traceback" not in bad.output
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from access import Level, Role
 from catalog.synth import generate_holding
-from clearance.cli.client import EXIT_REFUSED
+from clearance.cli.errors import EXIT_REFUSED
 from clearance.cli.node import cli
 from clearance.http.app import create_app
 from clearance.node import open_node

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from access import Level, Role
 from catalog import CatalogHoldings
 from catalog.synth import generate_holding
-from clearance.cli.client import EXIT_REFUSED
+from clearance.cli.errors import EXIT_REFUSED
 from clearance.cli.node import cli
 from clearance.http.app import create_app
 from clearance.node import Node, open_node

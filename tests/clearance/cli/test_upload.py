@@ -105,9 +105,28 @@ def test_upload_publishes_the_folder(served: Served, tmp_path: Path) -> None:
     assert out["resumed"] is False and out["resumed_at"] == 0
     assert served.patches == [(offset, 204) for offset in _parts(out["archive_size"])]
     assert list(work.iterdir()) == []  # the temporary archive is gone
-    table = CliRunner().invoke(cli, _args(served.folder)[:-1], env=served.env())
-    assert table.exit_code == 0, table.output  # same archive, new session: republished as v2
+    patches = len(served.patches)
+    again = CliRunner().invoke(cli, _args(served.folder)[:-1], env=served.env())
+    assert again.exit_code == 0, again.output  # the same folder again: nothing published
+    assert again.stdout.startswith("already published: NLD-up v1: 3 items")
+    assert len(served.patches) == patches  # nothing sent
+    table = CliRunner().invoke(cli, [*_args(served.folder)[:-1], "--again"], env=served.env())
+    assert table.exit_code == 0, table.output  # asked for: a new session, republished as v2
     assert "published NLD-up v2: 3 items" in table.stdout
+
+
+def test_every_publish_option_reaches_the_holding(served: Served) -> None:
+    args = [*_args(served.folder), "--geometry", "withheld", "--description", "From afar"]
+    out = _json(CliRunner().invoke(cli, args, env=served.env()))
+    assert out["result"]["holding_id"] == "NLD-up"
+    client = NodeClient(served.url, served.env()["CLEARANCE_TOKEN"])
+    holding = client.call("GET", "/collections/NLD-up")
+    assert holding["description"] == "From afar"
+    items = client.call("GET", "/collections/NLD-up/items")["features"]
+    assert len(items) == 3
+    for item in items:  # withheld: no point, no bbox, no site
+        assert item["geometry"] is None and "bbox" not in item
+        assert "xray:site" not in item["properties"]
 
 
 def test_a_stopped_upload_resumes_from_the_servers_offset(

@@ -316,7 +316,7 @@ def test_an_internal_failure_reveals_nothing_and_keeps_the_upload(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database password=hunter2 at 10.0.0.7")
 
-    monkeypatch.setattr("clearance.publishing.upload.publish_folder", broken)
+    monkeypatch.setattr("clearance.publishing.upload.publish_options", broken)
     data = _archive(world.source)
     upload = _create(world, data)
     _send_all(world, upload["id"], data)

@@ -16,12 +16,13 @@ BODY = {
     "marking": "Dep. Vertrouwelijk", "rel_to": "GBR,USA", "handling": "download",
     "discovery": "partners",
 }  # fmt: skip
+KNOWN = frozenset({"GBR", "NLD", "USA"})
 
 
 def test_from_json_and_to_the_catalogue() -> None:
     options = PublishOptions.from_json(BODY)
     assert options == PublishOptions(**BODY)
-    holding = options.holding_options("NLD", "Douane Nederland")
+    holding = options.holding_options("NLD", "Douane Nederland", known=KNOWN)
     assert (holding.holding_id, holding.admin, holding.admin_name) == (
         "NLD-H1", "NLD", "Douane Nederland",
     )  # fmt: skip
@@ -29,7 +30,7 @@ def test_from_json_and_to_the_catalogue() -> None:
     assert holding.level is Level.R2 and holding.marking == "Dep. Vertrouwelijk"
     assert holding.handling is Handling.DOWNLOAD and holding.discovery is Discovery.PARTNERS
     assert set(holding.releasable_to) == {"GBR", "USA"}
-    every = PublishOptions(**{**BODY, "rel_to": "ALL"}).holding_options("NLD", "x")
+    every = PublishOptions(**{**BODY, "rel_to": "ALL"}).holding_options("NLD", "x", known=KNOWN)
     assert every.releasable_to == frozenset({ALL_PARTNERS})
 
 
@@ -61,4 +62,10 @@ def test_from_json_names_the_field_at_fault(body: Any, message: str) -> None:
 )
 def test_holding_options_refuse_what_cannot_be_published(field: str, value: str) -> None:
     with pytest.raises(PublishError, match=f"--{field}"):
-        PublishOptions(**{**BODY, field: value}).holding_options("NLD", "x")
+        PublishOptions(**{**BODY, field: value}).holding_options("NLD", "x", known=KNOWN)
+
+
+def test_rel_to_names_only_administrations_the_node_knows() -> None:
+    typo = PublishOptions(**{**BODY, "rel_to": "GBR,USS"})
+    with pytest.raises(PublishError, match="--rel-to names USS, not a known administration"):
+        typo.holding_options("NLD", "x", known=KNOWN)
