@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from transfer.verify import partial_body_path as partial_body_path
     from transfer.verify import plaintext_prefix_path as plaintext_prefix_path
     from transfer.verify import resume_record_path as resume_record_path
-    from transfer.verify import sync_files as sync_files
+    from transfer.verify import sync_folders as sync_folders
 
 _LAZY: dict[str, str] = {
     "ArchiveDigestMismatch": "transfer.errors",
@@ -114,7 +114,7 @@ _LAZY: dict[str, str] = {
     "partial_body_path": "transfer.verify",
     "plaintext_prefix_path": "transfer.verify",
     "resume_record_path": "transfer.verify",
-    "sync_files": "transfer.verify",
+    "sync_folders": "transfer.verify",
     "verify_manifest": "transfer.manifest",
 }
 

@@ -129,7 +129,7 @@ __all__ = [
     "remove_stale_plaintext",
     "resume_offset",
     "resume_record_path",
-    "sync_files",
+    "sync_folders",
 ]
 
 CHUNK_SIZE: Final = 1 << 20
@@ -731,13 +731,15 @@ class VerifyingWriter:
                 "re-encrypted): ciphertext SHA-256 differs although the plaintext matches",
             )
 
-    def finish(self, *, keep_body: bool = False, durable: bool = True) -> None:
+    def finish(self, *, keep_body: bool = False, sync_folder: bool = True) -> None:
         """Run the final checks; on success move the plaintext to ``out_path``.
 
         Raises TransferVerificationError (everything deleted, except what a resume needs on
         ``truncated``). ``keep_body=True`` leaves the verified ciphertext body in the body file.
-        ``durable=False`` skips the fsync of the file and its folder: the caller syncs a batch
-        of finished files at once (:func:`sync_files`).
+        The file is always fsynced before the rename (after a power cut the final name holds the
+        verified bytes or nothing); ``sync_folder=False`` leaves the fsync of its folder, which
+        makes the rename itself durable, to the caller, once for a batch of files
+        (:func:`sync_folders`).
         """
         out = self._open_file()
         try:
@@ -748,15 +750,14 @@ class VerifyingWriter:
             raise
         try:
             out.flush()
-            if durable:
-                os.fsync(out.fileno())
+            os.fsync(out.fileno())
             out.close()
             self._tmp = None
             os.replace(self._tmp_path, self._out_path)
         except BaseException:
             self._discard(keep_body=True)
             raise
-        if durable:
+        if sync_folder:
             _fsync_dir(self._out_path.parent)
         self._drop_record()
         if keep_body and self._body is None and self._body_path is not None:
@@ -824,19 +825,11 @@ def _write_all(out: BinaryIO, data: memoryview) -> None:
         data = data[written:]
 
 
-def sync_files(paths: Iterable[Path]) -> None:
-    """fsync finished files and, once each, their folders: the durability that
-    ``finish(durable=False)`` left to the caller, for a batch at a time."""
-    folders: set[Path] = set()
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        folders.add(Path(path).parent)
-    for folder in sorted(folders):
+def sync_folders(folders: Iterable[Path]) -> None:
+    """fsync each folder once: makes durable the renames that ``finish(sync_folder=False)``
+    did in them (a rename lost to a power cut leaves the verified file under its temporary
+    name, or the download to be resumed; never an unverified file under the final name)."""
+    for folder in sorted({Path(f) for f in folders}):
         _fsync_dir(folder)
 
 

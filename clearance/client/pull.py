@@ -16,10 +16,11 @@ alone. Each object goes through a
 :class:`~transfer.verify.VerifyingWriter`: header checked first (one packet, for our key, written
 by the manifest's writer key), every segment authenticated, sizes and the plaintext SHA-256
 checked at the end (with ``--keep-encrypted`` the ciphertext SHA-256 too); plaintext reaches its
-final path only then. While an object downloads, the plaintext of its verified segments grows in
-``.<name>.partial`` and a small authenticated resume record ``.<name>.resume`` says how many
-segments that is (``transfer.verify``, record mode), so an interrupted pull (network error,
-Ctrl-C, kill -9) resumes with ``Range: bytes=<verified>-<last>``: verified bytes are never
+final path only then, fsynced before the rename (the folders are fsynced once, at the end).
+While an object downloads, the plaintext of its verified segments grows in ``.<name>.partial``
+and a small authenticated resume record ``.<name>.resume`` says how many segments that is
+(``transfer.verify``, record mode), so an interrupted pull (network error, Ctrl-C, kill -9)
+resumes with ``Range: bytes=<verified>-<last>``: verified bytes are never
 downloaded twice, and nothing is written twice. A record that does not verify, or disagrees
 with the plaintext on disk, is not believed (the object starts again at 0). With
 ``--keep-encrypted`` the verified ciphertext is what is kept (``.<name>.c4gh.partial``) and
@@ -93,6 +94,7 @@ from transfer import (
     partial_body_path,
     plaintext_prefix_path,
     resume_record_path,
+    sync_folders,
     verify_manifest,
 )
 from transfer.crypt4gh import public_key_bytes
@@ -471,6 +473,7 @@ class _Context:
     headers: _Headers
     skipped: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    folders: set[Path] = field(default_factory=set)
 
     def out_path(self, entry: ManifestObject) -> Path:
         return self.root / entry.item / _file_name(entry)
@@ -663,7 +666,9 @@ def _fetch_once(ctx: _Context, entry: ManifestObject, first: bool) -> None:
                 ctx.progress.resumed(offset)
             if offset < entry.body_size:
                 _receive(ctx, entry, writer, offset)
-            writer.finish(keep_body=ctx.options.keep_encrypted)
+            writer.finish(keep_body=ctx.options.keep_encrypted, sync_folder=False)
+            with ctx.lock:
+                ctx.folders.add(out.parent)  # fsynced once per pull (_download), not per file
         except TransferVerificationError as exc:
             if exc.code == "truncated":  # the connection ended early: resume from here
                 raise _Retry(exc.message, exc.code) from None
@@ -710,6 +715,15 @@ def _order(objects: tuple[ManifestObject, ...]) -> list[ManifestObject]:
 
 
 def _download(ctx: _Context) -> None:
+    try:
+        _download_all(ctx)
+    finally:  # the renames done so far made durable, one fsync per folder
+        with ctx.lock:
+            folders = set(ctx.folders)
+        sync_folders(folders)
+
+
+def _download_all(ctx: _Context) -> None:
     objects = _order(ctx.plan.objects)
     with ThreadPoolExecutor(max(1, ctx.options.workers), thread_name_prefix="pull") as pool:
         futures: list[Future[None]] = [pool.submit(_fetch, ctx, entry) for entry in objects]
