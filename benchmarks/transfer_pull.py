@@ -12,9 +12,14 @@ into the same output folder, dirty pages written back (``sync``) and the output 
 before every run:
 
 * ``clearance pull --workers N --quiet``: grant and manifest verification, header and ranged body
-  of every object, every segment authenticated and decrypted, both SHA-256 digests checked,
-  plaintext fsynced into place (the verified ciphertext is also written, as the resume file). Its
-  peak RSS is the pull process's own (``os.wait4`` on its pid, spawned by a tiny launcher).
+  of every object, every segment authenticated and decrypted, the plaintext SHA-256 checked,
+  plaintext fsynced into place (with a small resume record per object in flight; nothing is
+  written twice). Its peak RSS is the pull process's own (``os.wait4`` on its pid, spawned by a
+  tiny launcher).
+* with ``--baseline-checkout DIR``: the same ``clearance pull`` from another checkout of the
+  project (e.g. ``main``), in the same rounds against the same server, and per round the ratio of
+  this checkout's wall time and client CPU to the baseline's (the ratios of one round tolerate
+  background load that medians of absolute figures do not).
 * the plain download: ``curl`` fetching the whole-file route of the same objects
   (``/transfer/holdings/{h}/objects/{id}``: the same Crypt4GH bytes, header and body, from the
   same server, with the same grant) to files on disk, with N parallel connections and with one;
@@ -30,7 +35,11 @@ best plain rate of the same run; client peak RSS under 200 MB, for the holding a
 phase timers, then a per-thread cProfile). The report is also written to ``--report``.
 
 Run: .venv/bin/python benchmarks/transfer_pull.py [--size-gib 2] [--runs 3] [--workers 4]
-         [--profile]
+         [--profile] [--baseline-checkout ../main]
+
+Without ``.venv/bin/clearance`` in this checkout (a git worktree), the client and server run as
+``python -c 'from clearance.cli.node import main; main()'`` with ``PYTHONPATH`` set to the
+checkout, so its code is what runs whichever installation the interpreter has.
 """
 
 from __future__ import annotations
@@ -72,6 +81,18 @@ OWNER = "NLD"
 RSS_FLOOR_MB = 200.0
 RATIO_FLOOR = 0.5
 CLI = ROOT / ".venv" / "bin" / "clearance"
+_MAIN = "import sys; from clearance.cli.node import main; sys.argv[0] = 'clearance'; main()"
+
+
+def clearance_command(checkout: Path | None = None) -> tuple[list[str], dict[str, str]]:
+    """How to run the ``clearance`` command of ``checkout`` (default: this one), and the
+    environment additions it needs."""
+    checkout = (checkout or ROOT).resolve()
+    own = checkout / ".venv" / "bin" / "clearance"
+    path = {"PYTHONPATH": str(checkout)}  # also over a PYTHONPATH the driver runs with
+    if own.exists():
+        return [str(own)], path
+    return [sys.executable, "-c", _MAIN], path
 
 
 # --- the data node --------------------------------------------------------------------------------
@@ -192,9 +213,11 @@ def served(data_dir: Path, log: Path) -> Iterator[Server]:
         "CLEARANCE_DATA": str(data_dir),
         "CLEARANCE_DATABASE_URL": f"sqlite:///{data_dir}/c.db",
     }
+    command, extra = clearance_command()
+    env.update(extra)
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -265,19 +288,28 @@ def _child(cmd: list[str], env: dict[str, str] | None, server: Server, log: Path
     return Run(seconds, 0, cpu, server.cpu_seconds() - server_before, max_rss_kib * 1024)
 
 
-def pull_command(node: DataNode, holding: Holding, url: str, out: Path, workers: int) -> list[str]:
+def pull_command(
+    node: DataNode, holding: Holding, url: str, out: Path, workers: int, cli: list[str]
+) -> list[str]:
     return [
-        str(CLI), "pull", str(holding.grant_file), "--url", url, "--key", str(node.key_file),
+        *cli, "pull", str(holding.grant_file), "--url", url, "--key", str(node.key_file),
         "--out", str(out), "--workers", str(workers), "--quiet",
     ]  # fmt: skip
 
 
 def run_pull(
-    node: DataNode, holding: Holding, server: Server, out: Path, workers: int, log: Path
+    node: DataNode,
+    holding: Holding,
+    server: Server,
+    out: Path,
+    workers: int,
+    log: Path,
+    checkout: Path | None = None,
 ) -> Run:
     shutil.rmtree(out, ignore_errors=True)
-    env = {**os.environ, "C4GH_PASSPHRASE": PASSPHRASE}
-    run = _child(pull_command(node, holding, server.url, out, workers), env, server, log)
+    cli, extra = clearance_command(checkout)
+    env = {**os.environ, "C4GH_PASSPHRASE": PASSPHRASE, **extra}
+    run = _child(pull_command(node, holding, server.url, out, workers, cli), env, server, log)
     leftovers = [p for p in (out / holding.id).rglob(".*") if p.is_file()]
     if leftovers or not (out / "catalog.json").exists():  # exit 0: every object verified
         raise SystemExit(f"pull left {leftovers[:3]} or no catalogue; see {log}")
@@ -367,6 +399,7 @@ def report(
     ratio = _median(runs["pull"], _mb_s) / best_plain
     rss = {name: max(r.max_rss for r in runs[name]) / 1e6 for name in ("pull", "pull-quarter")}
     pull_secs = _median(runs["pull"], lambda r: r.seconds)
+    baseline = runs.get("pull-baseline", [])
     lines = [
         f"### End-to-end transfer over loopback: {full.body_bytes / GIB:.2f} GiB holding "
         f"({len(full.objects)} objects), median of {args.runs} alternating runs",
@@ -380,13 +413,17 @@ def report(
         ("pull", f"`clearance pull --workers {n}` (ciphertext body)"),
         ("plain-n", f"plain download, {plain_client}, {n} connections"),
         ("plain-1", f"plain download, {plain_client}, 1 connection"),
+        ("pull-baseline", f"`clearance pull --workers {n}` of {args.baseline_checkout}"),
         ("pull-quarter", f"`clearance pull --workers {n}`, {quarter_label}"),
         ("startup", "`clearance pull --help` (start-up only)"),
     ]
     for name, label in rows:
-        done = runs[name]
+        done = runs.get(name, [])
+        if not done:
+            continue
         rate = _median(done, _mb_s)
-        versus = f"{rate / best_plain:.2f}" if name in ("pull", "plain-n", "plain-1") else "—"
+        compared = ("pull", "plain-n", "plain-1", "pull-baseline")
+        versus = f"{rate / best_plain:.2f}" if name in compared else "—"
         size, speed = (f"{done[0].bytes / 1e6:,.0f} MB", f"{rate:.0f}") if rate else ("—", "—")
         lines.append(
             f"| {label} | {size} | {', '.join(f'{r.seconds:.1f}' for r in done)} | {speed} "
@@ -404,6 +441,7 @@ def report(
         f"({'ok' if ratio >= RATIO_FLOOR else 'BELOW'}); client peak RSS < {RSS_FLOOR_MB:.0f} MB: "
         f"{rss['pull']:.0f} MB full, {rss['pull-quarter']:.0f} MB ¼ "
         f"({'ok' if max(rss.values()) < RSS_FLOOR_MB else 'BELOW'}).",
+        *_baseline_lines(runs["pull"], baseline, full),
         "",
         "Command line:",
         "",
@@ -423,6 +461,25 @@ def report(
     ]
     passed = ratio >= RATIO_FLOOR and max(rss.values()) < RSS_FLOOR_MB
     return "\n".join(lines), passed
+
+
+def _baseline_lines(pulls: list[Run], baseline: list[Run], full: Holding) -> list[str]:
+    """Per round, this checkout's pull against the baseline checkout's (same round, same
+    server): wall-time and client-CPU ratios, and client CPU seconds per GiB of body."""
+    if not baseline:
+        return []
+    speed = [b.seconds / p.seconds for p, b in zip(pulls, baseline, strict=True)]
+    cpu = [p.client_cpu_s / b.client_cpu_s for p, b in zip(pulls, baseline, strict=True)]
+    gib = full.body_bytes / GIB
+    return [
+        "",
+        "This checkout against the baseline checkout, per round (same round, same server): "
+        f"speed ratio (baseline wall / this wall) {', '.join(f'{x:.2f}' for x in speed)} "
+        f"(median {statistics.median(speed):.2f}); client CPU ratio (this / baseline) "
+        f"{', '.join(f'{x:.2f}' for x in cpu)} (median {statistics.median(cpu):.2f}); "
+        f"client CPU s per GiB: this {_median(pulls, lambda r: r.client_cpu_s) / gib:.2f}, "
+        f"baseline {_median(baseline, lambda r: r.client_cpu_s) / gib:.2f} (medians).",
+    ]
 
 
 # --- main -----------------------------------------------------------------------------------------
@@ -451,6 +508,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="then profile one pull (benchmarks/pull_profile.py)"
     )
+    parser.add_argument(
+        "--baseline-checkout",
+        type=Path,
+        help="also pull with the clearance of this checkout, in the same rounds, and compare",
+    )
     parser.add_argument("--fetch", type=Path, help=argparse.SUPPRESS)  # the httpx fallback
     return parser.parse_args()
 
@@ -474,13 +536,20 @@ def main() -> None:
         log = args.workdir / "clients.log"
         log.write_bytes(b"")
         n = args.workers
+        command, extra = clearance_command()
+        startup = (command, {**os.environ, **extra} if extra else None)
         jobs: list[tuple[str, Callable[[Server], Run]]] = [
             ("pull", lambda s: run_pull(node, full, s, out / "pull", n, log)),
             ("plain-n", lambda s: run_plain(full, s, out / "plain-n", n, log)),
             ("plain-1", lambda s: run_plain(full, s, out / "plain-1", 1, log)),
             ("pull-quarter", lambda s: run_pull(node, quarter, s, out / "pull-q", n, log)),
-            ("startup", lambda s: _child([str(CLI), "pull", "--help"], None, s, log)),
+            ("startup", lambda s: _child([*startup[0], "pull", "--help"], startup[1], s, log)),
         ]
+        if args.baseline_checkout is not None:
+            base = args.baseline_checkout.resolve()
+            jobs.insert(
+                1, ("pull-baseline", lambda s: run_pull(node, full, s, out / "base", n, log, base))
+            )
         runs: dict[str, list[Run]] = {name: [] for name, _ in jobs}
         with served(node.data_dir, args.workdir / "server.log") as server:
             for round_ in range(args.runs):

@@ -220,10 +220,16 @@ def _record_binding(entry: ManifestObject) -> bytes:
     )
 
 
-def _record(key: bytes, entry: ManifestObject, segments: int, size: int, sha256: bytes) -> bytes:
+def _record_mac(key: bytes, entry: ManifestObject) -> hmac.HMAC:
+    """The keyed MAC with the object's binding already fed: ``.copy()`` it per record."""
+    return hmac.new(key, _record_binding(entry), hashlib.sha256)
+
+
+def _record(mac: hmac.HMAC, segments: int, size: int, sha256: bytes) -> bytes:
     body = _RECORD_BODY.pack(_RECORD_MAGIC, segments, size, sha256)
-    mac = hmac.new(key, _record_binding(entry) + body, hashlib.sha256).digest()
-    return body + mac
+    tag = mac.copy()
+    tag.update(body)
+    return body + tag.digest()
 
 
 def _prefix_size(entry: ManifestObject, segments: int) -> int:
@@ -241,8 +247,9 @@ def _read_record(path: Path, key: bytes, entry: ManifestObject) -> tuple[int, in
     if len(data) != RECORD_SIZE:
         return None
     body, mac = data[: _RECORD_BODY.size], data[_RECORD_BODY.size :]
-    expected = hmac.new(key, _record_binding(entry) + body, hashlib.sha256).digest()
-    if not hmac.compare_digest(mac, expected):
+    expected = _record_mac(key, entry)
+    expected.update(body)
+    if not hmac.compare_digest(mac, expected.digest()):
         return None
     magic, segments, size, sha256 = _RECORD_BODY.unpack(body)
     if magic != _RECORD_MAGIC or not 0 < segments <= entry.segments:
@@ -460,6 +467,7 @@ class VerifyingWriter:
         self._body: BinaryIO | None = None
         self._record_fd: int | None = None
         self._record_key = b""
+        self._record_mac: hmac.HMAC | None = None
         self._found_prefix = False
         if self._record_path is not None:
             self._record_key = _record_key(reader_sk)
@@ -578,9 +586,10 @@ class VerifyingWriter:
             return
         if self._record_fd is None:
             self._record_fd = os.open(self._record_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        if self._record_mac is None:
+            self._record_mac = _record_mac(self._record_key, self._entry)
         data = _record(
-            self._record_key,
-            self._entry,
+            self._record_mac,
             self._segments,
             self._plain_digest.size,
             bytes.fromhex(self._plain_digest.hexdigest()),
