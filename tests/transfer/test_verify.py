@@ -843,3 +843,19 @@ def test_record_and_body_path_exclude_each_other(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         w.resume(partial_body_path(out))
     w.abort()
+
+
+def test_finish_can_leave_the_folder_sync_to_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is always fsynced before its rename; the folder once per batch, by the caller."""
+    import transfer.verify as verify_module
+
+    synced: list[Path] = []
+    monkeypatch.setattr(verify_module, "_fsync_dir", synced.append)
+    w = recording(tmp_path)
+    w.feed(A.body)
+    w.finish(sync_folder=False)
+    assert (tmp_path / "scan.tif").read_bytes() == A.data and synced == []
+    verify_module.sync_folders([tmp_path, tmp_path / ".", tmp_path])
+    assert synced == [tmp_path]
