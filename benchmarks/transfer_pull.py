@@ -25,6 +25,12 @@ before every run:
   same server, with the same grant) to files on disk, with N parallel connections and with one;
   httpx threads in a subprocess when curl is missing. No decryption, no verification, no fsync.
 * ``clearance pull --help``: the client's start-up alone (interpreter, imports), time and RSS.
+* with ``--kill-resume``, after the rounds: one pull killed with SIGKILL half-way (half the median
+  pull time) and run again to the end, both under ``tests.helpers.pull_probe`` (which logs every
+  body chunk received before the client sees it); the body bytes received over both runs minus
+  the holding's body bytes are the bytes fetched twice, set against the bound of one segment
+  (65,564 bytes) plus one socket read (64 KiB) per object that was under way when the kill came
+  (those with a plaintext prefix).
 
 Rates are 10^6 bytes per second of wall time of the client process (start-up included): the
 ciphertext body bytes for pull (its plaintext rate is also shown), the bytes received for the
@@ -317,6 +323,69 @@ def run_pull(
     return Run(run.seconds, holding.body_bytes, run.client_cpu_s, run.server_cpu_s, run.max_rss)
 
 
+@dataclass(frozen=True)
+class KillResume:
+    killed_after_s: float
+    under_way: int
+    received: int  # body bytes the client received over both runs
+    body_bytes: int
+
+    @property
+    def refetched(self) -> int:
+        return self.received - self.body_bytes
+
+    @property
+    def bound(self) -> int:
+        return self.under_way * (65_564 + 64 * 1024)
+
+
+def _probe_received(log: Path) -> int:
+    """Body bytes logged by tests/helpers/pull_probe.py (every chunk read off a ranged answer,
+    logged before the client sees it, so the log survives kill -9 and never under-counts)."""
+    if not log.exists():
+        return 0
+    return sum(int(line.rsplit(" ", 1)[1]) for line in log.read_text().splitlines() if line)
+
+
+def kill_and_resume(
+    node: DataNode, holding: Holding, server: Server, out: Path, workers: int, after_s: float
+) -> KillResume:
+    """A pull SIGKILLed ``after_s`` seconds after it started, then run again to the end, both
+    under ``tests.helpers.pull_probe`` (which counts the body bytes received)."""
+    import signal
+
+    shutil.rmtree(out, ignore_errors=True)
+    _, extra = clearance_command()
+    env = {**os.environ, "C4GH_PASSPHRASE": PASSPHRASE, **extra}
+    args = pull_command(node, holding, server.url, out, workers, [])
+    logs = [out.parent / f"{out.name}-run{i}.log" for i in (1, 2)]
+    for log in logs:
+        log.unlink(missing_ok=True)
+    probe = [sys.executable, "-m", "tests.helpers.pull_probe"]
+    first = subprocess.Popen(
+        [*probe, str(logs[0]), *args], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert first.stdin is not None
+    first.stdin.write(b"go\n")
+    first.stdin.close()
+    time.sleep(after_s)
+    if first.poll() is not None:
+        raise SystemExit("the pull finished before it could be killed: use a larger holding")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    under_way = sum(1 for _ in out.rglob(".*.partial"))  # every object a worker had begun
+    subprocess.run(
+        [*probe, str(logs[1]), *args], cwd=ROOT, env=env, input=b"go\n", check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    received = sum(_probe_received(log) for log in logs)
+    shutil.rmtree(out, ignore_errors=True)
+    for log in logs:
+        log.unlink(missing_ok=True)
+    return KillResume(after_s, under_way, received, holding.body_bytes)
+
+
 def object_url(url: str, holding: Holding, object_id: str) -> str:
     return f"{url}/transfer/holdings/{holding.id}/objects/{object_id}"
 
@@ -391,7 +460,11 @@ def _median(runs: list[Run], key: Callable[[Run], float]) -> float:
 
 
 def report(
-    args: argparse.Namespace, node: DataNode, runs: dict[str, list[Run]], plain_client: str
+    args: argparse.Namespace,
+    node: DataNode,
+    runs: dict[str, list[Run]],
+    plain_client: str,
+    killed: KillResume | None = None,
 ) -> tuple[str, bool]:
     full, quarter = node.holdings["NLD-bench-full"], node.holdings["NLD-bench-quarter"]
     n = args.workers
@@ -442,6 +515,7 @@ def report(
         f"{rss['pull']:.0f} MB full, {rss['pull-quarter']:.0f} MB ¼ "
         f"({'ok' if max(rss.values()) < RSS_FLOOR_MB else 'BELOW'}).",
         *_baseline_lines(runs["pull"], baseline, full),
+        *_kill_lines(killed),
         "",
         "Command line:",
         "",
@@ -461,6 +535,20 @@ def report(
     ]
     passed = ratio >= RATIO_FLOOR and max(rss.values()) < RSS_FLOOR_MB
     return "\n".join(lines), passed
+
+
+def _kill_lines(killed: KillResume | None) -> list[str]:
+    if killed is None:
+        return []
+    verdict = "ok" if killed.refetched <= killed.bound else "ABOVE"
+    return [
+        "",
+        f"Kill -9 after {killed.killed_after_s:.1f} s and resume: the client received "
+        f"{killed.received:,} body bytes over both runs for {killed.body_bytes:,} bytes of body, "
+        f"so {killed.refetched:,} bytes were fetched twice; {killed.under_way} objects were under "
+        f"way at the kill, bound {killed.bound:,} bytes (one segment + one 64 KiB read each): "
+        f"{verdict}.",
+    ]
 
 
 def _baseline_lines(pulls: list[Run], baseline: list[Run], full: Holding) -> list[str]:
@@ -507,6 +595,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--report", type=Path, default=ROOT / "var" / "bench-transfer.txt")
     parser.add_argument(
         "--profile", action="store_true", help="then profile one pull (benchmarks/pull_profile.py)"
+    )
+    parser.add_argument(
+        "--kill-resume",
+        action="store_true",
+        help="then kill -9 one pull half-way, resume it, report the bytes fetched twice",
     )
     parser.add_argument(
         "--baseline-checkout",
@@ -562,8 +655,12 @@ def main() -> None:
                         file=sys.stderr,
                     )
             profile = _profile(node, full, server, out / "profile", n) if args.profile else ""
+            killed = None
+            if args.kill_resume:
+                half = _median(runs["pull"], lambda r: r.seconds) / 2
+                killed = kill_and_resume(node, full, server, out / "killed", n, half)
         shutil.rmtree(out, ignore_errors=True)
-    text, passed = report(args, node, runs, plain_client)
+    text, passed = report(args, node, runs, plain_client, killed)
     text += profile
     print(text)
     args.report.write_text(text + "\n", encoding="utf-8")
