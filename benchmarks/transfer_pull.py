@@ -25,6 +25,11 @@ before every run:
   same server, with the same grant) to files on disk, with N parallel connections and with one;
   httpx threads in a subprocess when curl is missing. No decryption, no verification, no fsync.
 * ``clearance pull --help``: the client's start-up alone (interpreter, imports), time and RSS.
+* a bare static file server over the same *plaintext* files (the published source folder):
+  uvicorn with Starlette's ``StaticFiles`` and nothing else, one worker, in its own process,
+  fetched with curl and N connections (``static-n``; its bytes are plaintext bytes), and pull's
+  plaintext rate set against it per round (the issue's floor is 0.8x). nginx is not started by
+  this script.
 * with ``--kill-resume``, after the rounds: one pull killed with SIGKILL half-way (half the median
   pull time) and run again to the end, both under ``tests.helpers.pull_probe`` (which logs every
   body chunk received before the client sees it); the body bytes received over both runs minus
@@ -386,6 +391,60 @@ def kill_and_resume(
     return KillResume(after_s, under_way, received, holding.body_bytes)
 
 
+_STATIC_APP = """import os
+from starlette.staticfiles import StaticFiles
+app = StaticFiles(directory=os.environ["BENCH_STATIC_DIR"])
+"""
+
+
+@contextmanager
+def static_server(folder: Path, workdir: Path, log: Path) -> Iterator[Server]:
+    """uvicorn + Starlette StaticFiles over ``folder``, one worker, in its own process."""
+    (workdir / "bench_static_app.py").write_text(_STATIC_APP, encoding="utf-8")
+    port = free_port()
+    env = {**os.environ, "BENCH_STATIC_DIR": str(folder)}
+    command = [
+        sys.executable, "-m", "uvicorn", "bench_static_app:app", "--app-dir", str(workdir),
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise SystemExit(f"the static server exited ({proc.returncode}); see {log}")
+            try:
+                httpx.get(f"{url}/annotations.json", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield Server(url, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def run_static(folder: Path, server: Server, out: Path, connections: int, log: Path) -> Run:
+    """curl fetching every file of ``folder`` from the static server, to disk."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    config = out.parent / f"{out.name}.config"
+    lines = ["silent", "show-error", "fail"]
+    for i, path in enumerate(files):
+        lines += [f'url = "{server.url}/{path.relative_to(folder).as_posix()}"',
+                  f'output = "{out / str(i)}"']  # fmt: skip
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = _child(plain_command(config, connections), None, server, log)
+    received = sum(p.stat().st_size for p in out.iterdir())
+    if received != sum(p.stat().st_size for p in files):
+        raise SystemExit(f"static download got {received} bytes; see {log}")
+    shutil.rmtree(out)
+    config.unlink()
+    return Run(run.seconds, received, run.client_cpu_s, run.server_cpu_s, run.max_rss)
+
+
 def object_url(url: str, holding: Holding, object_id: str) -> str:
     return f"{url}/transfer/holdings/{holding.id}/objects/{object_id}"
 
@@ -487,6 +546,7 @@ def report(
         ("plain-n", f"plain download, {plain_client}, {n} connections"),
         ("plain-1", f"plain download, {plain_client}, 1 connection"),
         ("pull-baseline", f"`clearance pull --workers {n}` of {args.baseline_checkout}"),
+        ("static-n", f"bare uvicorn StaticFiles, plaintext files, curl, {n} connections"),
         ("pull-quarter", f"`clearance pull --workers {n}`, {quarter_label}"),
         ("startup", "`clearance pull --help` (start-up only)"),
     ]
@@ -515,6 +575,7 @@ def report(
         f"{rss['pull']:.0f} MB full, {rss['pull-quarter']:.0f} MB ¼ "
         f"({'ok' if max(rss.values()) < RSS_FLOOR_MB else 'BELOW'}).",
         *_baseline_lines(runs["pull"], baseline, full),
+        *_static_lines(runs["pull"], runs.get("static-n", []), full),
         *_kill_lines(killed),
         "",
         "Command line:",
@@ -535,6 +596,22 @@ def report(
     ]
     passed = ratio >= RATIO_FLOOR and max(rss.values()) < RSS_FLOOR_MB
     return "\n".join(lines), passed
+
+
+def _static_lines(pulls: list[Run], static: list[Run], full: Holding) -> list[str]:
+    """Per round, pull's plaintext rate against the bare static server's (same round)."""
+    if not static:
+        return []
+    ratios = [
+        (full.plain_bytes / p.seconds) / (s.bytes / s.seconds)
+        for p, s in zip(pulls, static, strict=True)
+    ]
+    return [
+        "",
+        "Pull (plaintext bytes per second) against the bare uvicorn StaticFiles server over the "
+        f"same plaintext, per round: {', '.join(f'{x:.2f}' for x in ratios)} "
+        f"(median {statistics.median(ratios):.2f}; the issue's floor 0.8).",
+    ]
 
 
 def _kill_lines(killed: KillResume | None) -> list[str]:
@@ -644,7 +721,15 @@ def main() -> None:
                 1, ("pull-baseline", lambda s: run_pull(node, full, s, out / "base", n, log, base))
             )
         runs: dict[str, list[Run]] = {name: [] for name, _ in jobs}
-        with served(node.data_dir, args.workdir / "server.log") as server:
+        runs["static-n"] = []
+        static_folder = folders["NLD-bench-full"]
+        with (
+            served(node.data_dir, args.workdir / "server.log") as server,
+            static_server(static_folder, args.workdir, args.workdir / "static.log") as static,
+        ):
+            jobs.append(
+                ("static-n", lambda s: run_static(static_folder, static, out / "static", n, log))
+            )
             for round_ in range(args.runs):
                 for name, job in jobs[round_ % len(jobs) :] + jobs[: round_ % len(jobs)]:
                     run = job(server)
