@@ -157,6 +157,7 @@ _BODY_AT = _NONCE_AT + NONCE_SIZE
 _MIN_PACKET = _BODY_AT + TAG_SIZE
 _PARTIAL_INFIX = ".partial-"
 
+_NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
 _RECORD_MAGIC: Final = b"CLRRES01"
 _RECORD_BODY = struct.Struct(">8sQQ32s")  # magic, segments, plaintext bytes, SHA-256 of those
 RECORD_SIZE: Final = _RECORD_BODY.size + 32  # + HMAC-SHA256
@@ -473,7 +474,8 @@ class VerifyingWriter:
             self._record_key = _record_key(reader_sk)
             self._tmp_path = plaintext_prefix_path(self._out_path)
             self._found_prefix = self._tmp_path.exists()
-            fd = os.open(self._tmp_path, os.O_RDWR | os.O_CREAT, 0o600)
+            # A fixed name, not a fresh temporary: never follow a link planted in its place.
+            fd = os.open(self._tmp_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
             self._tmp: BinaryIO | None = os.fdopen(fd, "r+b", buffering=0)
         else:
             fd, name = tempfile.mkstemp(
@@ -585,7 +587,8 @@ class VerifyingWriter:
         if self._record_path is None or self._segments == self._recorded:
             return
         if self._record_fd is None:
-            self._record_fd = os.open(self._record_path, os.O_WRONLY | os.O_CREAT, 0o600)
+            flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW
+            self._record_fd = os.open(self._record_path, flags, 0o600)
         if self._record_mac is None:
             self._record_mac = _record_mac(self._record_key, self._entry)
         data = _record(

@@ -859,3 +859,14 @@ def test_finish_can_leave_the_folder_sync_to_the_caller(
     assert (tmp_path / "scan.tif").read_bytes() == A.data and synced == []
     verify_module.sync_folders([tmp_path, tmp_path / ".", tmp_path])
     assert synced == [tmp_path]
+
+
+def test_record_mode_never_follows_a_planted_link(tmp_path: Path) -> None:
+    """The plaintext prefix has a fixed name: a link planted there is refused, not written
+    through (the target stays as it was)."""
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"precious")
+    (tmp_path / PREFIX).symlink_to(target)
+    with pytest.raises(OSError):
+        recording(tmp_path)
+    assert target.read_bytes() == b"precious"
