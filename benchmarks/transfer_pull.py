@@ -12,14 +12,30 @@ into the same output folder, dirty pages written back (``sync``) and the output 
 before every run:
 
 * ``clearance pull --workers N --quiet``: grant and manifest verification, header and ranged body
-  of every object, every segment authenticated and decrypted, both SHA-256 digests checked,
-  plaintext fsynced into place (the verified ciphertext is also written, as the resume file). Its
-  peak RSS is the pull process's own (``os.wait4`` on its pid, spawned by a tiny launcher).
+  of every object, every segment authenticated and decrypted, the plaintext SHA-256 checked,
+  plaintext fsynced into place (with a small resume record per object in flight; nothing is
+  written twice). Its peak RSS is the pull process's own (``os.wait4`` on its pid, spawned by a
+  tiny launcher).
+* with ``--baseline-checkout DIR``: the same ``clearance pull`` from another checkout of the
+  project (e.g. ``main``), in the same rounds against the same server, and per round the ratio of
+  this checkout's wall time and client CPU to the baseline's (the ratios of one round tolerate
+  background load that medians of absolute figures do not).
 * the plain download: ``curl`` fetching the whole-file route of the same objects
   (``/transfer/holdings/{h}/objects/{id}``: the same Crypt4GH bytes, header and body, from the
   same server, with the same grant) to files on disk, with N parallel connections and with one;
   httpx threads in a subprocess when curl is missing. No decryption, no verification, no fsync.
 * ``clearance pull --help``: the client's start-up alone (interpreter, imports), time and RSS.
+* a bare static file server over the same *plaintext* files (the published source folder):
+  uvicorn with Starlette's ``StaticFiles`` and nothing else, one worker, in its own process,
+  fetched with curl and N connections (``static-n``; its bytes are plaintext bytes), and pull's
+  plaintext rate set against it per round (the issue's floor is 0.8x). nginx is not started by
+  this script.
+* with ``--kill-resume``, after the rounds: one pull killed with SIGKILL half-way (half the median
+  pull time) and run again to the end, both under ``tests.helpers.pull_probe`` (which logs every
+  body chunk received before the client sees it); the body bytes received over both runs minus
+  the holding's body bytes are the bytes fetched twice, set against the bound of one segment
+  (65,564 bytes) plus one socket read (64 KiB) per object that was under way when the kill came
+  (those with a plaintext prefix).
 
 Rates are 10^6 bytes per second of wall time of the client process (start-up included): the
 ciphertext body bytes for pull (its plaintext rate is also shown), the bytes received for the
@@ -30,7 +46,11 @@ best plain rate of the same run; client peak RSS under 200 MB, for the holding a
 phase timers, then a per-thread cProfile). The report is also written to ``--report``.
 
 Run: .venv/bin/python benchmarks/transfer_pull.py [--size-gib 2] [--runs 3] [--workers 4]
-         [--profile]
+         [--profile] [--baseline-checkout ../main]
+
+Without ``.venv/bin/clearance`` in this checkout (a git worktree), the client and server run as
+``python -c 'from clearance.cli.node import main; main()'`` with ``PYTHONPATH`` set to the
+checkout, so its code is what runs whichever installation the interpreter has.
 """
 
 from __future__ import annotations
@@ -72,6 +92,18 @@ OWNER = "NLD"
 RSS_FLOOR_MB = 200.0
 RATIO_FLOOR = 0.5
 CLI = ROOT / ".venv" / "bin" / "clearance"
+_MAIN = "import sys; from clearance.cli.node import main; sys.argv[0] = 'clearance'; main()"
+
+
+def clearance_command(checkout: Path | None = None) -> tuple[list[str], dict[str, str]]:
+    """How to run the ``clearance`` command of ``checkout`` (default: this one), and the
+    environment additions it needs."""
+    checkout = (checkout or ROOT).resolve()
+    own = checkout / ".venv" / "bin" / "clearance"
+    path = {"PYTHONPATH": str(checkout)}  # also over a PYTHONPATH the driver runs with
+    if own.exists():
+        return [str(own)], path
+    return [sys.executable, "-c", _MAIN], path
 
 
 # --- the data node --------------------------------------------------------------------------------
@@ -192,9 +224,11 @@ def served(data_dir: Path, log: Path) -> Iterator[Server]:
         "CLEARANCE_DATA": str(data_dir),
         "CLEARANCE_DATABASE_URL": f"sqlite:///{data_dir}/c.db",
     }
+    command, extra = clearance_command()
+    env.update(extra)
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -265,24 +299,150 @@ def _child(cmd: list[str], env: dict[str, str] | None, server: Server, log: Path
     return Run(seconds, 0, cpu, server.cpu_seconds() - server_before, max_rss_kib * 1024)
 
 
-def pull_command(node: DataNode, holding: Holding, url: str, out: Path, workers: int) -> list[str]:
+def pull_command(
+    node: DataNode, holding: Holding, url: str, out: Path, workers: int, cli: list[str]
+) -> list[str]:
     return [
-        str(CLI), "pull", str(holding.grant_file), "--url", url, "--key", str(node.key_file),
+        *cli, "pull", str(holding.grant_file), "--url", url, "--key", str(node.key_file),
         "--out", str(out), "--workers", str(workers), "--quiet",
     ]  # fmt: skip
 
 
 def run_pull(
-    node: DataNode, holding: Holding, server: Server, out: Path, workers: int, log: Path
+    node: DataNode,
+    holding: Holding,
+    server: Server,
+    out: Path,
+    workers: int,
+    log: Path,
+    checkout: Path | None = None,
 ) -> Run:
     shutil.rmtree(out, ignore_errors=True)
-    env = {**os.environ, "C4GH_PASSPHRASE": PASSPHRASE}
-    run = _child(pull_command(node, holding, server.url, out, workers), env, server, log)
+    cli, extra = clearance_command(checkout)
+    env = {**os.environ, "C4GH_PASSPHRASE": PASSPHRASE, **extra}
+    run = _child(pull_command(node, holding, server.url, out, workers, cli), env, server, log)
     leftovers = [p for p in (out / holding.id).rglob(".*") if p.is_file()]
     if leftovers or not (out / "catalog.json").exists():  # exit 0: every object verified
         raise SystemExit(f"pull left {leftovers[:3]} or no catalogue; see {log}")
     shutil.rmtree(out)
     return Run(run.seconds, holding.body_bytes, run.client_cpu_s, run.server_cpu_s, run.max_rss)
+
+
+@dataclass(frozen=True)
+class KillResume:
+    killed_after_s: float
+    under_way: int
+    received: int  # body bytes the client received over both runs
+    body_bytes: int
+
+    @property
+    def refetched(self) -> int:
+        return self.received - self.body_bytes
+
+    @property
+    def bound(self) -> int:
+        return self.under_way * (65_564 + 64 * 1024)
+
+
+def _probe_received(log: Path) -> int:
+    """Body bytes logged by tests/helpers/pull_probe.py (every chunk read off a ranged answer,
+    logged before the client sees it, so the log survives kill -9 and never under-counts)."""
+    if not log.exists():
+        return 0
+    return sum(int(line.rsplit(" ", 1)[1]) for line in log.read_text().splitlines() if line)
+
+
+def kill_and_resume(
+    node: DataNode, holding: Holding, server: Server, out: Path, workers: int, after_s: float
+) -> KillResume:
+    """A pull SIGKILLed ``after_s`` seconds after it started, then run again to the end, both
+    under ``tests.helpers.pull_probe`` (which counts the body bytes received)."""
+    import signal
+
+    shutil.rmtree(out, ignore_errors=True)
+    _, extra = clearance_command()
+    env = {**os.environ, "C4GH_PASSPHRASE": PASSPHRASE, **extra}
+    args = pull_command(node, holding, server.url, out, workers, [])
+    logs = [out.parent / f"{out.name}-run{i}.log" for i in (1, 2)]
+    for log in logs:
+        log.unlink(missing_ok=True)
+    probe = [sys.executable, "-m", "tests.helpers.pull_probe"]
+    first = subprocess.Popen(
+        [*probe, str(logs[0]), *args], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert first.stdin is not None
+    first.stdin.write(b"go\n")
+    first.stdin.close()
+    time.sleep(after_s)
+    if first.poll() is not None:
+        raise SystemExit("the pull finished before it could be killed: use a larger holding")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    under_way = sum(1 for _ in out.rglob(".*.partial"))  # every object a worker had begun
+    subprocess.run(
+        [*probe, str(logs[1]), *args], cwd=ROOT, env=env, input=b"go\n", check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    received = sum(_probe_received(log) for log in logs)
+    shutil.rmtree(out, ignore_errors=True)
+    for log in logs:
+        log.unlink(missing_ok=True)
+    return KillResume(after_s, under_way, received, holding.body_bytes)
+
+
+_STATIC_APP = """import os
+from starlette.staticfiles import StaticFiles
+app = StaticFiles(directory=os.environ["BENCH_STATIC_DIR"])
+"""
+
+
+@contextmanager
+def static_server(folder: Path, workdir: Path, log: Path) -> Iterator[Server]:
+    """uvicorn + Starlette StaticFiles over ``folder``, one worker, in its own process."""
+    (workdir / "bench_static_app.py").write_text(_STATIC_APP, encoding="utf-8")
+    port = free_port()
+    env = {**os.environ, "BENCH_STATIC_DIR": str(folder)}
+    command = [
+        sys.executable, "-m", "uvicorn", "bench_static_app:app", "--app-dir", str(workdir),
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise SystemExit(f"the static server exited ({proc.returncode}); see {log}")
+            try:
+                httpx.get(f"{url}/annotations.json", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield Server(url, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def run_static(folder: Path, server: Server, out: Path, connections: int, log: Path) -> Run:
+    """curl fetching every file of ``folder`` from the static server, to disk."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    config = out.parent / f"{out.name}.config"
+    lines = ["silent", "show-error", "fail"]
+    for i, path in enumerate(files):
+        lines += [f'url = "{server.url}/{path.relative_to(folder).as_posix()}"',
+                  f'output = "{out / str(i)}"']  # fmt: skip
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = _child(plain_command(config, connections), None, server, log)
+    received = sum(p.stat().st_size for p in out.iterdir())
+    if received != sum(p.stat().st_size for p in files):
+        raise SystemExit(f"static download got {received} bytes; see {log}")
+    shutil.rmtree(out)
+    config.unlink()
+    return Run(run.seconds, received, run.client_cpu_s, run.server_cpu_s, run.max_rss)
 
 
 def object_url(url: str, holding: Holding, object_id: str) -> str:
@@ -359,7 +519,11 @@ def _median(runs: list[Run], key: Callable[[Run], float]) -> float:
 
 
 def report(
-    args: argparse.Namespace, node: DataNode, runs: dict[str, list[Run]], plain_client: str
+    args: argparse.Namespace,
+    node: DataNode,
+    runs: dict[str, list[Run]],
+    plain_client: str,
+    killed: KillResume | None = None,
 ) -> tuple[str, bool]:
     full, quarter = node.holdings["NLD-bench-full"], node.holdings["NLD-bench-quarter"]
     n = args.workers
@@ -367,6 +531,7 @@ def report(
     ratio = _median(runs["pull"], _mb_s) / best_plain
     rss = {name: max(r.max_rss for r in runs[name]) / 1e6 for name in ("pull", "pull-quarter")}
     pull_secs = _median(runs["pull"], lambda r: r.seconds)
+    baseline = runs.get("pull-baseline", [])
     lines = [
         f"### End-to-end transfer over loopback: {full.body_bytes / GIB:.2f} GiB holding "
         f"({len(full.objects)} objects), median of {args.runs} alternating runs",
@@ -380,13 +545,18 @@ def report(
         ("pull", f"`clearance pull --workers {n}` (ciphertext body)"),
         ("plain-n", f"plain download, {plain_client}, {n} connections"),
         ("plain-1", f"plain download, {plain_client}, 1 connection"),
+        ("pull-baseline", f"`clearance pull --workers {n}` of {args.baseline_checkout}"),
+        ("static-n", f"bare uvicorn StaticFiles, plaintext files, curl, {n} connections"),
         ("pull-quarter", f"`clearance pull --workers {n}`, {quarter_label}"),
         ("startup", "`clearance pull --help` (start-up only)"),
     ]
     for name, label in rows:
-        done = runs[name]
+        done = runs.get(name, [])
+        if not done:
+            continue
         rate = _median(done, _mb_s)
-        versus = f"{rate / best_plain:.2f}" if name in ("pull", "plain-n", "plain-1") else "—"
+        compared = ("pull", "plain-n", "plain-1", "pull-baseline")
+        versus = f"{rate / best_plain:.2f}" if name in compared else "—"
         size, speed = (f"{done[0].bytes / 1e6:,.0f} MB", f"{rate:.0f}") if rate else ("—", "—")
         lines.append(
             f"| {label} | {size} | {', '.join(f'{r.seconds:.1f}' for r in done)} | {speed} "
@@ -404,6 +574,9 @@ def report(
         f"({'ok' if ratio >= RATIO_FLOOR else 'BELOW'}); client peak RSS < {RSS_FLOOR_MB:.0f} MB: "
         f"{rss['pull']:.0f} MB full, {rss['pull-quarter']:.0f} MB ¼ "
         f"({'ok' if max(rss.values()) < RSS_FLOOR_MB else 'BELOW'}).",
+        *_baseline_lines(runs["pull"], baseline, full),
+        *_static_lines(runs["pull"], runs.get("static-n", []), full),
+        *_kill_lines(killed),
         "",
         "Command line:",
         "",
@@ -423,6 +596,55 @@ def report(
     ]
     passed = ratio >= RATIO_FLOOR and max(rss.values()) < RSS_FLOOR_MB
     return "\n".join(lines), passed
+
+
+def _static_lines(pulls: list[Run], static: list[Run], full: Holding) -> list[str]:
+    """Per round, pull's plaintext rate against the bare static server's (same round)."""
+    if not static:
+        return []
+    ratios = [
+        (full.plain_bytes / p.seconds) / (s.bytes / s.seconds)
+        for p, s in zip(pulls, static, strict=True)
+    ]
+    return [
+        "",
+        "Pull (plaintext bytes per second) against the bare uvicorn StaticFiles server over the "
+        f"same plaintext, per round: {', '.join(f'{x:.2f}' for x in ratios)} "
+        f"(median {statistics.median(ratios):.2f}; the issue's floor 0.8).",
+    ]
+
+
+def _kill_lines(killed: KillResume | None) -> list[str]:
+    if killed is None:
+        return []
+    verdict = "ok" if killed.refetched <= killed.bound else "ABOVE"
+    return [
+        "",
+        f"Kill -9 after {killed.killed_after_s:.1f} s and resume: the client received "
+        f"{killed.received:,} body bytes over both runs for {killed.body_bytes:,} bytes of body, "
+        f"so {killed.refetched:,} bytes were fetched twice; {killed.under_way} objects were under "
+        f"way at the kill, bound {killed.bound:,} bytes (one segment + one 64 KiB read each): "
+        f"{verdict}.",
+    ]
+
+
+def _baseline_lines(pulls: list[Run], baseline: list[Run], full: Holding) -> list[str]:
+    """Per round, this checkout's pull against the baseline checkout's (same round, same
+    server): wall-time and client-CPU ratios, and client CPU seconds per GiB of body."""
+    if not baseline:
+        return []
+    speed = [b.seconds / p.seconds for p, b in zip(pulls, baseline, strict=True)]
+    cpu = [p.client_cpu_s / b.client_cpu_s for p, b in zip(pulls, baseline, strict=True)]
+    gib = full.body_bytes / GIB
+    return [
+        "",
+        "This checkout against the baseline checkout, per round (same round, same server): "
+        f"speed ratio (baseline wall / this wall) {', '.join(f'{x:.2f}' for x in speed)} "
+        f"(median {statistics.median(speed):.2f}); client CPU ratio (this / baseline) "
+        f"{', '.join(f'{x:.2f}' for x in cpu)} (median {statistics.median(cpu):.2f}); "
+        f"client CPU s per GiB: this {_median(pulls, lambda r: r.client_cpu_s) / gib:.2f}, "
+        f"baseline {_median(baseline, lambda r: r.client_cpu_s) / gib:.2f} (medians).",
+    ]
 
 
 # --- main -----------------------------------------------------------------------------------------
@@ -451,6 +673,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="then profile one pull (benchmarks/pull_profile.py)"
     )
+    parser.add_argument(
+        "--kill-resume",
+        action="store_true",
+        help="then kill -9 one pull half-way, resume it, report the bytes fetched twice",
+    )
+    parser.add_argument(
+        "--baseline-checkout",
+        type=Path,
+        help="also pull with the clearance of this checkout, in the same rounds, and compare",
+    )
     parser.add_argument("--fetch", type=Path, help=argparse.SUPPRESS)  # the httpx fallback
     return parser.parse_args()
 
@@ -474,15 +706,30 @@ def main() -> None:
         log = args.workdir / "clients.log"
         log.write_bytes(b"")
         n = args.workers
+        command, extra = clearance_command()
+        startup = (command, {**os.environ, **extra} if extra else None)
         jobs: list[tuple[str, Callable[[Server], Run]]] = [
             ("pull", lambda s: run_pull(node, full, s, out / "pull", n, log)),
             ("plain-n", lambda s: run_plain(full, s, out / "plain-n", n, log)),
             ("plain-1", lambda s: run_plain(full, s, out / "plain-1", 1, log)),
             ("pull-quarter", lambda s: run_pull(node, quarter, s, out / "pull-q", n, log)),
-            ("startup", lambda s: _child([str(CLI), "pull", "--help"], None, s, log)),
+            ("startup", lambda s: _child([*startup[0], "pull", "--help"], startup[1], s, log)),
         ]
+        if args.baseline_checkout is not None:
+            base = args.baseline_checkout.resolve()
+            jobs.insert(
+                1, ("pull-baseline", lambda s: run_pull(node, full, s, out / "base", n, log, base))
+            )
         runs: dict[str, list[Run]] = {name: [] for name, _ in jobs}
-        with served(node.data_dir, args.workdir / "server.log") as server:
+        runs["static-n"] = []
+        static_folder = folders["NLD-bench-full"]
+        with (
+            served(node.data_dir, args.workdir / "server.log") as server,
+            static_server(static_folder, args.workdir, args.workdir / "static.log") as static,
+        ):
+            jobs.append(
+                ("static-n", lambda s: run_static(static_folder, static, out / "static", n, log))
+            )
             for round_ in range(args.runs):
                 for name, job in jobs[round_ % len(jobs) :] + jobs[: round_ % len(jobs)]:
                     run = job(server)
@@ -493,8 +740,12 @@ def main() -> None:
                         file=sys.stderr,
                     )
             profile = _profile(node, full, server, out / "profile", n) if args.profile else ""
+            killed = None
+            if args.kill_resume:
+                half = _median(runs["pull"], lambda r: r.seconds) / 2
+                killed = kill_and_resume(node, full, server, out / "killed", n, half)
         shutil.rmtree(out, ignore_errors=True)
-    text, passed = report(args, node, runs, plain_client)
+    text, passed = report(args, node, runs, plain_client, killed)
     text += profile
     print(text)
     args.report.write_text(text + "\n", encoding="utf-8")

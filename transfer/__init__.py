@@ -65,6 +65,9 @@ if TYPE_CHECKING:
     from transfer.verify import TransferVerificationError as TransferVerificationError
     from transfer.verify import VerifyingWriter as VerifyingWriter
     from transfer.verify import partial_body_path as partial_body_path
+    from transfer.verify import plaintext_prefix_path as plaintext_prefix_path
+    from transfer.verify import resume_record_path as resume_record_path
+    from transfer.verify import sync_folders as sync_folders
 
 _LAZY: dict[str, str] = {
     "ArchiveDigestMismatch": "transfer.errors",
@@ -109,6 +112,9 @@ _LAZY: dict[str, str] = {
     "new_object_id": "transfer.objects",
     "object_href": "transfer.objects",
     "partial_body_path": "transfer.verify",
+    "plaintext_prefix_path": "transfer.verify",
+    "resume_record_path": "transfer.verify",
+    "sync_folders": "transfer.verify",
     "verify_manifest": "transfer.manifest",
 }
 

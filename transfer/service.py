@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -78,6 +79,10 @@ __all__ = [
 ]
 
 PRESIGN_EXPIRES_S = 600
+GRANT_CACHE_S = 15.0
+"""How long (node clock) a grant verified from its exact bytes is taken as authentic without
+checking its signature again. Revocation is not cached: it is looked up on every request."""
+GRANT_CACHE_SIZE = 1024
 # Object ids per batch header request: the ids are audited in one entry, whose details must stay
 # under access.audit_chain.MAX_DETAILS_BYTES (16 KiB) even with 255-character ids.
 MAX_HEADERS = 60
@@ -199,6 +204,14 @@ class WholeFile:
 
 
 @dataclass(frozen=True)
+class _Verified:
+    """A grant whose signature, issuer, audience and times held at ``at`` (node clock)."""
+
+    grant: Grant
+    at: datetime
+
+
+@dataclass(frozen=True)
 class _Subject:
     items: frozenset[str]
     admin: str
@@ -219,6 +232,7 @@ class TransferService:
         clock: Clock,
         presign_expires_s: int = PRESIGN_EXPIRES_S,
         throttle: GrantThrottle | None = None,
+        grant_cache_s: float = GRANT_CACHE_S,
     ) -> None:
         self._sessions = sessions
         self._objects = objects
@@ -232,6 +246,8 @@ class TransferService:
         self._throttle = throttle or GrantThrottle()
         self._headers: _Lru[str, bytes] = _Lru(4096)
         self._subjects: _Lru[tuple[str, str], _Subject] = _Lru(1024)
+        self._verified: _Lru[str, _Verified] = _Lru(GRANT_CACHE_SIZE)
+        self._grant_cache = timedelta(seconds=grant_cache_s)
 
     # -- the grant -------------------------------------------------------------------------------
 
@@ -242,14 +258,34 @@ class TransferService:
         genuine grant are audited. Every request of a genuine grant, allowed or denied, counts
         against its bound (``transfer.throttle``): past it, ``TooManyRequests`` and nothing is
         audited.
+
+        The signature check is cached by the token's exact bytes for :data:`GRANT_CACHE_S`
+        (node clock), and only while the grant's own times certainly still hold: from the
+        moment it verified until the earlier of that plus the cache time and its ``exp``. Outside
+        that window (or for any other bytes) the full verification runs and refuses with its
+        own code. What can change from one request to the next is checked on every request,
+        cached or not: revocation (a database lookup, so a revocation on any replica takes
+        effect on the next request), the holding and the operation.
         """
+        now = self._clock.now()
+        cached = self._verified.get(token)
+        if cached is not None and cached.at <= now < min(
+            cached.at + self._grant_cache, cached.grant.expires_at
+        ):
+            try:
+                grant = _still_allowed(cached.grant, self._grants.is_revoked, holding)
+            except GrantDenied as denied:
+                self._audit_denial(token, cached.grant.audience, holding, denied)
+                raise
+            self._throttle.charge(grant.jti)
+            return grant
         audience = _claimed_transfer_audience(token)
         try:
             grant = verify_grant(
                 token,
                 keys=self._directory.trusted_keys(),
                 audience=audience,
-                now=self._clock.now(),
+                now=now,
                 is_revoked=self._grants.is_revoked,
                 holding=holding,
                 operation="download",
@@ -261,6 +297,7 @@ class TransferService:
             if error.code in _AFTER_SIGNATURE:
                 self._audit_denial(token, audience, holding, error)
             raise
+        self._verified.put(token, _Verified(grant, now))
         self._throttle.charge(grant.jti)
         return grant
 
@@ -461,6 +498,19 @@ class TransferService:
                 reason=reason,
                 details=details,
             )
+
+
+def _still_allowed(grant: Grant, is_revoked: Callable[[str], bool], holding: str) -> Grant:
+    """The checks of ``verify_grant`` after its authenticity steps, in its order and with its
+    codes, for a grant whose authenticity is cached: not revoked (fails closed), this holding,
+    ``download``."""
+    if is_revoked(grant.jti) is not False:
+        raise GrantDenied("grant has been revoked", code="grant-revoked")
+    if grant.holding != holding:
+        raise GrantDenied("grant does not cover this holding", code="grant-wrong-holding")
+    if "download" not in grant.operations:
+        raise GrantDenied("grant does not allow 'download'", code="grant-operation-not-allowed")
+    return grant
 
 
 def _claimed_transfer_audience(token: str) -> str:

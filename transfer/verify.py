@@ -24,24 +24,56 @@ at the end
                                  bound to a position, so only the digests catch reordering)
     ``body-mismatch``            the plaintext matches, but the ciphertext body is not the one
                                  the manifest signs (re-encrypted body, or segments with equal
-                                 plaintext reordered)
+                                 plaintext reordered); not checked in record mode, where the
+                                 ciphertext is not kept — see "Hash once" below
 
-Plaintext goes to a temporary file ``.{name}.partial-XXXXXXXX`` (mode 0600) next to the final
-path, is fsynced and renamed over ``out_path`` with :func:`os.replace` only after the last check;
-on any failure the temporary file is deleted. Unverified plaintext never reaches ``out_path``.
+Plaintext goes to a file next to the final path (mode 0600), is fsynced and renamed over
+``out_path`` with :func:`os.replace` only after the last check; on any failure it is deleted.
+Unverified plaintext never reaches ``out_path``.
 
-Resuming. With ``body_path`` (by convention :func:`partial_body_path`, ``.{name}.c4gh.partial``)
-a :class:`VerifyingWriter` appends every *verified* ciphertext segment to that file, so after an
-interruption (:meth:`VerifyingWriter.abort`, a crash) the file is a prefix of whole segments.
+Resuming, record mode (``record_path``; ``clearance pull`` without ``--keep-encrypted``). The
+plaintext of each segment that authenticated is written, unbuffered, to
+:func:`plaintext_prefix_path` (``.{name}.partial``), and after each chunk a fixed-size record
+(:func:`resume_record_path`, ``.{name}.resume``, 0600, :data:`RECORD_SIZE` bytes written in place)
+says how many segments that file holds, how many bytes that is and their SHA-256, under an
+HMAC-SHA256 whose key is derived (HKDF) from the reader's private key and which binds the
+object's id, plaintext digest and sizes and writer key. Nothing is written twice and the
+ciphertext is not kept. :meth:`VerifyingWriter.resume` believes a record only if its MAC verifies,
+it is exactly :data:`RECORD_SIZE` bytes, its counts fit the manifest, and the plaintext on disk
+hashes to what it says; it then cuts the file to the recorded segments (a tail written before a
+kill -9 could record it), rebuilds the running SHA-256 by re-reading that prefix (SHA-256 states
+cannot be serialised; re-reading local disk at ~1 GB/s is cheap next to the network, and it is the
+check against the disk anyway) and continues after the last recorded segment. Anything else — no
+record, a truncated or altered one, one for another object or written under another key, a
+plaintext prefix altered, cut short or missing (a power cut after the record but before the
+data) — is distrusted: both files are dropped, the reason goes to
+:attr:`VerifyingWriter.distrusted`, and the object is downloaded again from byte 0. The record is
+a saving, never a trust anchor: the final plaintext SHA-256 covers the resumed prefix too, so even
+a record that were believed wrongly could not get altered plaintext past :meth:`finish`.
+On a verification failure (except ``truncated``) the prefix and record are deleted; on
+:meth:`VerifyingWriter.abort` and ``truncated`` they are kept for the next run.
+
+Resuming from a kept body (``body_path``; ``--keep-encrypted``, which wants the ciphertext
+anyway). Plaintext goes to a temporary ``.{name}.partial-XXXXXXXX``; every *verified* ciphertext
+segment is appended to ``body_path`` (by convention :func:`partial_body_path`,
+``.{name}.c4gh.partial``), so after an interruption the file is a prefix of whole segments.
 :meth:`VerifyingWriter.resume` truncates it to whole segments, re-reads it in 1 MiB chunks to
 rebuild both SHA-256 states and the plaintext, and returns the body offset from which the
-download continues (HTTP ``Range: bytes=<offset>-``). Hash states are never persisted: the
-ciphertext file is the only state. Memory stays constant (one segment and one chunk).
+download continues. The body file is deleted with the plaintext on every verification failure
+except ``truncated``; on success it is deleted unless ``finish(keep_body=True)`` (the caller
+writes the header before it to get a Crypt4GH file for its own key).
 
-The body file is deleted with the plaintext on every verification failure except ``truncated``
-(all it holds is verified segments, so a later resume can continue from it); on success it is
-deleted unless ``finish(keep_body=True)`` (``--keep-encrypted``: the caller writes the header
-before it to get a Crypt4GH file for its own key).
+Hash once. In record mode only the plaintext is hashed. What each remaining check detects: the
+header checks tie the data key to the manifest's writer and to this reader; the AEAD tag of every
+segment detects any altered or foreign ciphertext (without the data key nobody can make a
+segment that authenticates); the manifest's ``body_size`` and segment count detect truncation
+and extra segments (``truncated``, ``too-long``), which Crypt4GH v1 itself does not; the
+plaintext SHA-256 detects segments reordered, replaced or taken from another object under the
+same data key, and another object served whole (v1 nonces do not bind positions). The ciphertext
+SHA-256 adds nothing to what the researcher receives: a body that passes all of the above
+decrypts to exactly the signed plaintext; it only tells whether the *ciphertext* is the stored
+one (a node that re-encrypted the same plaintext, or swapped segments of equal plaintext), which
+matters only where the ciphertext itself is kept — so it is checked there.
 
 Messages name sizes, segment indexes and codes, never key material or plaintext.
 """
@@ -49,15 +81,20 @@ Messages name sizes, segment indexes and codes, never key material or plaintext.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
+import struct
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO, Final
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from transfer.crypt4gh import (
     CIPHER_SEGMENT_SIZE,
@@ -81,13 +118,18 @@ from transfer.manifest import BodyDigest, ManifestObject, PlaintextDigest
 
 __all__ = [
     "CHUNK_SIZE",
+    "RECORD_SIZE",
     "VERIFICATION_CODES",
     "TransferVerificationError",
     "VerifyingWriter",
     "decrypt_verified",
     "partial_body_path",
+    "plaintext_prefix_path",
+    "recorded_offset",
     "remove_stale_plaintext",
     "resume_offset",
+    "resume_record_path",
+    "sync_folders",
 ]
 
 CHUNK_SIZE: Final = 1 << 20
@@ -115,6 +157,12 @@ _BODY_AT = _NONCE_AT + NONCE_SIZE
 _MIN_PACKET = _BODY_AT + TAG_SIZE
 _PARTIAL_INFIX = ".partial-"
 
+_NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+_RECORD_MAGIC: Final = b"CLRRES01"
+_RECORD_BODY = struct.Struct(">8sQQ32s")  # magic, segments, plaintext bytes, SHA-256 of those
+RECORD_SIZE: Final = _RECORD_BODY.size + 32  # + HMAC-SHA256
+_RECORD_KDF_INFO: Final = b"clearance pull resume record v1"
+
 
 class TransferVerificationError(TransferError):
     """A downloaded object that must not be trusted; ``code`` is in :data:`VERIFICATION_CODES`."""
@@ -138,6 +186,114 @@ def partial_body_path(out_path: Path) -> Path:
     """Where the verified ciphertext of ``out_path`` is kept while downloading."""
     out_path = Path(out_path)
     return out_path.with_name(f".{out_path.name}.c4gh.partial")
+
+
+def resume_record_path(out_path: Path) -> Path:
+    """Where the resume record of ``out_path`` is kept while downloading (record mode)."""
+    out_path = Path(out_path)
+    return out_path.with_name(f".{out_path.name}.resume")
+
+
+def plaintext_prefix_path(out_path: Path) -> Path:
+    """Where the verified plaintext prefix of ``out_path`` grows while downloading (record
+    mode); renamed to ``out_path`` once every check has passed."""
+    out_path = Path(out_path)
+    return out_path.with_name(f".{out_path.name}.partial")
+
+
+def _record_key(reader_sk: PrivateKeyLike) -> bytes:
+    """The resume records' MAC key: HKDF-SHA256 of the reader's X25519 private key, so only the
+    holder of that key can write a record a later run believes."""
+    raw = private_key(reader_sk).private_bytes_raw()
+    return HKDF(hashes.SHA256(), 32, salt=None, info=_RECORD_KDF_INFO).derive(raw)
+
+
+def _record_binding(entry: ManifestObject) -> bytes:
+    """What a record is about: this object as the signed manifest describes it."""
+    return b"\0".join(
+        (
+            entry.id.encode(),
+            entry.plaintext_sha256.encode(),
+            str(entry.plaintext_size).encode(),
+            str(entry.body_size).encode(),
+            entry.writer_public_key,
+        )
+    )
+
+
+def _record_mac(key: bytes, entry: ManifestObject) -> hmac.HMAC:
+    """The keyed MAC with the object's binding already fed: ``.copy()`` it per record."""
+    return hmac.new(key, _record_binding(entry), hashlib.sha256)
+
+
+def _record(mac: hmac.HMAC, segments: int, size: int, sha256: bytes) -> bytes:
+    body = _RECORD_BODY.pack(_RECORD_MAGIC, segments, size, sha256)
+    tag = mac.copy()
+    tag.update(body)
+    return body + tag.digest()
+
+
+def _prefix_size(entry: ManifestObject, segments: int) -> int:
+    return min(segments * SEGMENT_SIZE, entry.plaintext_size)
+
+
+def _read_record(path: Path, key: bytes, entry: ManifestObject) -> tuple[int, int, bytes] | None:
+    """``(segments, plaintext bytes, their SHA-256)`` a record vouches for, or None when there is
+    no record or it is not to be believed (wrong size, wrong MAC, for another object or key,
+    counts that do not fit the manifest)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if len(data) != RECORD_SIZE:
+        return None
+    body, mac = data[: _RECORD_BODY.size], data[_RECORD_BODY.size :]
+    expected = _record_mac(key, entry)
+    expected.update(body)
+    if not hmac.compare_digest(mac, expected.digest()):
+        return None
+    magic, segments, size, sha256 = _RECORD_BODY.unpack(body)
+    if magic != _RECORD_MAGIC or not 0 < segments <= entry.segments:
+        return None
+    if size != _prefix_size(entry, segments):
+        return None
+    return segments, size, sha256
+
+
+def _hash_prefix(handle: BinaryIO, size: int, digest: PlaintextDigest) -> bool:
+    """Feed the first ``size`` bytes of ``handle`` to ``digest``; False if the file is shorter."""
+    handle.seek(0)
+    left = size
+    while left:
+        chunk = handle.read(min(CHUNK_SIZE, left))
+        if not chunk:
+            return False
+        digest.update(chunk)
+        left -= len(chunk)
+    return True
+
+
+def _body_offset(entry: ManifestObject, segments: int) -> int:
+    return entry.body_size if segments >= entry.segments else segments * CIPHER_SEGMENT_SIZE
+
+
+def recorded_offset(out_path: Path, *, entry: ManifestObject, reader_sk: PrivateKeyLike) -> int:
+    """The body offset a resume of ``out_path`` would continue from (record mode): what its
+    resume record vouches for, checked against the plaintext on disk; 0 when there is no record
+    or it is not believed. Changes nothing."""
+    found = _read_record(resume_record_path(out_path), _record_key(reader_sk), entry)
+    if found is None:
+        return 0
+    segments, size, sha256 = found
+    digest = PlaintextDigest()
+    try:
+        with plaintext_prefix_path(out_path).open("rb") as handle:
+            whole = _hash_prefix(handle, size, digest)
+    except FileNotFoundError:
+        return 0
+    if not whole or digest.hexdigest() != sha256.hex():
+        return 0
+    return _body_offset(entry, segments)
 
 
 def resume_offset(partial_body_path: Path) -> int:
@@ -259,10 +415,21 @@ class VerifyingWriter:
 
     The header is checked by the constructor (TransferVerificationError before any file is
     created). Then: optionally :meth:`resume`, :meth:`feed` the body in chunks of any size,
-    and :meth:`finish` (final checks, rename into place) or :meth:`abort` (pause: plaintext
-    deleted, verified ciphertext kept for a later resume). After a TransferVerificationError
-    or :meth:`finish`/:meth:`abort` the writer is closed. As a context manager it aborts if
-    it is left open.
+    and :meth:`finish` (final checks, rename into place) or :meth:`abort` (pause: what a later
+    :meth:`resume` needs is kept, nothing else). After a TransferVerificationError or
+    :meth:`finish`/:meth:`abort` the writer is closed. As a context manager it aborts if it is
+    left open.
+
+    Two ways to resume (at most one per writer):
+
+    ``body_path``
+        every verified ciphertext segment is appended there (``--keep-encrypted``: the caller
+        wants the ciphertext anyway); the plaintext is a throw-away temporary.
+    ``record_path`` (record mode)
+        the plaintext of verified segments grows in :func:`plaintext_prefix_path` and a small
+        authenticated record at ``record_path`` (:func:`resume_record_path`) says how many
+        segments it holds and their SHA-256; nothing is written twice and the ciphertext is not
+        hashed (see the module docstring).
     """
 
     def __init__(
@@ -273,12 +440,16 @@ class VerifyingWriter:
         reader_sk: PrivateKeyLike,
         out_path: Path,
         body_path: Path | None = None,
+        record_path: Path | None = None,
     ) -> None:
         if not isinstance(entry, ManifestObject):
             raise TypeError("entry must be a ManifestObject from a verified manifest")
+        if body_path is not None and record_path is not None:
+            raise ValueError("resume either from a kept body or from a record, not both")
         self._entry = entry
         self._out_path = Path(out_path)
         self._body_path = Path(body_path) if body_path is not None else None
+        self._record_path = Path(record_path) if record_path is not None else None
         self._decryptor = SegmentDecryptor(
             [_data_key(bytes(header), reader_sk, entry.writer_public_key)]
         )
@@ -288,14 +459,30 @@ class VerifyingWriter:
         self._plain_view = memoryview(bytearray(SEGMENT_SIZE))
         self._received = 0
         self._segments = 0
-        self._body_digest = BodyDigest()
+        self._recorded = 0
+        self._started = False
+        self.distrusted: str | None = None
+        """Why a resume record was not believed (then the download started again at 0)."""
+        self._body_digest: BodyDigest | None = BodyDigest() if record_path is None else None
         self._plain_digest = PlaintextDigest()
         self._body: BinaryIO | None = None
-        fd, name = tempfile.mkstemp(
-            prefix=f".{self._out_path.name}{_PARTIAL_INFIX}", dir=self._out_path.parent
-        )
-        self._tmp_path = Path(name)
-        self._tmp: BinaryIO | None = os.fdopen(fd, "wb")
+        self._record_fd: int | None = None
+        self._record_key = b""
+        self._record_mac: hmac.HMAC | None = None
+        self._found_prefix = False
+        if self._record_path is not None:
+            self._record_key = _record_key(reader_sk)
+            self._tmp_path = plaintext_prefix_path(self._out_path)
+            self._found_prefix = self._tmp_path.exists()
+            # A fixed name, not a fresh temporary: never follow a link planted in its place.
+            fd = os.open(self._tmp_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
+            self._tmp: BinaryIO | None = os.fdopen(fd, "r+b", buffering=0)
+        else:
+            fd, name = tempfile.mkstemp(
+                prefix=f".{self._out_path.name}{_PARTIAL_INFIX}", dir=self._out_path.parent
+            )
+            self._tmp_path = Path(name)
+            self._tmp = os.fdopen(fd, "wb")
 
     def __repr__(self) -> str:
         state = "open" if self._tmp is not None else "closed"
@@ -339,7 +526,8 @@ class VerifyingWriter:
 
     def _process(self, segment: memoryview, out: BinaryIO, record: bool) -> None:
         index = self._segments
-        self._body_digest.update(segment)
+        if self._body_digest is not None:
+            self._body_digest.update(segment)
         try:
             size = self._decryptor.decrypt_into(segment, self._plain_view, index)
         except SegmentAuthError:
@@ -350,7 +538,7 @@ class VerifyingWriter:
             ) from None
         plain = self._plain_view[:size]
         self._plain_digest.update(plain)
-        out.write(plain)
+        _write_all(out, plain)
         if record and self._body is not None:
             self._body.write(segment)
         self._segments = index + 1
@@ -379,14 +567,49 @@ class VerifyingWriter:
                 self._process(self._segment_view[:need], out, record)
                 self._fill = 0
 
+    def _start(self) -> None:
+        """Before the first byte of a download that did not resume: start from nothing."""
+        if self._started:
+            return
+        self._started = True
+        if self._record_path is not None:
+            out = self._open_file()
+            out.truncate(0)
+            out.seek(0)
+            self._drop_record()
+
+    def _save_record(self) -> None:
+        """Record mode: say (authenticated) that the segments written so far are verified.
+
+        The plaintext is written unbuffered before this, so the record never runs ahead of what
+        the kernel holds; no fsync: after a power cut a record ahead of the disk is detected by
+        the digest check on resume and not believed."""
+        if self._record_path is None or self._segments == self._recorded:
+            return
+        if self._record_fd is None:
+            flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW
+            self._record_fd = os.open(self._record_path, flags, 0o600)
+        if self._record_mac is None:
+            self._record_mac = _record_mac(self._record_key, self._entry)
+        data = _record(
+            self._record_mac,
+            self._segments,
+            self._plain_digest.size,
+            bytes.fromhex(self._plain_digest.hexdigest()),
+        )
+        os.pwrite(self._record_fd, data, 0)
+        self._recorded = self._segments
+
     def feed(self, chunk: bytes | bytearray | memoryview) -> None:
         """Accept the next body bytes (any size). Raises TransferVerificationError (closed)."""
         self._open_file()
         view = memoryview(chunk).cast("B")
         try:
+            self._start()
             if self._body is None and self._body_path is not None:
                 self._body = _create_file(self._body_path, truncate=True)
             self._consume(view, record=True)
+            self._save_record()
         except TransferVerificationError as exc:
             self._discard(keep_body=exc.code == "truncated")
             raise
@@ -395,16 +618,33 @@ class VerifyingWriter:
             raise
 
     def resume(self, partial_body_path: Path | None = None) -> int:
-        """Continue from a kept body file; return the body offset to download from.
+        """Continue from what an earlier attempt kept; return the body offset to download from.
 
-        Must be called before :meth:`feed`. The file (``partial_body_path``, or the
-        ``body_path`` given to the constructor) is truncated to whole segments (a complete body,
-        short last segment included, is kept whole: nothing is downloaded again) and re-verified
-        in ``CHUNK_SIZE`` reads; a missing file means starting at 0. Plaintext temporaries left
-        by a crashed earlier attempt are deleted. A failure (the kept bytes do not verify)
-        deletes the kept file too and raises TransferVerificationError.
+        Must be called before :meth:`feed`. Plaintext temporaries left by a crashed earlier
+        attempt are deleted.
+
+        Record mode (no argument): the record must authenticate, be for this object, and the
+        plaintext prefix on disk must hash to what it says; then the prefix is cut to the
+        recorded segments, the running SHA-256 is rebuilt by re-reading it (in ``CHUNK_SIZE``
+        reads, local disk: cheap next to the network) and the download continues after the last
+        recorded segment. A record that is missing, truncated, altered, for another object or
+        key, or that disagrees with the disk is not believed: both files are dropped, the reason
+        goes to :attr:`distrusted` and the download starts at 0.
+
+        Kept body (``partial_body_path``, or the ``body_path`` given to the constructor): the
+        file is truncated to whole segments (a complete body, short last segment included, is
+        kept whole: nothing is downloaded again) and re-verified in ``CHUNK_SIZE`` reads; a
+        missing file means starting at 0. A failure (the kept bytes do not verify) deletes the
+        kept file too and raises TransferVerificationError.
         """
         self._open_file()
+        if self._record_path is not None:
+            if partial_body_path is not None:
+                raise ValueError("this writer resumes from its record, not from a kept body")
+            if self._received or self._started:
+                raise RuntimeError("resume must come before the first feed")
+            remove_stale_plaintext(self._out_path, keep=self._tmp_path)
+            return self._resume_from_record()
         path = Path(partial_body_path) if partial_body_path is not None else self._body_path
         if path is None:
             raise ValueError("resume needs the kept body file (body_path)")
@@ -439,6 +679,35 @@ class VerifyingWriter:
         self._body = body
         return offset
 
+    def _resume_from_record(self) -> int:
+        assert self._record_path is not None
+        out = self._open_file()
+        try:
+            found = _read_record(self._record_path, self._record_key, self._entry)
+            if found is None:
+                if self._record_path.exists():
+                    self.distrusted = "resume record altered, truncated or not for this object"
+                self._start()
+                return 0
+            segments, size, sha256 = found
+            if not _hash_prefix(out, size, self._plain_digest):
+                self.distrusted = "plaintext on disk is shorter than the resume record says"
+            elif self._plain_digest.hexdigest() != sha256.hex():
+                self.distrusted = "plaintext on disk differs from what the resume record says"
+            if self.distrusted is not None:
+                self._plain_digest = PlaintextDigest()
+                self._start()
+                return 0
+            out.truncate(size)  # an unrecorded tail (a crash mid-segment) is cut
+            out.seek(size)
+        except BaseException:
+            self.abort()
+            raise
+        self._started = True
+        self._segments = self._recorded = segments
+        self._received = _body_offset(self._entry, segments)
+        return self._received
+
     # -- the end ---------------------------------------------------------------------------------
 
     def _final_checks(self) -> None:
@@ -461,21 +730,32 @@ class VerifyingWriter:
                 "body does not match the manifest (segments reordered, replaced or altered, "
                 "or another object served): plaintext SHA-256 differs",
             )
-        if body.size != entry.body_size or body.hexdigest() != entry.body_sha256:
+        if self._record_path is not None and (
+            os.fstat(self._open_file().fileno()).st_size != entry.plaintext_size
+        ):  # the file is the digested bytes (written in order, a resumed prefix re-read)
+            raise _fail("object-mismatch", "plaintext file differs in size from the manifest")
+        if body is not None and (
+            body.size != entry.body_size or body.hexdigest() != entry.body_sha256
+        ):
             raise _fail(
                 "body-mismatch",
                 "body does not match the manifest (segments reordered, replaced or "
                 "re-encrypted): ciphertext SHA-256 differs although the plaintext matches",
             )
 
-    def finish(self, *, keep_body: bool = False) -> None:
+    def finish(self, *, keep_body: bool = False, sync_folder: bool = True) -> None:
         """Run the final checks; on success move the plaintext to ``out_path``.
 
-        Raises TransferVerificationError (everything deleted, except the kept body on
+        Raises TransferVerificationError (everything deleted, except what a resume needs on
         ``truncated``). ``keep_body=True`` leaves the verified ciphertext body in the body file.
+        The file is always fsynced before the rename (after a power cut the final name holds the
+        verified bytes or nothing); ``sync_folder=False`` leaves the fsync of its folder, which
+        makes the rename itself durable, to the caller, once for a batch of files
+        (:func:`sync_folders`).
         """
         out = self._open_file()
         try:
+            self._start()
             self._final_checks()
         except TransferVerificationError as exc:
             self._discard(keep_body=exc.code == "truncated")
@@ -489,16 +769,28 @@ class VerifyingWriter:
         except BaseException:
             self._discard(keep_body=True)
             raise
-        _fsync_dir(self._out_path.parent)
+        if sync_folder:
+            _fsync_dir(self._out_path.parent)
+        self._drop_record()
         if keep_body and self._body is None and self._body_path is not None:
             self._body = _create_file(self._body_path, truncate=True)  # an empty object's body
         self._close_body(keep=keep_body)
 
     def abort(self) -> None:
-        """Stop without a result: delete the plaintext, keep the verified ciphertext (if any)
-        for :meth:`resume`. Does nothing on a closed writer."""
+        """Stop without a result: keep what :meth:`resume` needs (the verified ciphertext, or
+        the recorded plaintext prefix and its record), delete any other plaintext. Does nothing
+        on a closed writer."""
         if self._tmp is not None:
             self._discard(keep_body=True)
+
+    def _drop_record(self) -> None:
+        fd, self._record_fd = self._record_fd, None
+        if fd is not None:
+            os.close(fd)
+        if self._record_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self._record_path.unlink()
+        self._recorded = 0
 
     def _close_body(self, *, keep: bool) -> None:
         body, self._body = self._body, None
@@ -515,13 +807,42 @@ class VerifyingWriter:
 
     def _discard(self, *, keep_body: bool) -> None:
         tmp, self._tmp = self._tmp, None
+        record_mode = self._record_path is not None
         try:
             if tmp is not None:
                 tmp.close()
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                self._tmp_path.unlink()
+            if record_mode and keep_body and not self._started:
+                if not self._found_prefix:  # neither resumed nor fed: leave things as found
+                    with contextlib.suppress(FileNotFoundError):
+                        self._tmp_path.unlink()
+            elif record_mode and keep_body and self._recorded:
+                fd, self._record_fd = self._record_fd, None
+                if fd is not None:
+                    os.close(fd)  # the record and the plaintext it vouches for stay
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    self._tmp_path.unlink()
+                if record_mode:
+                    self._drop_record()
             self._close_body(keep=keep_body)
+
+
+def _write_all(out: BinaryIO, data: memoryview) -> None:
+    """Write all of ``data`` (an unbuffered file may take less than asked)."""
+    while data:
+        written = out.write(data)
+        if written is None:  # pragma: no cover - only non-blocking files
+            continue
+        data = data[written:]
+
+
+def sync_folders(folders: Iterable[Path]) -> None:
+    """fsync each folder once: makes durable the renames that ``finish(sync_folder=False)``
+    did in them (a rename lost to a power cut leaves the verified file under its temporary
+    name, or the download to be resumed; never an unverified file under the final name)."""
+    for folder in sorted({Path(f) for f in folders}):
+        _fsync_dir(folder)
 
 
 def decrypt_verified(

@@ -14,11 +14,17 @@ Objects are downloaded by ``--workers`` threads. Their headers (re-encrypted to 
 of a batch, so a fresh object costs one request (its body); a retried object asks for its header
 alone. Each object goes through a
 :class:`~transfer.verify.VerifyingWriter`: header checked first (one packet, for our key, written
-by the manifest's writer key), every segment authenticated, sizes and both SHA-256 digests checked
-at the end; plaintext reaches its final path only then. Verified ciphertext is kept in
-``.<name>.c4gh.partial`` while an object downloads, so an interrupted pull (network error,
-Ctrl-C, kill -9) resumes with ``Range: bytes=<verified>-<last>``: verified bytes are never
-downloaded twice. Finished files are recognised by size and SHA-256 and skipped.
+by the manifest's writer key), every segment authenticated, sizes and the plaintext SHA-256
+checked at the end (with ``--keep-encrypted`` the ciphertext SHA-256 too); plaintext reaches its
+final path only then, fsynced before the rename (the folders are fsynced once, at the end).
+While an object downloads, the plaintext of its verified segments grows in ``.<name>.partial``
+and a small authenticated resume record ``.<name>.resume`` says how many segments that is
+(``transfer.verify``, record mode), so an interrupted pull (network error, Ctrl-C, kill -9)
+resumes with ``Range: bytes=<verified>-<last>``: verified bytes are never
+downloaded twice, and nothing is written twice. A record that does not verify, or disagrees
+with the plaintext on disk, is not believed (the object starts again at 0). With
+``--keep-encrypted`` the verified ciphertext is what is kept (``.<name>.c4gh.partial``) and
+resumed from. Finished files are recognised by size and SHA-256 and skipped.
 
 A 429 (the node's bound on requests per grant, ``transfer.throttle``) is waited out as its
 ``Retry-After`` says and the request sent again, without counting as a failure, so a pull never
@@ -86,6 +92,9 @@ from transfer import (
     TransferVerificationError,
     VerifyingWriter,
     partial_body_path,
+    plaintext_prefix_path,
+    resume_record_path,
+    sync_folders,
     verify_manifest,
 )
 from transfer.crypt4gh import public_key_bytes
@@ -464,6 +473,7 @@ class _Context:
     headers: _Headers
     skipped: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    folders: set[Path] = field(default_factory=set)
 
     def out_path(self, entry: ManifestObject) -> Path:
         return self.root / entry.item / _file_name(entry)
@@ -484,8 +494,17 @@ def _already_done(ctx: _Context, entry: ManifestObject) -> bool:
         return False
     if _sha256_file(out) != entry.plaintext_sha256:
         return False
-    partial_body_path(out).unlink(missing_ok=True)  # left by an interruption after the end
+    _drop_resume_state(out)  # left by an interruption after the rename
     return True
+
+
+def _drop_resume_state(out: Path, *, keep_body: bool = False) -> None:
+    """Delete what an interrupted download of ``out`` kept for resuming: the resume record and
+    its plaintext prefix, and (unless ``keep_body``) a kept ciphertext body."""
+    resume_record_path(out).unlink(missing_ok=True)
+    plaintext_prefix_path(out).unlink(missing_ok=True)
+    if not keep_body:
+        partial_body_path(out).unlink(missing_ok=True)
 
 
 def _object_path(ctx: _Context, entry: ManifestObject, part: str) -> str:
@@ -619,13 +638,21 @@ def _assemble(ctx: _Context, entry: ManifestObject, header: bytes) -> None:
 def _fetch_once(ctx: _Context, entry: ManifestObject, first: bool) -> None:
     out = ctx.out_path(entry)
     header = ctx.headers.take(ctx, entry)
+    keep = ctx.options.keep_encrypted
     try:
+        # --keep-encrypted wants the ciphertext anyway: it is what a resume starts from. Else a
+        # small authenticated record of the verified segments (nothing written twice).
+        if keep:
+            _drop_resume_state(out, keep_body=True)
+        else:
+            partial_body_path(out).unlink(missing_ok=True)
         writer = VerifyingWriter(
             header,
             entry=entry,
             reader_sk=ctx.options.key,
             out_path=out,
-            body_path=partial_body_path(out),
+            body_path=partial_body_path(out) if keep else None,
+            record_path=None if keep else resume_record_path(out),
         )
     except TransferVerificationError as exc:
         raise PullError(exc.code, f"{entry.item}/{entry.asset}: {exc.message}") from None
@@ -639,7 +666,9 @@ def _fetch_once(ctx: _Context, entry: ManifestObject, first: bool) -> None:
                 ctx.progress.resumed(offset)
             if offset < entry.body_size:
                 _receive(ctx, entry, writer, offset)
-            writer.finish(keep_body=ctx.options.keep_encrypted)
+            writer.finish(keep_body=ctx.options.keep_encrypted, sync_folder=False)
+            with ctx.lock:
+                ctx.folders.add(out.parent)  # fsynced once per pull (_download), not per file
         except TransferVerificationError as exc:
             if exc.code == "truncated":  # the connection ended early: resume from here
                 raise _Retry(exc.message, exc.code) from None
@@ -686,6 +715,15 @@ def _order(objects: tuple[ManifestObject, ...]) -> list[ManifestObject]:
 
 
 def _download(ctx: _Context) -> None:
+    try:
+        _download_all(ctx)
+    finally:  # the renames done so far made durable, one fsync per folder
+        with ctx.lock:
+            folders = set(ctx.folders)
+        sync_folders(folders)
+
+
+def _download_all(ctx: _Context) -> None:
     objects = _order(ctx.plan.objects)
     with ThreadPoolExecutor(max(1, ctx.options.workers), thread_name_prefix="pull") as pool:
         futures: list[Future[None]] = [pool.submit(_fetch, ctx, entry) for entry in objects]

@@ -341,3 +341,63 @@ def test_the_item_set_is_checked_on_every_request_even_for_a_cached_grant(world:
             ask()
         assert caught.value.code == "grant-items"
     assert _service(world).granted(grant).items == {scans[0]}  # the genuine one still works
+
+
+class _CountingVerify:
+    """``verify_grant`` as the service calls it, counting the full verifications."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Grant:
+        self.calls += 1
+        return verify_grant(*args, **kwargs)
+
+
+def test_a_cached_grant_is_refused_on_its_very_next_request_once_revoked(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: a grant's signature is checked once per token bytes for a short while, but its
+    revocation is looked up on every request: the request right after the revocation is refused,
+    from the cache (no full verification), and audited as a denial."""
+    counting = _CountingVerify()
+    monkeypatch.setattr("transfer.service.verify_grant", counting)
+    token = world.request_grant("NLD-X")
+    grant = _service(world).authorize(token, "NLD-X")
+    entry = _service(world).granted(grant).objects[0]
+    assert _service(world).authorize(token, "NLD-X") == grant  # from the cache
+    _service(world).header(grant, entry.id)
+    assert counting.calls == 1
+    world.node.grants.revoke(world.stewards["NLD"], grant.jti, "project ended")
+    with pytest.raises(GrantDenied) as caught:
+        _service(world).authorize(token, "NLD-X")
+    assert caught.value.code == "grant-revoked"
+    assert counting.calls == 1  # refused although cached: revocation is never cached
+    denied = _audit(world, "transfer.denied")[-1]
+    assert denied.decision == "deny" and denied.reason == "grant-revoked"
+    assert denied.details["jti"] == grant.jti and denied.actor == "res" and denied.admin == "GBR"
+
+
+def test_the_grant_cache_holds_exact_bytes_for_a_short_time_only(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = _CountingVerify()
+    monkeypatch.setattr("transfer.service.verify_grant", counting)
+    service = _service(world)
+    token = world.request_grant("NLD-X")
+    grant = service.authorize(token, "NLD-X")
+    assert counting.calls == 1
+    # Other bytes are verified afresh, whatever they claim: a forged signature is refused.
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+    with pytest.raises(GrantError) as caught:
+        service.authorize(forged, "NLD-X")
+    assert caught.value.code == "grant-bad-signature" and counting.calls == 2
+    # The holding is checked on every request, cached or not (and the denial audited).
+    with pytest.raises(GrantDenied) as denied:
+        service.authorize(token, "NLD-Y")
+    assert denied.value.code == "grant-wrong-holding" and counting.calls == 2
+    assert _audit(world, "transfer.denied")[-1].reason == "grant-wrong-holding"
+    # Past the cache time the grant is verified again in full.
+    monkeypatch.setattr(service, "_grant_cache", timedelta(0))
+    assert service.authorize(token, "NLD-X") == grant and counting.calls == 3

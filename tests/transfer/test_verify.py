@@ -25,13 +25,16 @@ from transfer import crypt4gh as c4
 from transfer.crypt4gh.envelope import parse_packets, serialize_packets
 from transfer.manifest import BodyDigest, ManifestObject, PlaintextDigest
 from transfer.verify import (
+    RECORD_SIZE,
     VERIFICATION_CODES,
     TransferVerificationError,
     VerifyingWriter,
     decrypt_verified,
     partial_body_path,
+    recorded_offset,
     remove_stale_plaintext,
     resume_offset,
+    resume_record_path,
 )
 
 SEG = c4.SEGMENT_SIZE
@@ -627,3 +630,243 @@ def test_remove_stale_plaintext_keeps_its_file_under_a_relative_path(
     (tmp_path / ".scan.tif.partial-b").write_bytes(b"x")
     assert remove_stale_plaintext(Path("scan.tif"), keep=tmp_path / ".scan.tif.partial-b") == 1
     assert leftovers(tmp_path) == [".scan.tif.partial-b"]
+
+
+# --- record mode: resume from an authenticated record of the verified segments (issue 14) --------
+
+
+def recording(
+    tmp_path: Path, header: bytes = A_HEADER, entry: ManifestObject = A.entry
+) -> VerifyingWriter:
+    out = tmp_path / "scan.tif"
+    return VerifyingWriter(
+        header, entry=entry, reader_sk=READER_SK, out_path=out, record_path=resume_record_path(out)
+    )
+
+
+RECORD, PREFIX = ".scan.tif.resume", ".scan.tif.partial"
+
+
+@pytest.mark.parametrize("stop", [0, 1, CSEG - 1, CSEG, CSEG + 5, 2 * CSEG + 77, len(A.body) - 1])
+def test_record_resume_gives_identical_plaintext(tmp_path: Path, stop: int) -> None:
+    first = recording(tmp_path)
+    assert first.resume() == 0
+    for chunk in chunked(A.body[:stop], 40_000):
+        first.feed(chunk)
+    first.abort()  # interrupted
+    whole = stop // CSEG
+    if whole:  # the plaintext of the verified segments and their record, nothing else
+        assert leftovers(tmp_path) == [PREFIX, RECORD]
+        assert (tmp_path / PREFIX).read_bytes() == A.data[: whole * SEG]
+        assert (tmp_path / RECORD).stat().st_size == RECORD_SIZE
+        for name in (PREFIX, RECORD):
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    else:
+        assert leftovers(tmp_path) == []
+    out = tmp_path / "scan.tif"
+    assert recorded_offset(out, entry=A.entry, reader_sk=READER_SK) == whole * CSEG
+
+    second = recording(tmp_path)
+    offset = second.resume()
+    assert offset == whole * CSEG and second.distrusted is None
+    assert second.verified_segments == whole
+    for chunk in chunked(A.body[offset:], 50_000):
+        second.feed(chunk)
+    second.finish()
+    assert out.read_bytes() == A.data
+    assert leftovers(tmp_path) == ["scan.tif"]
+
+
+def test_record_resume_of_a_complete_body_fetches_nothing(tmp_path: Path) -> None:
+    first = recording(tmp_path)
+    first.feed(A.body)
+    first.abort()  # killed before the rename
+    second = recording(tmp_path)
+    assert second.resume() == len(A.body)
+    second.finish()
+    assert (tmp_path / "scan.tif").read_bytes() == A.data
+    assert leftovers(tmp_path) == ["scan.tif"]
+
+
+def test_record_resume_cuts_an_unrecorded_tail(tmp_path: Path) -> None:
+    """A kill -9 between writing a segment's plaintext and its record: the tail is cut."""
+    first = recording(tmp_path)
+    first.feed(A.body[: 2 * CSEG])
+    first.abort()
+    with (tmp_path / PREFIX).open("ab") as prefix:
+        prefix.write(b"not recorded" * 1000)
+    second = recording(tmp_path)
+    assert second.resume() == 2 * CSEG
+    assert (tmp_path / PREFIX).stat().st_size == 2 * SEG
+    second.feed(A.body[2 * CSEG :])
+    second.finish()
+    assert (tmp_path / "scan.tif").read_bytes() == A.data
+
+
+def _damaged(tmp_path: Path, damage: str) -> None:
+    first = recording(tmp_path)
+    first.feed(A.body[: 2 * CSEG + 10])
+    first.abort()
+    record, prefix = tmp_path / RECORD, tmp_path / PREFIX
+    data = record.read_bytes()
+    if damage == "record-bit-flip":
+        record.write_bytes(flip(data, 8 * 15))  # the segment count: 2 -> 3
+    elif damage == "record-mac-flip":
+        record.write_bytes(flip(data, 8 * (RECORD_SIZE - 1)))
+    elif damage == "record-truncated":
+        record.write_bytes(data[:-1])
+    elif damage == "record-empty":
+        record.write_bytes(b"")
+    elif damage == "record-too-long":
+        record.write_bytes(data + b"\0")
+    elif damage == "record-of-another-object":
+        other = publish(A.data, object_id="scan-0002/image_high")  # same plaintext, other object
+        forged = VerifyingWriter(
+            other.header,
+            entry=other.entry,
+            reader_sk=READER_SK,
+            out_path=tmp_path / "x",
+            record_path=tmp_path / "x.resume",
+        )
+        forged.feed(other.body[: 3 * CSEG])
+        forged.abort()
+        record.write_bytes((tmp_path / "x.resume").read_bytes())
+        (tmp_path / "x.resume").unlink()
+        (tmp_path / ".x.partial").unlink()
+    elif damage == "record-under-another-key":
+        forged = VerifyingWriter(
+            A.header, entry=A.entry, reader_sk=READER_SK, out_path=tmp_path / "x",
+            record_path=tmp_path / "x.resume",
+        )  # fmt: skip
+        forged._record_key = b"k" * 32
+        forged.feed(A.body[: 3 * CSEG])
+        forged.abort()
+        record.write_bytes((tmp_path / "x.resume").read_bytes())
+        prefix.write_bytes((tmp_path / ".x.partial").read_bytes())
+        (tmp_path / "x.resume").unlink()
+        (tmp_path / ".x.partial").unlink()
+    elif damage == "prefix-altered":
+        prefix.write_bytes(flip(prefix.read_bytes(), 8 * (SEG + 3)))
+    elif damage == "prefix-cut":
+        prefix.write_bytes(prefix.read_bytes()[: SEG + 1])
+    elif damage == "prefix-missing":
+        prefix.unlink()
+    else:  # pragma: no cover
+        raise AssertionError(damage)
+
+
+RECORD_DAMAGES = ["record-bit-flip", "record-mac-flip", "record-truncated", "record-empty",
+                  "record-too-long", "record-of-another-object", "record-under-another-key",
+                  "prefix-altered", "prefix-cut", "prefix-missing"]  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", RECORD_DAMAGES)
+def test_a_damaged_resume_record_is_distrusted(tmp_path: Path, damage: str) -> None:
+    """Tampered, truncated, foreign records, or a plaintext prefix that disagrees with its
+    record: never believed; the download starts again at 0 and ends with the right plaintext."""
+    _damaged(tmp_path, damage)
+    out = tmp_path / "scan.tif"
+    assert recorded_offset(out, entry=A.entry, reader_sk=READER_SK) == 0
+    w = recording(tmp_path)
+    assert w.resume() == 0
+    assert w.distrusted is not None and w.verified_segments == 0
+    assert RECORD not in leftovers(tmp_path)  # dropped at once
+    assert (tmp_path / PREFIX).stat().st_size == 0
+    for chunk in chunked(A.body, 30_000):
+        w.feed(chunk)
+    w.finish()
+    assert out.read_bytes() == A.data
+    assert leftovers(tmp_path) == ["scan.tif"]
+
+
+def test_record_mode_failures_leave_nothing(tmp_path: Path) -> None:
+    w = recording(tmp_path)
+    w.feed(A.body[:CSEG])
+    with pytest.raises(TransferVerificationError) as caught:
+        w.feed(flip(A.body[CSEG:], 99))
+    assert caught.value.code == "segment-tampered"
+    assert leftovers(tmp_path) == []  # neither the verified prefix nor its record
+
+    w = recording(tmp_path)
+    parts = segments(A.body)
+    w.feed(parts[1] + parts[0] + b"".join(parts[2:]))
+    with pytest.raises(TransferVerificationError) as caught:
+        w.finish()
+    assert caught.value.code == "object-mismatch"
+    assert leftovers(tmp_path) == []
+
+
+def test_record_mode_keeps_a_short_body_for_resume(tmp_path: Path) -> None:
+    w = recording(tmp_path)
+    w.feed(A.body[: CSEG + 10])
+    with pytest.raises(TransferVerificationError) as caught:
+        w.finish()
+    assert caught.value.code == "truncated"
+    assert leftovers(tmp_path) == [PREFIX, RECORD]  # resumable
+    assert recording(tmp_path).resume() == CSEG
+
+
+def test_record_mode_abort_before_anything_leaves_things_as_found(tmp_path: Path) -> None:
+    first = recording(tmp_path)
+    first.feed(A.body[: 2 * CSEG])
+    first.abort()
+    before = {n: (tmp_path / n).read_bytes() for n in leftovers(tmp_path)}
+    recording(tmp_path).abort()  # neither resumed nor fed
+    assert {n: (tmp_path / n).read_bytes() for n in leftovers(tmp_path)} == before
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    recording(fresh).abort()
+    assert leftovers(fresh) == []
+
+
+def test_record_mode_hashes_the_plaintext_only(tmp_path: Path) -> None:
+    """Hash once: the plaintext SHA-256 (with the manifest's sizes and every segment's AEAD
+    tag) is what the researcher needs; the ciphertext digest is checked only where the
+    ciphertext is kept (``body_path``, ``--keep-encrypted``)."""
+    again = publish(A.data)  # the same plaintext encrypted again: another body
+    w = recording(tmp_path, again.header, A.entry)  # A's body SHA-256, not again's
+    w.feed(again.body)
+    w.finish()
+    assert (tmp_path / "scan.tif").read_bytes() == A.data
+    (tmp_path / "kept").mkdir()
+    expect_failure(tmp_path / "kept", "body-mismatch", again.header, again.body)
+
+
+def test_record_and_body_path_exclude_each_other(tmp_path: Path) -> None:
+    out = tmp_path / "scan.tif"
+    with pytest.raises(ValueError):
+        VerifyingWriter(
+            A_HEADER, entry=A.entry, reader_sk=READER_SK, out_path=out,
+            body_path=partial_body_path(out), record_path=resume_record_path(out),
+        )  # fmt: skip
+    w = recording(tmp_path)
+    with pytest.raises(ValueError):
+        w.resume(partial_body_path(out))
+    w.abort()
+
+
+def test_finish_can_leave_the_folder_sync_to_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is always fsynced before its rename; the folder once per batch, by the caller."""
+    import transfer.verify as verify_module
+
+    synced: list[Path] = []
+    monkeypatch.setattr(verify_module, "_fsync_dir", synced.append)
+    w = recording(tmp_path)
+    w.feed(A.body)
+    w.finish(sync_folder=False)
+    assert (tmp_path / "scan.tif").read_bytes() == A.data and synced == []
+    verify_module.sync_folders([tmp_path, tmp_path / ".", tmp_path])
+    assert synced == [tmp_path]
+
+
+def test_record_mode_never_follows_a_planted_link(tmp_path: Path) -> None:
+    """The plaintext prefix has a fixed name: a link planted there is refused, not written
+    through (the target stays as it was)."""
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"precious")
+    (tmp_path / PREFIX).symlink_to(target)
+    with pytest.raises(OSError):
+        recording(tmp_path)
+    assert target.read_bytes() == b"precious"

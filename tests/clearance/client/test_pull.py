@@ -42,9 +42,11 @@ from clearance.client.pull import PullError, PullOptions, PullResult, pull
 from clearance.http.app import create_app
 from tests.helpers.server import serve
 from tests.transfer.world import PASSPHRASE, World, build_world, transfer_node
-from transfer import GrantThrottle, ManifestObject, body_key
+from transfer import GrantThrottle, ManifestObject, VerifyingWriter, body_key
 from transfer.crypt4gh import (
     CIPHER_SEGMENT_SIZE,
+    SEGMENT_SIZE,
+    decrypt_body,
     generate_data_key,
     generate_keypair,
     make_header,
@@ -52,6 +54,12 @@ from transfer.crypt4gh import (
     parse_packets,
     public_key_bytes,
     serialize_packets,
+)
+from transfer.verify import (
+    RECORD_SIZE,
+    plaintext_prefix_path,
+    recorded_offset,
+    resume_record_path,
 )
 
 LOCAL, S3 = ("sqlite", "local"), ("postgresql", "s3")
@@ -144,6 +152,54 @@ def _stored_body(world: World, entry: ManifestObject) -> bytes:
     return world.node.blobs.read_range(body_key(entry.id), 0, entry.body_size).read_all()
 
 
+def _header_for_us(world: World, entry: ManifestObject) -> bytes:
+    """The object's header re-encrypted to the researcher's key, as the node serves it."""
+    stored = world.node.objects.header(entry.id)
+    return world.node.storage.reencryptor().reencrypt(
+        stored, [public_key_bytes(world.key)], trim=True
+    )
+
+
+def _plaintext(world: World, entry: ManifestObject) -> bytes:
+    """The object's plaintext, decrypted from the stored body."""
+    keys = parse_header(_header_for_us(world, entry), world.key).data_keys
+    plain = io.BytesIO()
+    decrypt_body(io.BytesIO(_stored_body(world, entry)), plain, keys)
+    return plain.getvalue()
+
+
+def _kept_offset(world: World, out: Path, holding: str, entry: ManifestObject) -> int:
+    """The body offset a re-run may take as verified from what an interrupted run kept for
+    ``entry`` (0 if nothing): the authenticated resume record, checked against the plaintext
+    prefix on disk, or (``--keep-encrypted``) the kept ciphertext's whole segments. What it
+    vouches for must be the object's true plaintext (or stored ciphertext) prefix."""
+    final = _final(out, holding, entry)
+    kept = _kept(final)
+    if kept.exists():
+        data = kept.read_bytes()
+        whole = (
+            len(data)
+            if len(data) == entry.body_size
+            else len(data) - len(data) % (CIPHER_SEGMENT_SIZE)
+        )
+        assert data[:whole] == _stored_body(world, entry)[:whole]
+        return whole
+    offset = recorded_offset(final, entry=entry, reader_sk=world.key)
+    prefix = plaintext_prefix_path(final)
+    if offset:
+        size = min(offset // CIPHER_SEGMENT_SIZE * SEGMENT_SIZE, entry.plaintext_size)
+        if offset == entry.body_size:
+            size = entry.plaintext_size
+        assert prefix.read_bytes()[:size] == _plaintext(world, entry)[:size]
+    return offset
+
+
+def _resume_state(final: Path) -> list[Path]:
+    """What an interrupted download of ``final`` kept for resuming (files that exist)."""
+    paths = [_kept(final), resume_record_path(final), plaintext_prefix_path(final)]
+    return [p for p in paths if p.exists()]
+
+
 def _options(served: Served, token: str, out: Path, **kw: Any) -> PullOptions:
     return PullOptions(
         url=served.url, grant=token, key=served.world.key, out=out, progress=False, **kw
@@ -208,8 +264,10 @@ def _assert_catalog(out: Path, holding: str, objects: list[ManifestObject]) -> N
 def _no_unverified_plaintext(
     world: World, out: Path, holding: str, objects: list[ManifestObject], done: set[str]
 ) -> None:
-    """Final files only for ``done`` objects, all verified; no plaintext temporaries; kept bodies
-    (``.c4gh.partial``) hold whole verified segments, a prefix of the stored body; no catalogue."""
+    """Final files only for ``done`` objects, all verified; no plaintext temporaries; what is
+    kept for resuming holds only verified segments: a plaintext prefix (``.<name>.partial``)
+    exactly as long as its authenticated resume record says, the object's true plaintext; or
+    (``.c4gh.partial``) whole verified segments, a prefix of the stored body; no catalogue."""
     assert not (out / "catalog.json").exists()
     assert not [name for name in _files(out) if ".partial-" in name]
     for entry in objects:
@@ -223,6 +281,13 @@ def _no_unverified_plaintext(
             data = kept.read_bytes()
             assert len(data) % CIPHER_SEGMENT_SIZE == 0 or len(data) == entry.body_size
             assert data == _stored_body(world, entry)[: len(data)]
+        prefix = plaintext_prefix_path(final)
+        if prefix.exists():  # only with a record that vouches for all of it
+            offset = _kept_offset(world, out, holding, entry)
+            assert offset > 0
+            whole = offset == entry.body_size
+            size = entry.plaintext_size if whole else offset // CIPHER_SEGMENT_SIZE * SEGMENT_SIZE
+            assert prefix.stat().st_size == size
 
 
 class Recorder(httpx.BaseTransport):
@@ -325,7 +390,7 @@ def test_a_relative_output_folder(
 def test_a_second_run_fetches_nothing_for_a_body_kept_complete(
     local: Served, tmp_path: Path
 ) -> None:
-    """Killed after the last segment was kept but before the rename: the kept body is whole
+    """Killed after the last segment was kept but before the rename: the kept state is whole
     (its last segment short), so the re-run verifies it and fetches none of it again."""
     world, token = local.world, local.grant("NLD-X")
     objects = _covered(world, token, "NLD-X")
@@ -336,13 +401,118 @@ def test_a_second_run_fetches_nothing_for_a_body_kept_complete(
     for entry in short:
         final = _final(out, "NLD-X", entry)
         final.unlink()
-        _kept(final).write_bytes(_stored_body(world, entry))
+        writer = VerifyingWriter(  # every segment verified and recorded, then the kill
+            _header_for_us(world, entry),
+            entry=entry,
+            reader_sk=world.key,
+            out_path=final,
+            record_path=resume_record_path(final),
+        )
+        writer.feed(_stored_body(world, entry))
+        writer.abort()
+        assert _kept_offset(world, out, "NLD-X", entry) == entry.body_size
     recorder = Recorder()
     result = pull(_options(local, token, out), transport=recorder)
     assert [r.url.path for r, _ in recorder.seen if "range" in r.headers] == []
     assert (result.skipped, result.body_bytes_fetched) == (len(objects) - len(short), 0)
     _assert_identical(world, out, "NLD-X", objects)
     assert not [name for name in _files(out) if "partial" in name]
+
+
+DAMAGES = [None, "record-bit-flip", "record-truncated", "record-of-another-object",
+           "record-under-another-key", "prefix-altered", "prefix-cut"]  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_resume_from_the_recorded_segments(
+    local: Served, tmp_path: Path, damage: str | None
+) -> None:
+    """Issue 14: an interrupted object resumes from its resume record (the verified segments,
+    their plaintext already written): the node is asked only for the rest, nothing is written
+    or hashed twice, and the result is byte-identical. A record that was altered, truncated,
+    written for another object or under another key, or that disagrees with the plaintext on
+    disk is distrusted, never believed: the object is fetched again from byte 0 and still
+    ends byte-identical."""
+    world, token = local.world, local.grant("NLD-X")
+    objects = _covered(world, token, "NLD-X")
+    out = tmp_path / "out"
+    pull(_options(local, token, out))
+    entry, other = sorted((o for o in objects if o.segments > 4), key=lambda o: o.id)[:2]
+    final, other_final = _final(out, "NLD-X", entry), _final(out, "NLD-X", other)
+    kept_segments = 3
+    for victim, path in ((entry, final), (other, other_final)):
+        path.unlink()
+        writer = VerifyingWriter(
+            _header_for_us(world, victim),
+            entry=victim,
+            reader_sk=world.key,
+            out_path=path,
+            record_path=resume_record_path(path),
+        )
+        writer.feed(_stored_body(world, victim)[: kept_segments * CIPHER_SEGMENT_SIZE + 999])
+        writer.abort()  # interrupted mid-segment: the record says three segments
+    record, prefix = resume_record_path(final), plaintext_prefix_path(final)
+    assert record.stat().st_size == RECORD_SIZE
+    assert os.stat(record).st_mode & 0o777 == 0o600 and os.stat(prefix).st_mode & 0o777 == 0o600
+    assert prefix.read_bytes() == _plaintext(world, entry)[: kept_segments * SEGMENT_SIZE]
+    resumed_at = kept_segments * CIPHER_SEGMENT_SIZE
+    assert _kept_offset(world, out, "NLD-X", entry) == resumed_at
+    data = bytearray(record.read_bytes())
+    if damage == "record-bit-flip":  # claims 7 segments: the MAC no longer matches
+        data[15] ^= 0x04
+        record.write_bytes(bytes(data))
+    elif damage == "record-truncated":
+        record.write_bytes(bytes(data[: RECORD_SIZE - 7]))
+    elif damage == "record-of-another-object":
+        record.write_bytes(resume_record_path(other_final).read_bytes())
+    elif damage == "record-under-another-key":  # a well-formed record only another key vouches for
+        stranger = out / "stranger" / final.name
+        stranger.parent.mkdir()
+        forged = VerifyingWriter(
+            _header_for_us(world, entry),
+            entry=entry,
+            reader_sk=world.key,
+            out_path=stranger,
+            record_path=resume_record_path(stranger),
+        )
+        forged._record_key = hashlib.sha256(b"another researcher's key").digest()
+        forged.feed(_stored_body(world, entry)[: (kept_segments + 2) * CIPHER_SEGMENT_SIZE])
+        forged.abort()
+        record.write_bytes(resume_record_path(stranger).read_bytes())
+        prefix.write_bytes(plaintext_prefix_path(stranger).read_bytes())
+        for path in _resume_state(stranger):
+            path.unlink()
+        stranger.parent.rmdir()
+    elif damage == "prefix-altered":  # the record is authentic; the disk disagrees with it
+        plain = bytearray(prefix.read_bytes())
+        plain[SEGMENT_SIZE + 5] ^= 0x40
+        prefix.write_bytes(bytes(plain))
+    elif damage == "prefix-cut":  # e.g. a power cut lost what the record already counted
+        prefix.write_bytes(prefix.read_bytes()[: 2 * SEGMENT_SIZE + 10])
+    believed = damage is None
+    assert _kept_offset(world, out, "NLD-X", entry) == (resumed_at if believed else 0)
+
+    recorder = Recorder()
+    result = pull(_options(local, token, out), transport=recorder)
+    ranges = {
+        r.url.path.split("/")[-2]: r.headers["range"]
+        for r, _ in recorder.seen
+        if r.url.path.endswith("/body")
+    }
+    start = resumed_at if believed else 0
+    assert ranges == {
+        entry.id: f"bytes={start}-{entry.body_size - 1}",
+        other.id: f"bytes={resumed_at}-{other.body_size - 1}",  # its own record: believed
+    }
+    assert result.body_bytes_fetched == (entry.body_size - start) + (other.body_size - resumed_at)
+    assert result.skipped == len(objects) - 2
+    _assert_identical(world, out, "NLD-X", objects)
+    assert not [n for n in _files(out) if "partial" in n or n.endswith(".resume")]
+    served_rows = _audit(world, _jti(token), "transfer.body")[-2:]
+    assert {(r.details["object"], r.details["first"]) for r in served_rows} == {
+        (entry.id, start),
+        (other.id, resumed_at),
+    }
 
 
 def test_a_pull_waits_out_the_grant_bound_and_never_fails_on_it(
@@ -626,15 +796,15 @@ def test_tampered_answers_fail_closed(
     assert f"{victim.item}/{victim.asset}" in str(caught.value)
     done = {o.id for o in objects[: objects.index(victim)]}  # verified before the victim
     _no_unverified_plaintext(world, out, "NLD-X", objects, done)
-    kept = _kept(_final(out, "NLD-X", victim))
     if case == "last-segment-dropped":  # resumed once at the last segment, then gave up
         assert tamper.ranges == [
             f"bytes=0-{high.body_size - 1}",
             f"bytes={last}-{high.body_size - 1}",
         ]
-        assert kept.stat().st_size == last  # the verified segments, kept for a later run
+        # the verified segments, kept for a later run
+        assert _kept_offset(world, out, "NLD-X", victim) == last
     else:  # no retry: verification failures are final
-        assert not kept.exists()
+        assert _resume_state(_final(out, "NLD-X", victim)) == []
         # A bad header is refused before the body is asked for; a bad body after one request.
         asked = [] if tamper.header is not None else [f"bytes=0-{high.body_size - 1}"]
         assert tamper.ranges == asked
@@ -656,14 +826,17 @@ def test_a_running_pull_stops_at_its_next_request(
     jti = _jti(token)
     objects = _covered(world, token, "NLD-X")
     out = tmp_path / "out"
-    under_way = _kept(_final(out, "NLD-X", objects[1]))  # the other worker's first object
+    under_way = objects[1]  # the other worker's first object
     done: list[ManifestObject] = []
+
+    def kept() -> int:
+        return _kept_offset(world, out, "NLD-X", under_way)
 
     def end_the_grant(entry: ManifestObject) -> None:
         done.append(entry)
         if len(done) == 1:
             deadline = time.monotonic() + 30  # until the other has verified bytes kept
-            while not (under_way.exists() and under_way.stat().st_size >= CIPHER_SEGMENT_SIZE):
+            while not kept() >= CIPHER_SEGMENT_SIZE:
                 assert time.monotonic() < deadline
                 time.sleep(0.005)
             if ending == "revoked":
@@ -681,7 +854,7 @@ def test_a_running_pull_stops_at_its_next_request(
         _no_unverified_plaintext(world, out, "NLD-X", objects, {o.id for o in done})
         # The object the other worker had under way: stopped mid-body, its verified segments kept.
         assert done == objects[:1] and not _final(out, "NLD-X", objects[1]).exists()
-        assert 0 < under_way.stat().st_size < objects[1].body_size
+        assert 0 < kept() < objects[1].body_size
 
         # The node refused the next request and served nothing under the grant after it ended.
         # (A revocation is audited as a denial; an expired grant is a 401 like a forged one,
@@ -728,15 +901,7 @@ def _resumable(world: World, out: Path, holding: str, entry: ManifestObject) -> 
     if final.exists():
         assert _sha256(final) == entry.plaintext_sha256  # a final file is always verified
         return entry.body_size
-    kept = _kept(final)
-    if not kept.exists():
-        return 0
-    data = kept.read_bytes()
-    whole = (
-        len(data) if len(data) == entry.body_size else len(data) - len(data) % CIPHER_SEGMENT_SIZE
-    )
-    assert data[:whole] == _stored_body(world, entry)[:whole]
-    return whole
+    return _kept_offset(world, out, holding, entry)
 
 
 @dataclass
