@@ -81,7 +81,9 @@ Exit codes: **0** success, **1** failure, **2** usage (a missing or malformed op
 argument), **3** refused by policy. Errors go to standard error as `error: …`, with a
 `hint: …` line where there is something to do. `--json` prints JSON on standard output.
 Client commands take `--url` from `CLEARANCE_URL` and `--token` from `CLEARANCE_TOKEN` (or use
-your `clearance login`); node commands use the data folder `CLEARANCE_DATA`.
+your `clearance login`); node commands use the data folder `CLEARANCE_DATA`. An argument that
+starts with `-` (a grant id issued before grant ids were made to start with a letter or digit)
+goes after `--`: `clearance grant show -- -Qx…`.
 """
 
 
