@@ -103,7 +103,7 @@ def clearance_command(checkout: Path | None = None) -> tuple[list[str], dict[str
     path = {"PYTHONPATH": str(checkout)}  # also over a PYTHONPATH the driver runs with
     if own.exists():
         return [str(own)], path
-    return [sys.executable, "-c", _MAIN], path
+    return [sys.executable, "-P", "-c", _MAIN], path  # -P: not the working folder's code first
 
 
 # --- the data node --------------------------------------------------------------------------------
@@ -223,6 +223,9 @@ def served(data_dir: Path, log: Path) -> Iterator[Server]:
         **os.environ,
         "CLEARANCE_DATA": str(data_dir),
         "CLEARANCE_DATABASE_URL": f"sqlite:///{data_dir}/c.db",
+        # One grant serves every client of every round (thousands of requests a minute); the
+        # per-grant bound (transfer.throttle) is not what is measured here.
+        "CLEARANCE_GRANT_RATE": "1000000/minute",
     }
     command, extra = clearance_command()
     env.update(extra)

@@ -183,6 +183,10 @@ class ObjectDigest:
         """SHA-256 (lower-case hex) of everything so far; more updates may follow."""
         return self._hash.hexdigest()
 
+    def digest(self) -> bytes:
+        """SHA-256 (32 bytes) of everything so far; more updates may follow."""
+        return self._hash.digest()
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self._size})"
 

@@ -81,7 +81,6 @@ Messages name sizes, segment indexes and codes, never key material or plaintext.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
 import os
 import struct
@@ -221,16 +220,15 @@ def _record_binding(entry: ManifestObject) -> bytes:
     )
 
 
-def _record_mac(key: bytes, entry: ManifestObject) -> hmac.HMAC:
-    """The keyed MAC with the object's binding already fed: ``.copy()`` it per record."""
-    return hmac.new(key, _record_binding(entry), hashlib.sha256)
+def _record_tag(key: bytes, binding: bytes, body: bytes) -> bytes:
+    """HMAC-SHA256 under ``key`` of the object's binding followed by the record's body (one
+    call into OpenSSL: this runs after every chunk a pull receives)."""
+    return hmac.digest(key, binding + body, "sha256")
 
 
-def _record(mac: hmac.HMAC, segments: int, size: int, sha256: bytes) -> bytes:
+def _record(key: bytes, binding: bytes, segments: int, size: int, sha256: bytes) -> bytes:
     body = _RECORD_BODY.pack(_RECORD_MAGIC, segments, size, sha256)
-    tag = mac.copy()
-    tag.update(body)
-    return body + tag.digest()
+    return body + _record_tag(key, binding, body)
 
 
 def _prefix_size(entry: ManifestObject, segments: int) -> int:
@@ -248,9 +246,7 @@ def _read_record(path: Path, key: bytes, entry: ManifestObject) -> tuple[int, in
     if len(data) != RECORD_SIZE:
         return None
     body, mac = data[: _RECORD_BODY.size], data[_RECORD_BODY.size :]
-    expected = _record_mac(key, entry)
-    expected.update(body)
-    if not hmac.compare_digest(mac, expected.digest()):
+    if not hmac.compare_digest(mac, _record_tag(key, _record_binding(entry), body)):
         return None
     magic, segments, size, sha256 = _RECORD_BODY.unpack(body)
     if magic != _RECORD_MAGIC or not 0 < segments <= entry.segments:
@@ -468,7 +464,7 @@ class VerifyingWriter:
         self._body: BinaryIO | None = None
         self._record_fd: int | None = None
         self._record_key = b""
-        self._record_mac: hmac.HMAC | None = None
+        self._record_binding = b""
         self._found_prefix = False
         if self._record_path is not None:
             self._record_key = _record_key(reader_sk)
@@ -589,13 +585,14 @@ class VerifyingWriter:
         if self._record_fd is None:
             flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW
             self._record_fd = os.open(self._record_path, flags, 0o600)
-        if self._record_mac is None:
-            self._record_mac = _record_mac(self._record_key, self._entry)
+        if not self._record_binding:
+            self._record_binding = _record_binding(self._entry)
         data = _record(
-            self._record_mac,
+            self._record_key,
+            self._record_binding,
             self._segments,
             self._plain_digest.size,
-            bytes.fromhex(self._plain_digest.hexdigest()),
+            self._plain_digest.digest(),
         )
         os.pwrite(self._record_fd, data, 0)
         self._recorded = self._segments

@@ -84,6 +84,7 @@ from access import (
 )
 from access import verify as verify_grant
 from clearance.client.http import ClientError, NodeClient, error_from
+from clearance.client.urllib3_transport import Urllib3Transport
 from clearance.errors import ClientSideError
 from transfer import (
     Manifest,
@@ -334,20 +335,20 @@ class _WaitOutRateLimits(httpx.BaseTransport):
 
 
 class _Session:
-    """The HTTP side: the node (with the grant) and presigned URLs (without it)."""
+    """The HTTP side: the node (with the grant) and presigned URLs (without it), both over one
+    keep-alive :class:`Urllib3Transport` unless a transport is injected (tests)."""
 
     def __init__(self, options: PullOptions, transport: httpx.BaseTransport | None) -> None:
-        limits = httpx.Limits(max_connections=options.workers + 2)
         timeout = httpx.Timeout(options.timeout_s, connect=10.0)
-        to_node = transport or httpx.HTTPTransport(limits=limits)
+        wire = transport or Urllib3Transport(max_connections=options.workers + 2)
         try:
             self.api = NodeClient(
-                options.url, options.grant, _WaitOutRateLimits(to_node), timeout=timeout
+                options.url, options.grant, _WaitOutRateLimits(wire), timeout=timeout
             )
         except ClientError as exc:
             raise PullError(exc.code, exc.description) from None
         self.node = self.api.http
-        self.plain = httpx.Client(timeout=timeout, limits=limits, transport=transport)
+        self.plain = httpx.Client(timeout=timeout, transport=wire)
 
     def close(self) -> None:
         self.api.close()
@@ -474,6 +475,7 @@ class _Context:
     skipped: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     folders: set[Path] = field(default_factory=set)
+    made: set[Path] = field(default_factory=set)  # folders known to exist
 
     def out_path(self, entry: ManifestObject) -> Path:
         return self.root / entry.item / _file_name(entry)
@@ -678,7 +680,10 @@ def _fetch_once(ctx: _Context, entry: ManifestObject, first: bool) -> None:
 
 
 def _fetch(ctx: _Context, entry: ManifestObject) -> None:
-    ctx.out_path(entry).parent.mkdir(parents=True, exist_ok=True)
+    folder = ctx.out_path(entry).parent
+    if folder not in ctx.made:  # an item's objects share it: one mkdir per folder, not per object
+        folder.mkdir(parents=True, exist_ok=True)
+        ctx.made.add(folder)
     if _already_done(ctx, entry):
         ctx.headers.done(entry)
         ctx.progress.resumed(entry.body_size)

@@ -3,9 +3,10 @@
     python -m tests.helpers.pull_probe LOG [CLEARANCE-ARGS...]
 
 runs ``clearance CLEARANCE-ARGS...`` (``clearance.cli.node.main``, unchanged) with one observer:
-every chunk httpx reads from the answer to a request with a ``Range`` header (object bodies, from
-the node or from a presigned URL) is logged to LOG as a line ``<url path> <range> <bytes>``,
-written with one ``os.write`` on an ``O_APPEND`` descriptor *before* the client sees the chunk.
+every chunk the pull's transport (``Urllib3Transport``) reads from the answer to a request with
+a ``Range`` header (object bodies, from the node or from a presigned URL) is logged to LOG as a
+line ``<url path> <range> <bytes>``, written with one ``os.write`` on an ``O_APPEND`` descriptor
+*before* the client sees the chunk.
 So the log survives ``kill -9`` and never under-counts what was received.
 
 The imports come first (they take seconds); the command starts when a line arrives on standard
@@ -22,6 +23,7 @@ import httpx
 
 from clearance.cli.node import main
 from clearance.client import pull as _pull  # noqa: F401 - imported up front, like the command's own
+from clearance.client.urllib3_transport import Urllib3Transport
 
 
 class _Counted(httpx.SyncByteStream):
@@ -41,9 +43,9 @@ class _Counted(httpx.SyncByteStream):
 
 def _observe(log: str) -> None:
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    original = httpx.HTTPTransport.handle_request
+    original = Urllib3Transport.handle_request
 
-    def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+    def handle_request(self: Urllib3Transport, request: httpx.Request) -> httpx.Response:
         response = original(self, request)
         wanted = request.headers.get("range")
         if wanted is not None:
@@ -52,7 +54,7 @@ def _observe(log: str) -> None:
             response.stream = _Counted(response.stream, fd, label)
         return response
 
-    httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
+    Urllib3Transport.handle_request = handle_request  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

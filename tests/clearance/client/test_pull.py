@@ -39,6 +39,7 @@ from access import MAX_SKEW, AuditEntryRow, UNSAFE_decode_without_verification, 
 from catalog.synth import generate_holding
 from clearance.cli.node import cli
 from clearance.client.pull import PullError, PullOptions, PullResult, pull
+from clearance.client.urllib3_transport import Urllib3Transport
 from clearance.http.app import create_app
 from tests.helpers.server import serve
 from tests.transfer.world import PASSPHRASE, World, build_world, transfer_node
@@ -291,10 +292,10 @@ def _no_unverified_plaintext(
 
 
 class Recorder(httpx.BaseTransport):
-    """A real HTTP transport that remembers every request and its answer's status."""
+    """The pull's own HTTP transport, remembering every request and its answer's status."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = Urllib3Transport(max_connections=8)
         self.seen: list[tuple[httpx.Request, int]] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -655,7 +656,7 @@ class Tamper(httpx.BaseTransport):
         body: Callable[[bytes, int], bytes] | None = None,
         swap: tuple[str, frozenset[str]] | None = None,
     ) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = Urllib3Transport(max_connections=8)
         self.victim = victim
         self.header = header
         self.body = body

@@ -1,0 +1,156 @@
+"""The pull's HTTP transport against a real HTTP/1.1 server on loopback (no mocks): bodies in
+pieces of at most READ_SIZE, keep-alive across requests, httpx's errors for urllib3's, and a
+connection never reused with part of an answer still on it."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from clearance.client.urllib3_transport import READ_SIZE, Urllib3Transport
+
+BIG = bytes(range(256)) * 4096 + b"tail"  # 1 MiB + 4 bytes: not a multiple of READ_SIZE
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+    server: _Server
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, *headers: tuple[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self.server.peers.append(self.client_address)
+        if self.path == "/big":
+            self._send(200, BIG)
+        elif self.path == "/gzip":
+            self._send(200, gzip.compress(b"squeezed"), ("Content-Encoding", "gzip"))
+        elif self.path == "/cookies":
+            self._send(204, b"", ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"))
+        elif self.path == "/cut":  # promises 1000 bytes, sends 10, hangs up
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif self.path == "/slow":
+            time.sleep(1.0)
+            self._send(200, b"late")
+        else:
+            self._send(404, b"no")
+
+    def do_POST(self) -> None:
+        self.server.peers.append(self.client_address)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        echo = f"{self.headers['X-Probe']}|{self.headers['Content-Type']}|".encode() + body
+        self._send(201, echo)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.peers: list[tuple[str, int]] = []
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that gave up (the read-timeout test) is not a failure here
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    running = _Server()
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+@pytest.fixture
+def client(server: _Server) -> Iterator[httpx.Client]:
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    with httpx.Client(base_url=base, transport=Urllib3Transport(max_connections=2)) as made:
+        yield made
+
+
+def test_a_body_streams_whole_in_pieces_of_at_most_read_size(client: httpx.Client) -> None:
+    with client.stream("GET", "/big") as response:
+        pieces = list(response.iter_raw())
+    assert response.status_code == 200
+    assert b"".join(pieces) == BIG
+    assert max(len(p) for p in pieces) == READ_SIZE
+    assert len(pieces) == -(-len(BIG) // READ_SIZE)
+
+
+def test_one_connection_serves_request_after_request(client: httpx.Client, server: _Server) -> None:
+    for _ in range(3):
+        assert client.get("/big").content == BIG
+    assert len(server.peers) == 3 and len(set(server.peers)) == 1  # one TCP connection
+
+
+def test_a_request_body_headers_and_repeated_answer_headers_pass_through(
+    client: httpx.Client,
+) -> None:
+    answer = client.post("/echo", json={"objects": ["a"]}, headers={"X-Probe": "p"})
+    assert answer.status_code == 201
+    assert answer.content == b'p|application/json|{"objects":["a"]}'
+    cookies = client.get("/cookies")
+    assert cookies.status_code == 204 and cookies.headers.get_list("set-cookie") == ["a=1", "b=2"]
+
+
+def test_a_compressed_answer_is_decoded_by_httpx(client: httpx.Client) -> None:
+    assert client.get("/gzip").text == "squeezed"
+
+
+def test_a_body_cut_short_is_an_httpx_transport_error_and_the_next_request_works(
+    client: httpx.Client,
+) -> None:
+    with client.stream("GET", "/cut") as response, pytest.raises(httpx.RemoteProtocolError):
+        for _ in response.iter_raw():
+            pass
+    assert client.get("/big").content == BIG
+
+
+def test_a_body_left_half_read_closes_its_connection(client: httpx.Client, server: _Server) -> None:
+    with client.stream("GET", "/big") as response:
+        first = next(response.iter_raw())
+    assert first == BIG[:READ_SIZE]
+    assert client.get("/big").content == BIG  # not the rest of the first answer
+    assert len(set(server.peers)) == 2  # a new connection for the second request
+
+
+def test_no_server_is_a_connect_error() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    transport = Urllib3Transport(max_connections=1)
+    with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError):
+        client.get(f"http://127.0.0.1:{port}/")
+
+
+def test_a_slow_answer_is_a_read_timeout(client: httpx.Client) -> None:
+    with pytest.raises(httpx.ReadTimeout):
+        client.get("/slow", timeout=httpx.Timeout(0.2))
+
+
+def test_at_least_one_connection() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        Urllib3Transport(max_connections=0)
