@@ -82,8 +82,9 @@ from access import Conditions, Level, Mode, NewRequest, PurposeCode, Role
 from catalog.synth import generate_holding
 from clearance.node import open_node
 from clearance.publishing.folder import publish_folder
-from clearance.settings import Settings
+from clearance.settings import S3Settings, Settings
 from transfer.crypt4gh import generate_keypair, public_key_bytes
+from transfer.objects import body_key
 
 GIB = 1 << 30
 SCAN_BYTES = 10_800_000  # mean bytes published per synthetic cargo scan (all its assets)
@@ -142,9 +143,10 @@ class DataNode:
     holdings: dict[str, Holding] = field(default_factory=dict)
 
 
-def build_node(data_dir: Path, folders: dict[str, Path]) -> DataNode:
-    """A node with ``folders`` published by NLD and a GBR researcher's grant for each."""
-    node = open_node(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir}/c.db"))
+def build_node(data_dir: Path, folders: dict[str, Path], s3: S3Settings | None = None) -> DataNode:
+    """A node with ``folders`` published by NLD and a GBR researcher's grant for each; its blob
+    store is ``s3`` when given, else the local folder."""
+    node = open_node(Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir}/c.db", s3=s3))
     directory = node.directory
     for code in (OWNER, "GBR"):
         directory.add_administration(code, f"{code} customs")
@@ -215,8 +217,22 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def s3_environment(s3: S3Settings | None) -> dict[str, str]:
+    """The node's environment for blob store ``s3`` (none for the local store)."""
+    if s3 is None:
+        return {}
+    return {
+        "CLEARANCE_S3_BUCKET": s3.bucket,
+        "CLEARANCE_S3_ENDPOINT": s3.endpoint_url or "",
+        "CLEARANCE_S3_REGION": s3.region,
+        "CLEARANCE_S3_ACCESS_KEY": s3.access_key,
+        "CLEARANCE_S3_SECRET_KEY": s3.secret_key,
+        "CLEARANCE_S3_PREFIX": s3.prefix,
+    }
+
+
 @contextmanager
-def served(data_dir: Path, log: Path) -> Iterator[Server]:
+def served(data_dir: Path, log: Path, s3: S3Settings | None = None) -> Iterator[Server]:
     """``clearance serve`` (one uvicorn worker) on the node, in its own process."""
     port = free_port()
     env = {
@@ -226,6 +242,7 @@ def served(data_dir: Path, log: Path) -> Iterator[Server]:
         # One grant serves every client of every round (thousands of requests a minute); the
         # per-grant bound (transfer.throttle) is not what is measured here.
         "CLEARANCE_GRANT_RATE": "1000000/minute",
+        **s3_environment(s3),
     }
     command, extra = clearance_command()
     env.update(extra)
@@ -490,6 +507,99 @@ def run_plain(holding: Holding, server: Server, out: Path, connections: int, log
     return Run(run.seconds, received, run.client_cpu_s, run.server_cpu_s, run.max_rss)
 
 
+def run_s3_direct(
+    holding: Holding, s3: S3Settings, server: Server, out: Path, connections: int, log: Path
+) -> Run:
+    """The same encrypted bodies straight from the bucket with boto3's transfer manager (what
+    ``aws s3 cp --recursive`` runs on), ``connections`` threads, files on disk, own process."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    root = f"{s3.prefix}/" if s3.prefix else ""
+    config = out.with_name(out.name + ".json")
+    config.write_text(
+        json.dumps(
+            {
+                "endpoint": s3.endpoint_url,
+                "region": s3.region,
+                "bucket": s3.bucket,
+                "connections": connections,
+                "targets": [
+                    (root + body_key(object_id), str(out / f"{n:05d}.c4gh"))
+                    for n, object_id in enumerate(holding.objects)
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": s3.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+    }
+    run = _child([sys.executable, str(Path(__file__)), "--s3-fetch", str(config)], env, server, log)
+    received = sum(p.stat().st_size for p in out.iterdir())
+    if received != holding.body_bytes:
+        raise SystemExit(f"boto3 got {received} bytes, not {holding.body_bytes}; see {log}")
+    shutil.rmtree(out)
+    config.unlink()
+    return Run(run.seconds, received, run.client_cpu_s, run.server_cpu_s, run.max_rss)
+
+
+def s3_fetch_main(config: Path) -> None:
+    """``--s3-fetch``: boto3's TransferManager downloading every target, then waiting for all."""
+    import boto3
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
+    from s3transfer.manager import TransferManager
+
+    spec = json.loads(config.read_text(encoding="utf-8"))
+    n = spec["connections"]
+    client = boto3.client(
+        "s3",
+        endpoint_url=spec["endpoint"],
+        region_name=spec["region"],
+        config=Config(max_pool_connections=n),
+    )
+    with TransferManager(client, TransferConfig(max_concurrency=n)) as manager:
+        futures = [manager.download(spec["bucket"], key, path) for key, path in spec["targets"]]
+        for future in futures:
+            future.result()
+
+
+def s3_settings(env_file: Path) -> S3Settings:
+    """The bucket of a ``scripts/services.sh`` environment file (``CLEARANCE_TEST_S3_*``), under
+    a fresh key prefix of this run."""
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    return S3Settings(
+        bucket=values["CLEARANCE_TEST_S3_BUCKET"],
+        endpoint_url=values["CLEARANCE_TEST_S3_ENDPOINT"] or None,
+        region=values.get("CLEARANCE_TEST_S3_REGION") or "us-east-1",
+        access_key=values["CLEARANCE_TEST_S3_ACCESS_KEY"],
+        secret_key=values["CLEARANCE_TEST_S3_SECRET_KEY"],
+        prefix=f"bench-transfer-{os.getpid()}-{int(time.time())}",
+    )
+
+
+def drop_s3_prefix(s3: S3Settings) -> None:
+    """Delete what this run published to the bucket."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint_url,
+        region_name=s3.region,
+        aws_access_key_id=s3.access_key,
+        aws_secret_access_key=s3.secret_key,
+    )
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=s3.bucket, Prefix=f"{s3.prefix}/"
+    )
+    for page in pages:
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=s3.bucket, Delete={"Objects": keys})
+
+
 def fetch_main(config: Path) -> None:
     """The plain download without curl: httpx, one thread per connection, files on disk."""
     import threading
@@ -549,6 +659,7 @@ def report(
         ("plain-n", f"plain download, {plain_client}, {n} connections"),
         ("plain-1", f"plain download, {plain_client}, 1 connection"),
         ("pull-baseline", f"`clearance pull --workers {n}` of {args.baseline_checkout}"),
+        ("s3-direct", f"boto3 TransferManager, {n} threads, straight from the bucket (bodies)"),
         ("static-n", f"bare uvicorn StaticFiles, plaintext files, curl, {n} connections"),
         ("pull-quarter", f"`clearance pull --workers {n}`, {quarter_label}"),
         ("startup", "`clearance pull --help` (start-up only)"),
@@ -558,7 +669,7 @@ def report(
         if not done:
             continue
         rate = _median(done, _mb_s)
-        compared = ("pull", "plain-n", "plain-1", "pull-baseline")
+        compared = ("pull", "plain-n", "plain-1", "pull-baseline", "s3-direct")
         versus = f"{rate / best_plain:.2f}" if name in compared else "—"
         size, speed = (f"{done[0].bytes / 1e6:,.0f} MB", f"{rate:.0f}") if rate else ("—", "—")
         lines.append(
@@ -577,8 +688,10 @@ def report(
         f"({'ok' if ratio >= RATIO_FLOOR else 'BELOW'}); client peak RSS < {RSS_FLOOR_MB:.0f} MB: "
         f"{rss['pull']:.0f} MB full, {rss['pull-quarter']:.0f} MB ¼ "
         f"({'ok' if max(rss.values()) < RSS_FLOOR_MB else 'BELOW'}).",
+        *_per_core_lines(runs["pull"], full),
         *_baseline_lines(runs["pull"], baseline, full),
         *_static_lines(runs["pull"], runs.get("static-n", []), full),
+        *_s3_lines(runs["pull"], runs.get("s3-direct", [])),
         *_kill_lines(killed),
         "",
         "Command line:",
@@ -594,11 +707,45 @@ def report(
         "    " + shlex.join(["curl", *plain_command(Path("CONFIG"), 1)[1:]]),
         "",
         "Server: `clearance serve --host 127.0.0.1 --port PORT` (one uvicorn worker), SQLite, "
-        f"local blob store. Both clients write to disk in the same folder. "
+        f"{_STORES[args.s3_env is not None]}. "
+        "Every client writes to disk in the same folder. "
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs.",
     ]
     passed = ratio >= RATIO_FLOOR and max(rss.values()) < RSS_FLOOR_MB
     return "\n".join(lines), passed
+
+
+_STORES = {
+    False: "local blob store",
+    True: "S3 blob store (SeaweedFS on loopback; each body a 302 to a presigned URL)",
+}
+
+
+def _per_core_lines(pulls: list[Run], full: Holding) -> list[str]:
+    """What one core of the client does: CPU per GiB, cores kept busy, MB per CPU-second."""
+    cpu = _median(pulls, lambda r: r.client_cpu_s)
+    wall = _median(pulls, lambda r: r.seconds)
+    return [
+        "",
+        f"Pull's client CPU: {cpu / (full.body_bytes / GIB):.2f} s per GiB of body; "
+        f"{cpu / wall:.2f} cores busy on average (CPU / wall); per core "
+        f"{full.plain_bytes / 1e6 / cpu:.0f} MB of plaintext verified and written per CPU-second.",
+    ]
+
+
+def _s3_lines(pulls: list[Run], direct: list[Run]) -> list[str]:
+    """Per round, pull's body rate against boto3's straight from the bucket (same round)."""
+    if not direct:
+        return []
+    ratios = [
+        (p.bytes / p.seconds) / (d.bytes / d.seconds) for p, d in zip(pulls, direct, strict=True)
+    ]
+    return [
+        "",
+        "Pull against boto3's transfer manager straight from the same bucket (body bytes per "
+        f"second), per round: {', '.join(f'{x:.2f}' for x in ratios)} "
+        f"(median {statistics.median(ratios):.2f}; the issue's floor 0.8).",
+    ]
 
 
 def _static_lines(pulls: list[Run], static: list[Run], full: Holding) -> list[str]:
@@ -686,7 +833,14 @@ def parse_args() -> argparse.Namespace:
         type=Path,
         help="also pull with the clearance of this checkout, in the same rounds, and compare",
     )
+    parser.add_argument(
+        "--s3-env",
+        type=Path,
+        help="serve from this S3 bucket (a scripts/services.sh services.env) and compare with "
+        "boto3's transfer manager straight from the bucket",
+    )
     parser.add_argument("--fetch", type=Path, help=argparse.SUPPRESS)  # the httpx fallback
+    parser.add_argument("--s3-fetch", type=Path, help=argparse.SUPPRESS)  # boto3, own process
     return parser.parse_args()
 
 
@@ -695,6 +849,9 @@ def main() -> None:
     if args.fetch is not None:
         fetch_main(args.fetch)
         return
+    if args.s3_fetch is not None:
+        s3_fetch_main(args.s3_fetch)
+        return
     args.workdir = args.workdir.resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     folders = {
@@ -702,8 +859,9 @@ def main() -> None:
         "NLD-bench-quarter": source_folder(args.workdir, args.size_gib / 4, args.seed + 1),
     }
     plain_client = "curl" if shutil.which("curl") else "httpx"
+    s3 = s3_settings(args.s3_env) if args.s3_env is not None else None
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="node-") as tmp:
-        node = build_node(Path(tmp), folders)
+        node = build_node(Path(tmp), folders, s3)
         full, quarter = node.holdings["NLD-bench-full"], node.holdings["NLD-bench-quarter"]
         out = args.workdir / "out"
         log = args.workdir / "clients.log"
@@ -718,6 +876,8 @@ def main() -> None:
             ("pull-quarter", lambda s: run_pull(node, quarter, s, out / "pull-q", n, log)),
             ("startup", lambda s: _child([*startup[0], "pull", "--help"], startup[1], s, log)),
         ]
+        if s3 is not None:
+            jobs.insert(1, ("s3-direct", lambda s: run_s3_direct(full, s3, s, out / "s3", n, log)))
         if args.baseline_checkout is not None:
             base = args.baseline_checkout.resolve()
             jobs.insert(
@@ -727,7 +887,7 @@ def main() -> None:
         runs["static-n"] = []
         static_folder = folders["NLD-bench-full"]
         with (
-            served(node.data_dir, args.workdir / "server.log") as server,
+            served(node.data_dir, args.workdir / "server.log", s3) as server,
             static_server(static_folder, args.workdir, args.workdir / "static.log") as static,
         ):
             jobs.append(
@@ -748,6 +908,8 @@ def main() -> None:
                 half = _median(runs["pull"], lambda r: r.seconds) / 2
                 killed = kill_and_resume(node, full, server, out / "killed", n, half)
         shutil.rmtree(out, ignore_errors=True)
+    if s3 is not None:
+        drop_s3_prefix(s3)
     text, passed = report(args, node, runs, plain_client, killed)
     text += profile
     print(text)
