@@ -434,7 +434,14 @@ class TransferService:
         byte_range = None if asked is None else ByteRange(first, last, size)
         key = body_key(object_id)
         url = self._objects.blobs.presign(key, expires_s=self._presign_expires_s, byte_range=asked)
-        details: dict[str, Any] = {"object": object_id, "first": first, "last": last}
+        # Who (actor, jti), what (object, range), how much (bytes), when (the entry's time): one
+        # entry per body request, which clearance pull makes once per object (a resume: again).
+        details: dict[str, Any] = {
+            "object": object_id,
+            "first": first,
+            "last": last,
+            "bytes": last - first + 1,
+        }
         if url is not None:
             self._served(granted, "transfer.body", presigned=True, **details)
             return PresignedBody(url, byte_range)

@@ -246,6 +246,7 @@ def test_every_served_object_is_audited_with_the_grant(world: World) -> None:
         assert last.resource == "holding:NLD-X" and last.actor == "res"
     body = _audit(world, "transfer.body")[-1].details
     assert (body["object"], body["first"], body["last"]) == (entry.id, 0, 99)
+    assert body["bytes"] == 100  # how much, with who (actor, jti), what and when (entry time)
     assert world.node.audit.verify().ok
 
 

@@ -815,13 +815,19 @@ def test_tampered_answers_fail_closed(
 # --- 4. revocation and expiry stop a running pull ----------------------------------------------
 
 
+@pytest.mark.parametrize("config", [LOCAL, S3], ids=["sqlite-local", "postgresql-s3"])
 @pytest.mark.parametrize("ending", ["revoked", "expired"])
 def test_a_running_pull_stops_at_its_next_request(
-    local: Served, tmp_path: Path, ending: str
+    served: Callable[[tuple[str, str]], Served],
+    config: tuple[str, str],
+    tmp_path: Path,
+    ending: str,
 ) -> None:
     """The grant ends when the first object is done, while the other worker is mid-body: the
     next request is refused, the pull stops with the node's code, and no unverified plaintext is
-    left (the other object keeps only its verified segments)."""
+    left (the other object keeps only its verified segments). On S3 too, where each body is a
+    302 to a presigned URL: the next object's body request is the one refused."""
+    local = served(config)
     world = local.world
     token = world.request_grant("NLD-X", days=1)  # its own grant: this one ends
     jti = _jti(token)
