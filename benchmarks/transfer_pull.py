@@ -37,6 +37,16 @@ before every run:
   (65,564 bytes) plus one socket read (64 KiB) per object that was under way when the kill came
   (those with a plaintext prefix).
 
+* with ``--s3-env FILE`` (a ``scripts/services.sh`` environment file): the node's blob store is
+  that S3 bucket (pull's bodies come as 302s to presigned URLs; curl's whole-file downloads
+  stream through the node), and boto3's transfer manager (what ``aws s3 cp --recursive`` is
+  built on) fetches the same encrypted bodies straight from the bucket with N threads, in its own
+  process, in every round; pull's body rate is set against it per round (the issue's floor is
+  0.8x). What this run put in the bucket is deleted at the end.
+
+The report also gives pull's per-core figure: client CPU per GiB, cores kept busy (CPU / wall)
+and plaintext MB verified and written per client CPU-second.
+
 Rates are 10^6 bytes per second of wall time of the client process (start-up included): the
 ciphertext body bytes for pull (its plaintext rate is also shown), the bytes received for the
 plain download. Medians over ``--runs`` rounds. Floors (exit 1 below them): pull at least half the
@@ -46,7 +56,7 @@ best plain rate of the same run; client peak RSS under 200 MB, for the holding a
 phase timers, then a per-thread cProfile). The report is also written to ``--report``.
 
 Run: .venv/bin/python benchmarks/transfer_pull.py [--size-gib 2] [--runs 3] [--workers 4]
-         [--profile] [--baseline-checkout ../main]
+         [--profile] [--kill-resume] [--baseline-checkout ../main] [--s3-env services.env]
 
 Without ``.venv/bin/clearance`` in this checkout (a git worktree), the client and server run as
 ``python -c 'from clearance.cli.node import main; main()'`` with ``PYTHONPATH`` set to the
