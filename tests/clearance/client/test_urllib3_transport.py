@@ -4,15 +4,23 @@ connection never reused with part of an answer still on it."""
 
 from __future__ import annotations
 
+import datetime
 import gzip
+import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from clearance.client.urllib3_transport import READ_SIZE, Urllib3Transport
 
@@ -77,7 +85,7 @@ class _Server(ThreadingHTTPServer):
 @pytest.fixture
 def server() -> Iterator[_Server]:
     running = _Server()
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread = threading.Thread(target=running.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield running
     running.shutdown()
@@ -154,3 +162,71 @@ def test_a_slow_answer_is_a_read_timeout(client: httpx.Client) -> None:
 def test_at_least_one_connection() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Urllib3Transport(max_connections=0)
+
+
+# --- TLS: the certificate is checked, as httpx's own transport does ------------------------------
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "clearance test node")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "node.pem", folder / "node.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    cert_file, key_file = _self_signed(tmp_path)
+    running = _Server()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    running.socket = context.wrap_socket(running.socket, server_side=True)
+    thread = threading.Thread(target=running.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{running.server_address[1]}", cert_file
+    running.shutdown()
+    running.server_close()
+
+
+def test_a_certificate_nobody_trusts_is_refused(
+    tls_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = tls_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    transport = Urllib3Transport(max_connections=1)
+    with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError):
+        client.get(f"{url}/big")
+
+
+def test_a_certificate_trusted_through_ssl_cert_file_is_accepted(
+    tls_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, cert_file = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # read when the transport is made
+    transport = Urllib3Transport(max_connections=1)
+    with httpx.Client(transport=transport) as client:
+        assert client.get(f"{url}/big").content == BIG
