@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from access import Level, Role
-from catalog.synth import generate_holding
 from clearance.node import Node
 from clearance.publishing.folder import publish_folder
+from tests.helpers.synth_cache import copy_of_holding
 
 HIDDEN = "USA-reefer"
 HOLDINGS = (
@@ -55,7 +55,8 @@ def seed(node: Node, sources: Path) -> Seeded:
         HOLDINGS, start=1
     ):
         folder = sources / hid
-        generate_holding(folder, kind=kind, count=count, seed=seed_no, admin=admin)  # type: ignore[arg-type]
+        # byte-identical to a fresh generate_holding(folder, ...), generated once per process
+        copy_of_holding(folder, kind=kind, count=count, seed=seed_no, admin=admin)  # type: ignore[arg-type]
         publish_folder(
             node, folder, admin=admin, holding_id=hid, title=f"{hid} scans", description="",
             level=level, marking=marking, rel_to=rel, handling=handling, discovery=disc,

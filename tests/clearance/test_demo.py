@@ -11,6 +11,8 @@ import pytest
 
 from clearance.demo import run_demo
 from clearance.settings import Settings
+from models import demo_training
+from models.demo_models import DemoModel
 
 
 def _sha256(path: Path) -> str:
@@ -18,10 +20,14 @@ def _sha256(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_detector: DemoModel) -> tuple[Path, str]:
     data = tmp_path_factory.mktemp("demo") / "data"
     lines: list[str] = []
-    node = run_demo(Settings.from_env({"CLEARANCE_DATA": str(data)}), echo=lines.append)
+    with pytest.MonkeyPatch.context() as patch:
+        # The demo's train_on_synthetic(), as trained once for the session (tests/conftest.py):
+        # the training is deterministic, the same bytes; everything else runs as `clearance demo`.
+        patch.setattr(demo_training, "train_on_synthetic", lambda: demo_detector)
+        node = run_demo(Settings.from_env({"CLEARANCE_DATA": str(data)}), echo=lines.append)
     node.engine.dispose()
     return data, "\n".join(lines)
 

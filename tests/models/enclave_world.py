@@ -10,10 +10,10 @@ from typing import Any
 from access.policy import Principal
 from access.request_states import Conditions, Mode, NewRequest, PurposeCode
 from access.vocabulary import Level, Role
-from catalog.synth import generate_holding
 from clearance.node import Node
 from clearance.publishing.folder import publish_folder
 from models.evaluation import NewEvaluation, Split
+from tests.helpers.synth_cache import copy_of_holding
 from tests.models import onnx_builders
 
 HOLDING = "GBR-enclave"
@@ -65,7 +65,7 @@ def build(node: Node, sources: Path, rel_to: str = "NLD,GBR") -> EnclaveWorld:
     for name, (admin, role, level) in USERS.items():
         node.directory.add_user(name, admin=admin, roles=[role], clearance=level)
     who = {name: node.directory.user(name).principal() for name in USERS}
-    generate_holding(sources / HOLDING, kind="parcel", count=4, seed=5, admin="GBR")
+    copy_of_holding(sources / HOLDING, kind="parcel", count=4, seed=5, admin="GBR")
     publish_folder(
         node, sources / HOLDING, admin="GBR", holding_id=HOLDING, title="GBR enclave scans",
         description="", level="R2", marking="SENSITIVE", rel_to=rel_to, handling="enclave-only",

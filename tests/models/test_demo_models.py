@@ -27,7 +27,7 @@ from models.demo_models import (
     build_demo_detector,
     build_random_baseline,
 )
-from models.demo_training import TRAINING_SEED, load_holding, train_on_synthetic
+from models.demo_training import TRAINING_SEED, load_holding
 from models.preprocess import InputRecipe, preprocess
 
 EVAL_SEED = 7  # the held-out holding; training uses TRAINING_SEED
@@ -42,8 +42,8 @@ def held_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def detector() -> DemoModel:
-    return train_on_synthetic()
+def detector(demo_detector: DemoModel) -> DemoModel:
+    return demo_detector  # train_on_synthetic(), trained once per session (tests/models/conftest)
 
 
 def _session(model: DemoModel) -> ort.InferenceSession:

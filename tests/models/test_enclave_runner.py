@@ -25,8 +25,7 @@ from clearance.node import Node, open_node
 from clearance.publishing.folder import publish_folder
 from clearance.settings import EnclaveSettings, Settings
 from models import Worker, verify_receipt
-from models.demo_models import build_random_baseline
-from models.demo_training import train_on_synthetic
+from models.demo_models import DemoModel, build_random_baseline
 from models.evaluation import NewEvaluation, Split
 from tests.models import onnx_builders
 
@@ -87,8 +86,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 @pytest.fixture(scope="module")
-def demo_ids(world: World) -> dict[str, str]:
-    detector = train_on_synthetic()
+def demo_ids(world: World, demo_detector: DemoModel) -> dict[str, str]:
+    detector = demo_detector  # train_on_synthetic(), once per session (tests/models/conftest)
     baseline = build_random_baseline(detector.card)
     return {
         "detector": world.submit_model(detector.onnx, detector.card),

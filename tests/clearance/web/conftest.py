@@ -9,6 +9,7 @@ docs/screenshots/; ``axe`` runs axe-core (tests/clearance/web/vendor) in the pag
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +19,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
+import access.directory
 from access import Level, Role
+from access.passwords import hash_password
 from clearance.http.app import create_app
-from tests.catalog.seeded import Seeded, seed
-from tests.conftest import make_node
+from tests.catalog.seeded import Seeded
+from tests.conftest import SeededImages
 from tests.helpers.server import serve
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,17 +51,26 @@ class Site:
     seeded: Seeded
 
 
+@functools.cache
+def _hashed_once(password: str) -> str:
+    """``hash_password`` (production scrypt parameters, checked at every sign-in) made once per
+    password per session instead of once per module: about 0.4 s each, nine people, seven
+    modules. Used only while ``site`` adds its people; sign-ins verify for real."""
+    return hash_password(password)
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, pg_url_factory: object) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, seeded_images: SeededImages) -> Iterator[Site]:
     backend = "postgresql" if os.environ.get("CLEARANCE_TEST_PG_URL") else "sqlite"
-    root = tmp_path_factory.mktemp(f"web-{backend}")
-    node = make_node(backend, root / "data", pg_url_factory)
-    seeded = seed(node, root / "sources")
+    seeded: Seeded = seeded_images.copy(backend, tmp_path_factory.mktemp(f"web-{backend}"))
+    node = seeded.node
     node.directory.add_administration("CAN", "CAN customs")
-    for name, (admin, roles, clearance) in PEOPLE.items():
-        node.directory.add_user(
-            name, admin=admin, roles=roles, clearance=clearance, password=f"pw-{name}"
-        )
+    with pytest.MonkeyPatch.context() as patch:  # each module's site: the session's hashes
+        patch.setattr(access.directory, "hash_password", _hashed_once)
+        for name, (admin, roles, clearance) in PEOPLE.items():
+            node.directory.add_user(
+                name, admin=admin, roles=roles, clearance=clearance, password=f"pw-{name}"
+            )
     researcher = node.directory.user("gbr.researcher").principal()
     node.recipient_keys.register(researcher, base64.b64encode(bytes(range(1, 33))).decode())
     with serve(create_app(node)) as url:
