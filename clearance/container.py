@@ -66,7 +66,8 @@ from clearance.errors import ClientSideError
 __all__ = ["bundle_of", "database_url", "install_bundles", "main", "prepared_environment"]
 
 BUNDLE_PREFIX = "CLEARANCE_KEYS_BUNDLE"
-_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
+# Key ids are base64url, so a key file may start with "-" (1 key in 64); never with ".".
+_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
 #: What every replica must share, so must come from the bundle when keys are required.
 _REQUIRED = ("_node/storage/c4gh.sec", "paging.key")
 _AUDIT_DIR = "_node/audit/"

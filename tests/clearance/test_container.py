@@ -132,6 +132,17 @@ def test_a_key_bundle_carries_a_nodes_keys_to_another_data_folder(tmp_path: Path
     node.engine.dispose()
 
 
+def test_a_key_file_whose_base64url_id_starts_with_a_dash_is_carried(tmp_path: Path) -> None:
+    """Key ids are base64url: about one in 64 starts with "-", and its file must travel too."""
+    files = {"NLD/-Zk3.pem": b"key one", "_node/audit/-_x.pem": b"key two"}
+    bundle = json.dumps(
+        {"version": 1, "files": {p: base64.b64encode(c).decode() for p, c in files.items()}}
+    )
+    written = install_bundles({"CLEARANCE_KEYS_BUNDLE": bundle}, tmp_path, required=False)
+    assert sorted(written) == sorted(files)
+    assert all((tmp_path / path).read_bytes() == content for path, content in files.items())
+
+
 @pytest.mark.parametrize("path", ["../escape", "/etc/passwd", "a//b", "a/../../b", ".hidden", ""])
 def test_a_bundle_cannot_write_outside_keys(tmp_path: Path, path: str) -> None:
     bundle = json.dumps({"version": 1, "files": {path: base64.b64encode(b"x").decode()}})
