@@ -33,8 +33,9 @@ before every run:
 * with ``--kill-resume``, after the rounds: one pull killed with SIGKILL half-way (half the median
   pull time) and run again to the end, both under ``tests.helpers.pull_probe`` (which logs every
   body chunk received before the client sees it); the body bytes received over both runs minus
-  the holding's body bytes are the bytes fetched twice, set against the bound of one segment
-  (65,564 bytes) plus one socket read (64 KiB) per object that was under way when the kill came
+  the holding's body bytes are the bytes fetched twice, set against the issue's bound of one
+  segment (65,564 bytes; the pull reads one segment at a time) per object that was under way
+  when the kill came
   (those with a plaintext prefix).
 
 * with ``--s3-env FILE`` (a ``scripts/services.sh`` environment file): the node's blob store is
@@ -371,7 +372,7 @@ class KillResume:
 
     @property
     def bound(self) -> int:
-        return self.under_way * (65_564 + 64 * 1024)
+        return self.under_way * 65_564  # one Crypt4GH segment each
 
 
 def _probe_received(log: Path) -> int:
@@ -783,7 +784,7 @@ def _kill_lines(killed: KillResume | None) -> list[str]:
         f"Kill -9 after {killed.killed_after_s:.1f} s and resume: the client received "
         f"{killed.received:,} body bytes over both runs for {killed.body_bytes:,} bytes of body, "
         f"so {killed.refetched:,} bytes were fetched twice; {killed.under_way} objects were under "
-        f"way at the kill, bound {killed.bound:,} bytes (one segment + one 64 KiB read each): "
+        f"way at the kill, bound {killed.bound:,} bytes (one segment each): "
         f"{verdict}.",
     ]
 

@@ -98,7 +98,7 @@ from transfer import (
     sync_folders,
     verify_manifest,
 )
-from transfer.crypt4gh import public_key_bytes
+from transfer.crypt4gh import CIPHER_SEGMENT_SIZE, public_key_bytes
 
 __all__ = ["Progress", "PullError", "PullOptions", "PullResult", "pull", "read_grant"]
 
@@ -336,11 +336,18 @@ class _WaitOutRateLimits(httpx.BaseTransport):
 
 class _Session:
     """The HTTP side: the node (with the grant) and presigned URLs (without it), both over one
-    keep-alive :class:`Urllib3Transport` unless a transport is injected (tests)."""
+    keep-alive :class:`Urllib3Transport` unless a transport is injected (tests).
+
+    Bodies are read one Crypt4GH segment at a time: ranges start on segment boundaries, so each
+    piece is a whole segment, verified and recorded before the next is read. A pull killed
+    mid-object has then received at most that one segment it did not keep, and the verifier
+    takes each piece without copying it."""
 
     def __init__(self, options: PullOptions, transport: httpx.BaseTransport | None) -> None:
         timeout = httpx.Timeout(options.timeout_s, connect=10.0)
-        wire = transport or Urllib3Transport(max_connections=options.workers + 2)
+        wire = transport or Urllib3Transport(
+            max_connections=options.workers + 2, read_size=CIPHER_SEGMENT_SIZE
+        )
         try:
             self.api = NodeClient(
                 options.url, options.grant, _WaitOutRateLimits(wire), timeout=timeout

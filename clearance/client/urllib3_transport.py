@@ -9,8 +9,16 @@ httpx's API: requests, responses, errors and test seams stay httpx's.
 * **Keep-alive.** One :class:`urllib3.PoolManager`: a pool per origin (the node, a blob store's
   presigned host) keeping up to ``max_connections`` HTTP/1.1 connections open across objects, so
   each worker reuses its connection instead of a new TCP (and TLS) handshake per object.
-* **Reads.** Bodies are read in pieces of :data:`READ_SIZE` (64 KiB, what httpcore reads too), so
-  a process killed mid-object has received at most one piece it did not get to verify.
+* **Reads.** Bodies are read in pieces of ``read_size`` bytes (:data:`READ_SIZE`, 64 KiB, by
+  default; the pull asks for one Crypt4GH segment, so a process killed mid-object has received
+  at most one segment it did not get to verify). Each piece is one call into the standard
+  library's buffered socket reader (``http.client.HTTPResponse.read(n)``, which fills ``n``
+  bytes in C) on the response urllib3 opened, not urllib3's own ``read(amt)``: that path
+  (content decoding, a byte queue, bookkeeping per call) costs about a third more CPU per byte
+  (0.95 against 1.3 CPU-s per 2 GiB in four threads, docs/benchmarks.md). The body length is
+  checked here instead (a body cut short is an error, as urllib3 would make it). This reaches
+  urllib3's ``HTTPResponse._fp`` (a private attribute, stable through urllib3 2.x; the
+  dependency is pinned below 3 and the transport's tests fail if it moves).
 * **TLS.** The context is httpx's own default (:func:`httpx.create_ssl_context`: certificate
   verification, ``SSL_CERT_FILE``/``SSL_CERT_DIR`` honoured), so trust is what the other client
   commands have.
@@ -22,6 +30,7 @@ httpx's API: requests, responses, errors and test seams stay httpx's.
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,7 +49,7 @@ from urllib3.response import BaseHTTPResponse
 __all__ = ["READ_SIZE", "Urllib3Transport"]
 
 READ_SIZE = 64 * 1024
-"""Bytes per read of a response body (the largest piece a caller is handed)."""
+"""Bytes per read of a response body by default (the largest piece a caller is handed)."""
 
 # urllib3's exception → httpx's, most specific first (ConnectTimeoutError is a TimeoutError;
 # NewConnectionError is a ConnectTimeoutError in urllib3 2).
@@ -51,6 +60,9 @@ _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (SSLError, httpx.ConnectError),
     (ProtocolError, httpx.RemoteProtocolError),
     (HTTPError, httpx.TransportError),
+    (http.client.IncompleteRead, httpx.RemoteProtocolError),  # a chunked body cut short
+    (http.client.HTTPException, httpx.RemoteProtocolError),
+    (TimeoutError, httpx.ReadTimeout),  # the socket's read timeout, read past urllib3
     (OSError, httpx.ReadError),
 )
 
@@ -63,19 +75,28 @@ def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.TransportError
 
 
 class _Body(httpx.SyncByteStream):
-    """A response body in pieces of at most :data:`READ_SIZE`; the connection goes back to the
-    pool when the body was read to its end, and is closed when it was not."""
+    """A response body in pieces of ``read_size`` bytes (the last may be shorter); the
+    connection goes back to the pool when the body was read to its end, and is closed when it
+    was not."""
 
-    def __init__(self, response: BaseHTTPResponse, request: httpx.Request) -> None:
+    def __init__(self, response: BaseHTTPResponse, request: httpx.Request, read_size: int) -> None:
         self._response = response
         self._request = request
+        self._read_size = read_size
         self._finished = False
 
     def __iter__(self) -> Iterator[bytes]:
+        raw: http.client.HTTPResponse = self._response._fp  # type: ignore[attr-defined]
         try:
-            yield from self._response.stream(READ_SIZE, decode_content=False)
+            while piece := raw.read(self._read_size):
+                yield piece
         except Exception as exc:
             raise _httpx_error(exc, self._request) from exc
+        if raw.length:  # the connection closed before Content-Length bytes came
+            raise httpx.RemoteProtocolError(
+                f"the body ended {raw.length} bytes short of its Content-Length",
+                request=self._request,
+            )
         self._finished = True
 
     def close(self) -> None:
@@ -92,9 +113,12 @@ def _timeout(request: httpx.Request) -> urllib3.Timeout:
 class Urllib3Transport(httpx.BaseTransport):
     """HTTP/1.1 with keep-alive for up to ``max_connections`` connections per origin."""
 
-    def __init__(self, *, max_connections: int) -> None:
+    def __init__(self, *, max_connections: int, read_size: int = READ_SIZE) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
+        if read_size < 1:
+            raise ValueError("read_size must be at least 1")
+        self._read_size = read_size
         self._pool = urllib3.PoolManager(
             num_pools=8,
             maxsize=max_connections,
@@ -120,7 +144,7 @@ class Urllib3Transport(httpx.BaseTransport):
         return httpx.Response(
             answer.status,
             headers=list(answer.headers.iteritems()),
-            stream=_Body(answer, request),
+            stream=_Body(answer, request, self._read_size),
             extensions={
                 "http_version": b"HTTP/1.1",
                 "reason_phrase": (answer.reason or "").encode("latin-1", "replace"),

@@ -65,7 +65,6 @@ from transfer.verify import (
 
 LOCAL, S3 = ("sqlite", "local"), ("postgresql", "s3")
 REPO = Path(__file__).resolve().parents[3]
-READ_SIZE = 64 * 1024  # the most httpx (httpcore) reads from a socket at once
 
 
 class OffsetClock:
@@ -962,12 +961,13 @@ def test_kill_9_five_times_then_resume_without_fetching_verified_bytes_again(
     to completion: the result is byte-identical.
 
     The bound: an interrupted run loses, per object it was receiving, the bytes it had received
-    but not yet kept as whole verified segments: at most one segment being assembled or written
-    (CIPHER_SEGMENT_SIZE) plus one chunk read from the socket and not yet verified (≤ 64 KiB,
-    httpcore's read size). So the body bytes received over all runs ≤ total body bytes + Σ over
-    interruptions of (objects under way, ≤ workers) × (CIPHER_SEGMENT_SIZE + 64 KiB), checked per
-    object and interruption; and each resumed request starts exactly at the verified bytes kept,
-    so those are never downloaded twice. The final run wastes nothing."""
+    but not yet kept as whole verified segments. The pull reads one whole segment at a time
+    (ranges start on segment boundaries) and records it before reading the next, so that is at
+    most the one segment it was verifying or writing (CIPHER_SEGMENT_SIZE). So the body bytes
+    received over all runs ≤ total body bytes + Σ over interruptions of (objects under way,
+    ≤ workers) × CIPHER_SEGMENT_SIZE, checked per object and interruption; and each resumed
+    request starts exactly at the verified bytes kept, so those are never downloaded twice. The
+    final run wastes nothing."""
     world = local.world
     holding = "NLD-C"
     generate_holding(world.sources / holding, kind="cargo", count=1, seed=5, admin="NLD")
@@ -984,7 +984,7 @@ def test_kill_9_five_times_then_resume_without_fetching_verified_bytes_again(
     stops = [signal.SIGKILL] * 5 + [signal.SIGINT]
     args = ["pull", str(grant_file), "--url", local.url, "--key", str(world.key_file),
             "--out", str(out), "--workers", str(workers), "--limit-rate", "2.5M"]  # fmt: skip
-    assert total > len(stops) * (rate * 0.7 + workers * READ_SIZE)  # they cannot finish it
+    assert total > len(stops) * (rate * 0.7 + workers * CIPHER_SEGMENT_SIZE)  # cannot finish it
     env = {**os.environ, "C4GH_PASSPHRASE": PASSPHRASE}
     logs = [tmp_path / f"run{i}.log" for i in range(len(stops) + 1)]
     rng = random.Random(20240611)
@@ -1019,13 +1019,13 @@ def test_kill_9_five_times_then_resume_without_fetching_verified_bytes_again(
             resumable.append({o.id: _resumable(world, out, holding, o) for o in objects})
 
     runs = [_read_log(log, by_path) for log in logs]
-    bound = CIPHER_SEGMENT_SIZE + READ_SIZE
+    bound = CIPHER_SEGMENT_SIZE
     before = {o.id: 0 for o in objects}
     wasted = 0
     for i, run in enumerate(runs):
         interrupted = i < len(stops)
         after = resumable[i] if interrupted else {o.id: o.body_size for o in objects}
-        assert run.biggest_chunk <= READ_SIZE
+        assert run.biggest_chunk <= CIPHER_SEGMENT_SIZE
         for entry in objects:
             starts = run.starts.get(entry.id, [])
             if before[entry.id] == entry.body_size:  # finished earlier: not asked for again

@@ -1,6 +1,7 @@
 """The pull's HTTP transport against a real HTTP/1.1 server on loopback (no mocks): bodies in
-pieces of at most READ_SIZE, keep-alive across requests, httpx's errors for urllib3's, and a
-connection never reused with part of an answer still on it."""
+pieces of exactly the read size asked for (the last one shorter), keep-alive across requests,
+httpx's errors for urllib3's and for bodies cut short or stalled, and a connection never reused
+with part of an answer still on it."""
 
 from __future__ import annotations
 
@@ -58,6 +59,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif self.path == "/chunked-cut":  # one chunk of a chunked body, then hangs up
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"a\r\n0123456789\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif self.path == "/stall":  # headers and a first piece, then nothing for a second
+            self.send_response(200)
+            self.send_header("Content-Length", "20")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.wfile.flush()
+            time.sleep(1.0)
+            self.wfile.write(b"0123456789")
         elif self.path == "/slow":
             time.sleep(1.0)
             self._send(200, b"late")
@@ -108,6 +125,20 @@ def test_a_body_streams_whole_in_pieces_of_at_most_read_size(client: httpx.Clien
     assert len(pieces) == -(-len(BIG) // READ_SIZE)
 
 
+@pytest.mark.parametrize("read_size", [1000, 65_564])
+def test_pieces_are_exactly_the_read_size_asked_for(server: _Server, read_size: int) -> None:
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    transport = Urllib3Transport(max_connections=1, read_size=read_size)
+    with (
+        httpx.Client(base_url=base, transport=transport) as client,
+        client.stream("GET", "/big") as response,
+    ):
+        pieces = list(response.iter_raw())
+    assert b"".join(pieces) == BIG
+    assert {len(p) for p in pieces[:-1]} == {read_size}
+    assert 0 < len(pieces[-1]) <= read_size
+
+
 def test_one_connection_serves_request_after_request(client: httpx.Client, server: _Server) -> None:
     for _ in range(3):
         assert client.get("/big").content == BIG
@@ -137,6 +168,22 @@ def test_a_body_cut_short_is_an_httpx_transport_error_and_the_next_request_works
     assert client.get("/big").content == BIG
 
 
+def test_a_chunked_body_cut_short_is_an_httpx_transport_error(client: httpx.Client) -> None:
+    with client.stream("GET", "/chunked-cut") as response, pytest.raises(httpx.RemoteProtocolError):
+        for _ in response.iter_raw():
+            pass
+    assert client.get("/big").content == BIG
+
+
+def test_a_body_that_stalls_is_a_read_timeout(client: httpx.Client) -> None:
+    with (
+        client.stream("GET", "/stall", timeout=httpx.Timeout(0.2)) as response,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        for _ in response.iter_raw():
+            pass
+
+
 def test_a_body_left_half_read_closes_its_connection(client: httpx.Client, server: _Server) -> None:
     with client.stream("GET", "/big") as response:
         first = next(response.iter_raw())
@@ -162,6 +209,8 @@ def test_a_slow_answer_is_a_read_timeout(client: httpx.Client) -> None:
 def test_at_least_one_connection() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Urllib3Transport(max_connections=0)
+    with pytest.raises(ValueError, match="at least 1"):
+        Urllib3Transport(max_connections=1, read_size=0)
 
 
 # --- TLS: the certificate is checked, as httpx's own transport does ------------------------------
