@@ -675,6 +675,8 @@ def test_tampering_is_detected(filled: tuple[Node, AuditLog], name: str) -> None
         "head-columns-edited",
         "tail-rewritten",
         "head-deleted",
+        "truncated-head-other-key",
+        "truncated-head-checkpoint-signature",
     ],
 )
 def test_append_fails_closed_on_a_tampered_head(filled: tuple[Node, AuditLog], name: str) -> None:
@@ -686,6 +688,39 @@ def test_append_fails_closed_on_a_tampered_head(filled: tuple[Node, AuditLog], n
                    reason="", details={})  # fmt: skip
     with pytest.raises(AuditError), node.sessions.begin() as session:
         log.checkpoint(session)
+
+
+def test_append_verifies_the_head_signature_only_when_this_log_did_not_sign_it(
+    filled: tuple[Node, AuditLog], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head this log signed last is not verified again (its exact row is what it wrote);
+    any other head is: one another process wrote, or ours after another append."""
+    node, log = filled
+    import access.audit_log as module
+
+    verified: list[str] = []
+    real = module.verify_point
+
+    def counting(token: str, **kw: Any) -> Any:
+        verified.append(token)
+        return real(token, **kw)
+
+    monkeypatch.setattr(module, "verify_point", counting)
+
+    def append(to: AuditLog) -> None:
+        with node.sessions.begin() as session:
+            to.append(session, actor="op", admin="NLD", action="x", resource="y",
+                      decision="info", reason="", details={})  # fmt: skip
+
+    append(log)
+    append(log)
+    assert verified == []  # filled() appended last with this very log
+    other, _ = audit_log(node)  # another process: its own memory
+    append(other)
+    assert len(verified) == 1
+    append(log)  # the head is now other's: verified again
+    assert len(verified) == 2
+    assert log.verify().ok
 
 
 def test_verify_against_a_pinned_key(filled: tuple[Node, AuditLog]) -> None:

@@ -419,6 +419,37 @@ def test_a_second_run_fetches_nothing_for_a_body_kept_complete(
     assert not [name for name in _files(out) if "partial" in name]
 
 
+def test_an_object_that_cannot_be_put_in_place_fails_the_pull_and_loses_nothing(
+    local: Served, tmp_path: Path
+) -> None:
+    """An object whose final name is taken by a folder cannot be renamed into place: the pull
+    fails with that error (the workers stop), nothing unverified is left, and the object's
+    verified plaintext is kept with its record, so the re-run (folder gone) fetches none of its
+    body again."""
+    world, token = local.world, local.grant("NLD-X")
+    objects = _covered(world, token, "NLD-X")
+    out = tmp_path / "out"
+    blocked = max(objects, key=lambda o: o.body_size)
+    _final(out, "NLD-X", blocked).mkdir(parents=True)
+    with pytest.raises(IsADirectoryError):
+        pull(_options(local, token, out, workers=2))
+    assert _kept_offset(world, out, "NLD-X", blocked) == blocked.body_size
+    in_place = [o for o in objects if _final(out, "NLD-X", o).is_file()]
+    assert in_place and blocked not in in_place
+    for entry in in_place:
+        assert _sha256(_final(out, "NLD-X", entry)) == entry.plaintext_sha256
+    assert not [name for name in _files(out) if ".partial-" in name]
+
+    _final(out, "NLD-X", blocked).rmdir()
+    recorder = Recorder()
+    result = pull(_options(local, token, out), transport=recorder)
+    fetched = [r.url.path for r, _ in recorder.seen if "range" in r.headers]
+    assert not [path for path in fetched if f"/{blocked.id}/" in path]
+    assert result.skipped == len(in_place)
+    _assert_identical(world, out, "NLD-X", objects)
+    assert not [name for name in _files(out) if "partial" in name]
+
+
 DAMAGES = [None, "record-bit-flip", "record-truncated", "record-of-another-object",
            "record-under-another-key", "prefix-altered", "prefix-cut"]  # fmt: skip
 
