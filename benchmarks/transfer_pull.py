@@ -35,8 +35,7 @@ before every run:
   body chunk received before the client sees it); the body bytes received over both runs minus
   the holding's body bytes are the bytes fetched twice, set against the issue's bound of one
   segment (65,564 bytes; the pull reads one segment at a time) per object that was under way
-  when the kill came
-  (those with a plaintext prefix).
+  when the kill came (those with a plaintext prefix).
 
 * with ``--s3-env FILE`` (a ``scripts/services.sh`` environment file): the node's blob store is
   that S3 bucket (pull's bodies come as 302s to presigned URLs; curl's whole-file downloads
