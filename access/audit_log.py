@@ -68,7 +68,7 @@ from access.tables import AuditCheckpointRow, AuditEntryRow, AuditHeadRow
 
 # The tables themselves: an append runs on every audited request (one per object body a pull
 # fetches), so its statements are plain SQL through the session's connection, not the ORM's
-# unit of work (about a millisecond less per append on the node, docs/benchmarks.md).
+# unit of work (about 0.3 ms less CPU per append on the node; docs/architecture.md).
 _ENTRIES = cast(Table, AuditEntryRow.__table__)
 _HEADS = cast(Table, AuditHeadRow.__table__)
 
