@@ -60,9 +60,10 @@ _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (SSLError, httpx.ConnectError),
     (ProtocolError, httpx.RemoteProtocolError),
     (HTTPError, httpx.TransportError),
-    (http.client.IncompleteRead, httpx.RemoteProtocolError),  # a chunked body cut short
-    (http.client.HTTPException, httpx.RemoteProtocolError),
-    (TimeoutError, httpx.ReadTimeout),  # the socket's read timeout, read past urllib3
+    # Read past urllib3 (the body; see the module): http.client's errors and the socket's.
+    (http.client.IncompleteRead, httpx.RemoteProtocolError),  # chunked: cut short or malformed
+    (http.client.LineTooLong, httpx.RemoteProtocolError),  # a chunk-size line without end
+    (TimeoutError, httpx.ReadTimeout),
     (OSError, httpx.ReadError),
 )
 

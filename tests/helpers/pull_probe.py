@@ -16,6 +16,7 @@ input, so a test can start the next run while the current one is still going.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 
@@ -58,6 +59,10 @@ def _observe(log: str) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl-C as at a terminal, even when the test run itself was started in the background (a
+    # non-interactive shell starts background jobs with SIGINT ignored, and Python then keeps
+    # ignoring it: the pull would never see the test's SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     log, *args = sys.argv[1:]
     _observe(log)
     sys.stdin.readline()  # go

@@ -43,6 +43,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _broken(self, framing: tuple[str, str], sent: bytes) -> None:
+        """An answer whose body is ``sent`` and then the end of the connection."""
+        self.send_response(200)
+        self.send_header(*framing)
+        self.end_headers()
+        self.wfile.write(sent)
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
     def do_GET(self) -> None:
         self.server.peers.append(self.client_address)
         if self.path == "/big":
@@ -52,21 +62,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path == "/cookies":
             self._send(204, b"", ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"))
         elif self.path == "/cut":  # promises 1000 bytes, sends 10, hangs up
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
-            self.wfile.write(b"0123456789")
-            self.wfile.flush()
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self._broken(("Content-Length", "1000"), b"0123456789")
         elif self.path == "/chunked-cut":  # one chunk of a chunked body, then hangs up
-            self.send_response(200)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            self.wfile.write(b"a\r\n0123456789\r\n")
-            self.wfile.flush()
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self._broken(("Transfer-Encoding", "chunked"), b"a\r\n0123456789\r\n")
+        elif self.path == "/chunked-garbage":  # a chunk-size line that is not hexadecimal
+            self._broken(("Transfer-Encoding", "chunked"), b"zz\r\n0123456789\r\n0\r\n\r\n")
         elif self.path == "/stall":  # headers and a first piece, then nothing for a second
             self.send_response(200)
             self.send_header("Content-Length", "20")
@@ -170,6 +170,16 @@ def test_a_body_cut_short_is_an_httpx_transport_error_and_the_next_request_works
 
 def test_a_chunked_body_cut_short_is_an_httpx_transport_error(client: httpx.Client) -> None:
     with client.stream("GET", "/chunked-cut") as response, pytest.raises(httpx.RemoteProtocolError):
+        for _ in response.iter_raw():
+            pass
+    assert client.get("/big").content == BIG
+
+
+def test_a_malformed_chunked_body_is_an_httpx_transport_error(client: httpx.Client) -> None:
+    with (
+        client.stream("GET", "/chunked-garbage") as response,
+        pytest.raises(httpx.RemoteProtocolError, match="IncompleteRead"),
+    ):
         for _ in response.iter_raw():
             pass
     assert client.get("/big").content == BIG
