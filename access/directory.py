@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,8 +29,8 @@ from access.keys import (
 )
 from access.passwords import hash_password, needs_rehash, verify_password
 from access.policy import Principal
-from access.tables import AdministrationRow, SigningKeyRow, UserRow
-from access.tokens import TrustedKey, issue_token, verify_token
+from access.tables import AdministrationRow, RevokedTokenRow, SigningKeyRow, UserRow
+from access.tokens import MAX_SKEW, TokenClaims, TrustedKey, issue_token, verify_token
 from access.vocabulary import Level, Role, parse_admin_code
 
 __all__ = ["Directory", "UserInfo"]
@@ -272,16 +272,58 @@ class Directory:
             )
 
     def authenticate(self, token: str, *, audience: str) -> Principal:
+        """The principal ``token`` speaks for: it verifies, was not signed out, and names a
+        user of its issuer. Raises AuthenticationError (a distinct code per failure)."""
+        return self._authenticated(token, audience)[1]
+
+    def _authenticated(self, token: str, audience: str) -> tuple[TokenClaims, Principal]:
         claims = verify_token(
             token, keys=self.trusted_keys(), audience=audience, now=self._clock.now()
         )
         with self._sessions() as session:
+            if session.get(RevokedTokenRow, claims.token_id) is not None:
+                raise AuthenticationError(
+                    "token was ended by signing out: log in again", code="token-revoked"
+                )
             row = session.get(UserRow, claims.subject)
             if row is None or row.admin_id != claims.admin:
                 raise AuthenticationError(
                     "token names no user of its issuer", code="token-unknown-user"
                 )
-            return _user_info(row).principal()
+            return claims, _user_info(row).principal()
+
+    def revoke_token(self, token: str, *, audience: str) -> Principal:
+        """Sign out: ``token`` is refused from now on (it must still authenticate: a token
+        that does not is refused anyway). Audited; revoking it twice at once is harmless.
+        Records of tokens that have expired meanwhile are purged here."""
+        claims, principal = self._authenticated(token, audience)
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            expired = RevokedTokenRow.expires_at < now - MAX_SKEW  # refused by signature anyway
+            session.execute(delete(RevokedTokenRow).where(expired))
+            try:
+                with session.begin_nested():
+                    session.add(
+                        RevokedTokenRow(
+                            jti=claims.token_id,
+                            subject=claims.subject,
+                            expires_at=claims.expires_at,
+                            revoked_at=now,
+                        )
+                    )
+            except IntegrityError:  # a concurrent sign-out with the same token won
+                return principal
+            if self._audit is not None:
+                self._audit.append(
+                    session,
+                    actor=principal.user,
+                    admin=principal.admin,
+                    action="logout",
+                    resource=f"user:{principal.user}",
+                    decision="allow",
+                    reason="signed out: the token is refused until it expires",
+                )
+        return principal
 
 
 _DUMMY_HASH = hash_password("timing-equaliser-not-a-password")

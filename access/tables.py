@@ -19,6 +19,7 @@ __all__ = [
     "GrantRow",
     "RecipientKeyRow",
     "ReviewDecisionRow",
+    "RevokedTokenRow",
     "SigningKeyRow",
     "UserRow",
 ]
@@ -55,6 +56,20 @@ class UserRow(Base):
     clearance: Mapped[int] = mapped_column()
     password_hash: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RevokedTokenRow(Base):
+    """A bearer token ended before its expiry (its user signed out): refused until then.
+
+    Rows of tokens past their expiry are purged on the next sign-out; the signature check
+    refuses those tokens anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class RecipientKeyRow(Base):

@@ -1,16 +1,17 @@
-"""HTTP routes of the access package: login and the administrations' published keys (JWKS)."""
+"""HTTP routes of the access package: log in and out, and the administrations' published keys
+(JWKS)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request, Response
 
 from access.directory import Directory
 from access.errors import InvalidInput, NotFound
 from access.guard import GuardedRoute, body_limit
 from access.policy import Action, Principal
-from access.route_policy import public, requires
+from access.route_policy import bearer_token, public, requires
 from access.throttle import LoginThrottle
 from access.vocabulary import parse_admin_code
 
@@ -46,6 +47,19 @@ def login(request: Request, body: Annotated[Any, Body()] = None) -> dict[str, An
         username, address, lambda: _directory(request).login(username, password, audience=audience)
     )
     return {"access_token": token, "token_type": "Bearer"}
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Action.CATALOG_READ))],
+) -> Response:
+    """End the caller's token now: every later request with it is refused (401,
+    ``token-revoked``) until it expires. Any signed-in user may (like ``/auth/whoami``)."""
+    del principal  # authenticated and allowed above; revoke_token checks the token again
+    audience = request.app.state.settings.node_id
+    _directory(request).revoke_token(bearer_token(request), audience=audience)
+    return Response(status_code=204)
 
 
 @router.get("/.well-known/jwks.json", dependencies=[Depends(public)])

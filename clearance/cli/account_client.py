@@ -7,6 +7,7 @@ import sys
 import click
 
 from clearance.cli.client import _json, _run, _show, _url
+from clearance.cli.errors import Failure
 from clearance.client.http import NodeClient
 
 __all__ = ["login", "logout"]
@@ -38,11 +39,36 @@ def login(url: str, user: str, password_stdin: bool, as_json: bool) -> None:
 
 @click.command()
 @_url
-def logout(url: str) -> None:
-    """Forget your stored login to the node at --url."""
+@click.option(
+    "--forget-only",
+    is_flag=True,
+    help="Only forget the login here, without asking the node to end the token (it then "
+    "stays valid until it expires).",
+)
+def logout(url: str, forget_only: bool) -> None:
+    """End your login to the node at --url: the node refuses the token from now on, and it is
+    forgotten here. If the node cannot be reached the login is kept, so that you can retry."""
     from clearance.client import credentials
+    from clearance.client.http import ClientError
 
-    if _run(lambda: credentials.forget(url)):
-        click.echo(f"logged out of {credentials.node_key(url)}")
-    else:
-        click.echo(f"not logged in to {credentials.node_key(url)}")
+    saved = _run(lambda: credentials.load(url))
+    where = credentials.node_key(url)
+    if saved is None:
+        click.echo(f"not logged in to {where}")
+        return
+    if not forget_only:
+        node = _run(lambda: NodeClient(url, saved.token))
+        try:
+            node.call("POST", "/auth/logout")
+        except ClientError as exc:
+            if exc.status != 401:  # 401: the node refuses the token already (expired, ended)
+                raise Failure(
+                    f"the node did not end your token: {exc}; the login is kept",
+                    hint="try again, or `clearance logout --forget-only` to forget it here "
+                    f"only (the token stays valid until {saved.expires:%Y-%m-%d %H:%M} UTC)",
+                ) from None
+        finally:
+            node.close()
+    _run(lambda: credentials.forget(url))
+    ended = "forgot the login here only" if forget_only else "the node refuses the token now"
+    click.echo(f"logged out of {where} ({ended})")

@@ -5,7 +5,8 @@ A session is the node's own bearer token (issued by the ordinary password check,
 (``keys/web-session.key``, 32 bytes, 0600) and kept in an HttpOnly, SameSite=Strict cookie
 (Secure when the page was served over TLS) that only ``/ui`` receives. Every request verifies the
 signature and then the token itself (``Directory.authenticate``: expiry, issuer, the user still
-existing), so a page sees exactly the principal the API would.
+existing, not signed out), so a page sees exactly the principal the API would. Signing out
+ends the token on the node (``Directory.revoke_token``), not only the cookie.
 
 Before sign-in, the sign-in form is protected by a signed pre-session CSRF cookie instead.
 """

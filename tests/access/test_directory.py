@@ -22,7 +22,7 @@ from access.errors import AuthenticationError, Conflict, InvalidInput, NotFound
 from access.keys import generate_signing_key
 from access.passwords import needs_rehash
 from access.policy import Principal
-from access.tables import UserRow
+from access.tables import RevokedTokenRow, UserRow
 from access.tokens import issue_token
 from access.vocabulary import Level, Role
 from clearance.node import Node
@@ -358,3 +358,72 @@ def test_signing_key_refuses_a_key_file_others_can_read(node: Node) -> None:
     path.chmod(0o644)
     with pytest.raises(PermissionError):
         directory.signing_key("NLD")
+
+
+# --- signing out ----------------------------------------------------------------------------------
+
+
+def _revoked(node: Node) -> list[str]:
+    with node.sessions() as session:
+        return sorted(session.scalars(select(RevokedTokenRow.jti)))
+
+
+def test_a_revoked_token_is_refused_and_the_others_are_not(node: Node) -> None:
+    directory = node.directory
+    directory.add_administration("NLD", "Netherlands")
+    directory.add_user("alice", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R1)
+    ended, other = (directory.issue_token("alice", audience=AUD) for _ in range(2))
+    assert directory.revoke_token(ended, audience=AUD).user == "alice"
+    assert _auth_error(directory, ended).code == "token-revoked"
+    assert directory.authenticate(other, audience=AUD).user == "alice"  # another login lives on
+    assert _auth_error(directory, ended).code == "token-revoked"  # ending it again: refused
+    with pytest.raises(AuthenticationError) as again:
+        directory.revoke_token(ended, audience=AUD)
+    assert again.value.code == "token-revoked"
+    assert _revoked(node) == [jwt.decode(ended, options={"verify_signature": False})["jti"]]
+    out = io.StringIO()
+    node.audit.export(out)
+    logouts = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(e["actor"], e["decision"]) for e in logouts if e["action"] == "logout"] == [
+        ("alice", "allow")
+    ]
+    assert node.audit.verify().ok
+
+
+def test_a_token_that_does_not_verify_cannot_be_revoked(node: Node) -> None:
+    directory = node.directory
+    directory.add_administration("NLD", "Netherlands")
+    directory.add_user("alice", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R1)
+    token = directory.issue_token("alice", audience=AUD)
+    head, payload, signature = token.split(".")
+    flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
+    forged = f"{head}.{payload}.{flipped}"
+    for bad, code in [(forged, "token-bad-signature"), ("nonsense", "token-malformed")]:
+        with pytest.raises(AuthenticationError) as info:
+            directory.revoke_token(bad, audience=AUD)
+        assert info.value.code == code
+    with pytest.raises(AuthenticationError) as elsewhere:
+        directory.revoke_token(token, audience="urn:clearance:node:other")
+    assert elsewhere.value.code == "token-wrong-audience"
+    assert _revoked(node) == []
+    assert directory.authenticate(token, audience=AUD).user == "alice"
+
+
+def test_records_of_expired_tokens_are_purged_at_the_next_sign_out(node: Node) -> None:
+    clock = FixedClock(datetime(2026, 5, 1, 8, 0, tzinfo=UTC))
+    directory = Directory(node.sessions, node.settings.keys_dir, clock)
+    directory.add_administration("NLD", "Netherlands")
+    directory.add_user("alice", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R1)
+    short = directory.issue_token("alice", audience=AUD, ttl=timedelta(minutes=5))
+    long = directory.issue_token("alice", audience=AUD, ttl=timedelta(hours=2))
+    directory.revoke_token(short, audience=AUD)
+    clock.advance(timedelta(minutes=5, seconds=30))  # expired, but within the allowed skew
+    assert _auth_error(directory, short).code == "token-revoked"
+    later = directory.issue_token("alice", audience=AUD)
+    directory.revoke_token(later, audience=AUD)
+    assert len(_revoked(node)) == 2  # the short one is still accepted by signature: kept
+    clock.advance(timedelta(minutes=1))
+    directory.revoke_token(long, audience=AUD)
+    assert _auth_error(directory, short).code == "token-expired"
+    claims = [jwt.decode(t, options={"verify_signature": False})["jti"] for t in (later, long)]
+    assert _revoked(node) == sorted(claims)

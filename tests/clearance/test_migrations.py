@@ -1,4 +1,5 @@
-"""Migrations that add columns to tables with data: 0006 (sites) and 0007 (temporal extents)."""
+"""Migrations that add columns to tables with data: 0006 (sites) and 0007 (temporal extents);
+0008 (revoked tokens) matches its table and goes down and up again."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import func, select
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, inspect, select
 
+from access import Base
 from catalog import CollectionRow, ItemRow
 from catalog.synth import generate_holding
 from clearance.database import _alembic_config
@@ -40,3 +44,14 @@ def test_0007_fills_the_temporal_extent_of_holdings_published_before(
     first, last, year_start, year_end = migrated
     assert first <= last and year_start.month == 1 and year_start.day == 1
     assert year_end == datetime(last.year, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def test_0008_makes_the_revoked_tokens_table_as_the_model_says(node: Node) -> None:
+    with node.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in diff if "revoked_tokens" in str(d)] == []
+    config = _alembic_config(node.engine)
+    command.downgrade(config, "0007_collection_search")
+    assert "revoked_tokens" not in inspect(node.engine).get_table_names()
+    command.upgrade(config, "head")
+    assert "revoked_tokens" in inspect(node.engine).get_table_names()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 from urllib.parse import quote
 
@@ -85,6 +86,12 @@ async def sign_in(request: Request, signed: Anyone) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request, signed: Reader) -> Response:
     await checked_form(request, signed)
+    node = node_of(request)
+    # The token itself is ended, not only the cookie: a copy of the cookie is refused too.
+    with contextlib.suppress(AuthenticationError):  # ended meanwhile (another tab signed out)
+        await run_in_threadpool(
+            node.directory.revoke_token, signed.session.token, audience=node.settings.node_id
+        )
     response = RedirectResponse("/ui/sign-in", status_code=303)
     codec_of(request).end(response)
     return response

@@ -255,3 +255,26 @@ def test_internal_errors_carry_only_an_incident_id(
     assert logged
     assert logged[0].exc_info is not None
     assert "secret-detail" in str(logged[0].exc_info[1])
+
+
+# --- logout -------------------------------------------------------------------------------------
+
+
+def test_logout_ends_the_token_for_every_later_request(client: TestClient) -> None:
+    token, other = _login(client), _login(client)
+    assert client.get("/auth/whoami", headers=_bearer(token)).status_code == 200
+    ended = client.post("/auth/logout", headers=_bearer(token))
+    assert ended.status_code == 204 and ended.content == b""
+    for method, path in [("GET", "/auth/whoami"), ("POST", "/auth/logout"),
+                         ("GET", "/collections")]:  # fmt: skip
+        refused = client.request(method, path, headers=_bearer(token))
+        assert refused.status_code == 401, path
+        assert refused.json()["code"] == "token-revoked"
+        assert token not in refused.text
+    assert client.get("/auth/whoami", headers=_bearer(other)).status_code == 200
+
+
+def test_logout_needs_a_token_that_verifies(client: TestClient) -> None:
+    assert client.post("/auth/logout").json()["code"] == "token-missing"
+    forged = client.post("/auth/logout", headers=_bearer("not.a.token"))
+    assert forged.status_code == 401 and forged.json()["code"] == "token-malformed"

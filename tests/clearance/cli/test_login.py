@@ -6,8 +6,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from access import Level, Role
 from clearance.cli.node import cli
@@ -54,8 +59,13 @@ def test_login_then_commands_use_the_stored_token(
     assert listed.exit_code == 0, listed.output
     assert json.loads(listed.output) == {"requests": []}
 
+    token = json.loads((config / "logins.json").read_text())["nodes"][url]["token"]
     out = runner.invoke(cli, ["logout"], env=env)
     assert out.exit_code == 0 and f"logged out of {url}" in out.output
+    assert "the node refuses the token now" in out.output
+    # The token itself is ended on the node, not only forgotten here.
+    ended = runner.invoke(cli, ["request", "list"], env={**env, "CLEARANCE_TOKEN": token})
+    assert ended.exit_code == 1 and "token-revoked" in ended.output
     refused = runner.invoke(cli, ["request", "list"], env=env)
     assert refused.exit_code == 1
     assert f"not logged in to {url}" in refused.output
@@ -85,3 +95,57 @@ def test_an_explicit_token_wins_over_the_stored_login(
     bad = runner.invoke(cli, ["request", "list", "--token", "not-a-token"], env=env)
     assert bad.exit_code == 1
     assert "HTTP 401" in bad.output
+
+
+def _logged_in(url: str, config: Path) -> dict[str, str]:
+    env = _env(url, config)
+    result = CliRunner().invoke(
+        cli, ["login", "--user", "ann", "--password-stdin"], input=PASSWORD + "\n", env=env
+    )
+    assert result.exit_code == 0, result.output
+    return env
+
+
+def test_logout_keeps_the_login_when_the_node_cannot_end_the_token(
+    node_url: tuple[Node, str], tmp_path: Path
+) -> None:
+    _, url = node_url
+    config = tmp_path / "config"
+    env = _logged_in(url, config)
+    stored = (config / "logins.json").read_text()
+    with serve(_failing_app()) as broken:  # answers the logout with a 503
+        moved = {**env, "CLEARANCE_URL": broken}
+        (config / "logins.json").write_text(stored.replace(url, broken))
+        failed = CliRunner().invoke(cli, ["logout"], env=moved)
+        assert failed.exit_code == 1
+        assert "the node did not end your token" in failed.output
+        assert "--forget-only" in failed.output
+        assert broken in json.loads((config / "logins.json").read_text())["nodes"]
+        forgotten = CliRunner().invoke(cli, ["logout", "--forget-only"], env=moved)
+        assert forgotten.exit_code == 0, forgotten.output
+        assert "forgot the login here only" in forgotten.output
+        assert json.loads((config / "logins.json").read_text())["nodes"] == {}
+
+
+def test_logout_of_a_token_the_node_refuses_already_still_forgets_it(
+    node_url: tuple[Node, str], tmp_path: Path
+) -> None:
+    _, url = node_url
+    config = tmp_path / "config"
+    env = _logged_in(url, config)
+    token = json.loads((config / "logins.json").read_text())["nodes"][url]["token"]
+    ended = httpx.post(f"{url}/auth/logout", headers={"Authorization": f"Bearer {token}"})
+    assert ended.status_code == 204  # ended elsewhere (e.g. another copy of the login)
+    again = CliRunner().invoke(cli, ["logout"], env=env)
+    assert again.exit_code == 0, again.output
+    assert json.loads((config / "logins.json").read_text())["nodes"] == {}
+    nothing = CliRunner().invoke(cli, ["logout"], env=env)
+    assert nothing.exit_code == 0 and f"not logged in to {url}" in nothing.output
+
+
+def _failing_app() -> Starlette:
+    async def unavailable(request: Request) -> Response:
+        del request
+        return JSONResponse({"code": "unavailable", "description": "down"}, status_code=503)
+
+    return Starlette(routes=[Route("/auth/logout", unavailable, methods=["POST"])])

@@ -45,9 +45,14 @@ def test_sign_in_shows_who_and_sign_out_ends_the_session(page: Page, site: Site)
     assert "nld.steward" in who and "NLD" in who and "steward" in who and "R3" in who
     cookie = next(c for c in page.context.cookies() if c["name"] == "clearance_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/ui"
+    copy = {"clearance_session": cookie["value"]}  # as if the cookie had been stolen
+    assert httpx.get(f"{site.url}/ui/review", cookies=copy).status_code == 200
     sign_out(page)
     page.goto(f"{site.url}/ui/review")
     assert "/ui/sign-in" in page.url
+    # Signing out ended the token inside the cookie, not only the browser's copy of it.
+    replayed = httpx.get(f"{site.url}/ui/review", cookies=copy)
+    assert replayed.status_code == 303 and "/ui/sign-in" in replayed.headers["location"]
 
 
 def test_logins_are_audited_like_the_api(page: Page, site: Site) -> None:
