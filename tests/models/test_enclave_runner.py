@@ -101,14 +101,22 @@ def _value(evaluation: dict[str, Any], name: str) -> float:
     return value
 
 
+@pytest.fixture(scope="module")
+def scored(world: World, demo_ids: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The demo detector and the random baseline, each evaluated once (whichever test of this
+    module asks first runs them: no test depends on another having run)."""
+    out = {}
+    for name in ("detector", "baseline"):
+        world.evaluate(demo_ids[name])
+        out[name] = world.run_next()
+    return out
+
+
 def test_the_demo_detector_is_scored_released_and_signed(
-    world: World, demo_ids: dict[str, str]
+    world: World, scored: dict[str, dict[str, Any]]
 ) -> None:
-    world.evaluate(demo_ids["detector"])
-    detector = world.run_next()
+    detector, baseline = scored["detector"], scored["baseline"]
     assert detector["state"] == "released", detector
-    world.evaluate(demo_ids["baseline"])
-    baseline = world.run_next()
     assert baseline["state"] == "released", baseline
     # the demo detector beats the random baseline clearly, on data it never saw
     assert _value(detector, "map50") >= 0.05
@@ -127,15 +135,15 @@ def test_the_demo_detector_is_scored_released_and_signed(
 
 
 def test_a_receipt_with_one_changed_value_fails_verification(
-    world: World, demo_ids: dict[str, str]
+    world: World, scored: dict[str, dict[str, Any]]
 ) -> None:
     import base64
 
     from models import ReceiptInvalid
 
-    mine = world.node.evaluations.mine(world.researcher)
-    released = [e for e in mine if e["state"] == "released"]
-    receipt = world.node.evaluations.receipt(world.researcher, released[0]["id"])
+    assert scored["detector"]["state"] == "released", scored["detector"]
+    receipt = world.node.evaluations.receipt(world.researcher, scored["detector"]["id"])
+    verify_receipt(json.dumps(receipt).encode(), world.node.directory.jwks("GBR"))  # as issued
     statement = json.loads(base64.b64decode(receipt["payload"]))
     statement["predicate"]["released"]["values"]["map50"]["value"] += 0.01
     forged = {**receipt, "payload": base64.b64encode(json.dumps(statement).encode()).decode()}
