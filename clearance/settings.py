@@ -48,11 +48,17 @@ _DEFAULT_UPLOAD_MAX = 64 << 30
 
 @dataclass(frozen=True)
 class S3Settings:
+    """Where the blob store is and how requests to it are signed: with a static key pair
+    (``CLEARANCE_S3_CREDENTIALS=key``, the default: any S3 server) or with what AWS gives the
+    task or instance (``role``: boto3's credential chain, e.g. the ECS task role's temporary
+    credentials, refreshed by boto3; no key to keep or rotate). ``role`` takes no key: a key
+    left in the environment is refused rather than silently ignored or preferred."""
+
     bucket: str
     endpoint_url: str | None
     region: str
-    access_key: str = field(repr=False)
-    secret_key: str = field(repr=False)
+    access_key: str | None = field(repr=False)
+    secret_key: str | None = field(repr=False)
     prefix: str = ""
 
     @classmethod
@@ -61,14 +67,26 @@ class S3Settings:
         if not bucket:
             return None
         access, secret = env.get("CLEARANCE_S3_ACCESS_KEY", ""), env.get("CLEARANCE_S3_SECRET_KEY")
-        if not access or not secret:
-            raise ValueError("CLEARANCE_S3_BUCKET needs CLEARANCE_S3_ACCESS_KEY and _SECRET_KEY")
+        mode = env.get("CLEARANCE_S3_CREDENTIALS", "key")
+        if mode == "role":
+            if access or secret:
+                raise ValueError(
+                    "CLEARANCE_S3_CREDENTIALS=role signs with the role's credentials: "
+                    "unset CLEARANCE_S3_ACCESS_KEY and _SECRET_KEY"
+                )
+        elif mode != "key":
+            raise ValueError("CLEARANCE_S3_CREDENTIALS must be key or role")
+        elif not access or not secret:
+            raise ValueError(
+                "CLEARANCE_S3_BUCKET needs CLEARANCE_S3_ACCESS_KEY and _SECRET_KEY "
+                "(or CLEARANCE_S3_CREDENTIALS=role on AWS)"
+            )
         return cls(
             bucket=bucket,
             endpoint_url=env.get("CLEARANCE_S3_ENDPOINT") or None,
             region=env.get("CLEARANCE_S3_REGION") or "us-east-1",
-            access_key=access,
-            secret_key=secret,
+            access_key=access or None,
+            secret_key=secret or None,
             prefix=env.get("CLEARANCE_S3_PREFIX", ""),
         )
 

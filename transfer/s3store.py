@@ -17,10 +17,13 @@ Same contract as ``transfer.blobstore`` (see its module docstring). S3 specifics
   is used). S3 does not sign a ``Range`` header the client adds, so a URL for the whole blob
   serves any range the client asks for; with ``byte_range`` the header is signed and required.
   The URL carries the access key id (never the secret) as S3 URLs always do.
-* Credentials are handed to boto3 and not kept on the store; ``repr`` shows bucket, endpoint and
-  prefix only. Botocore errors become ``BlobStoreError`` (or ``BlobNotFound`` for 404 /
-  ``NoSuchKey``, ``BlobRangeError`` for 416) with a message naming the operation, key and S3
-  error code; the original exception is not chained, so no server text reaches a traceback.
+* Credentials are a static key pair handed to boto3, or none: then boto3's credential chain
+  (on AWS the task role's or instance profile's temporary credentials, refreshed as they near
+  expiry; a presigned URL then carries their session token and lives no longer than they do).
+  Neither is kept on the store; ``repr`` shows bucket, endpoint and prefix only. Botocore
+  errors become ``BlobStoreError`` (or ``BlobNotFound`` for 404 / ``NoSuchKey``,
+  ``BlobRangeError`` for 416) with a message naming the operation, key and S3 error code; the
+  original exception is not chained, so no server text reaches a traceback.
 """
 
 from __future__ import annotations
@@ -133,15 +136,19 @@ class S3BlobStore:
         *,
         endpoint_url: str | None,
         region: str,
-        access_key: str,
-        secret_key: str,
+        access_key: str | None,
+        secret_key: str | None,
         prefix: str = "",
         part_size: int = DEFAULT_PART_SIZE,
         connect_timeout_s: float = 5.0,
         read_timeout_s: float = 60.0,
         max_attempts: int = 3,
     ) -> None:
-        """``endpoint_url`` None means AWS itself; ``prefix`` is a key-like folder (or "")."""
+        """``endpoint_url`` None means AWS itself; ``prefix`` is a key-like folder (or "").
+        ``access_key`` and ``secret_key`` both None: boto3's credential chain signs (a role's
+        temporary credentials, refreshed by boto3); found none, the store is not made."""
+        if (access_key is None) != (secret_key is None):
+            raise ValueError("give both access_key and secret_key, or neither (a role)")
         if not _BUCKET.fullmatch(bucket):
             raise ValueError(f"invalid bucket name {bucket!r}")
         if endpoint_url is not None:
@@ -181,9 +188,15 @@ class S3BlobStore:
             read_timeout=read_timeout_s,
             retries={"mode": "standard", "max_attempts": max_attempts},
         )
-        # A private session: nothing shared with other stores or picked from a default profile.
-        # The credentials live only inside the client's signer.
-        self._s3: Any = boto3.session.Session().client(
+        # A private session: nothing shared with other stores. With a key, the credentials live
+        # only inside the client's signer; without one, the chain's provider refreshes them.
+        session = boto3.session.Session()
+        if access_key is None and session.get_credentials() is None:
+            raise ValueError(
+                "no S3 credentials: no key given and none from the AWS credential chain "
+                "(task role, instance profile, AWS_* variables)"
+            )
+        self._s3: Any = session.client(
             "s3",
             endpoint_url=endpoint_url,
             region_name=region,

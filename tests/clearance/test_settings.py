@@ -108,3 +108,27 @@ def test_enclave_settings_from_the_environment() -> None:
         EnclaveSettings.from_env({"CLEARANCE_ENCLAVE_ISOLATION": "off"})
     with pytest.raises(ValueError, match="CLEARANCE_ENCLAVE_MEMORY_MIB"):
         EnclaveSettings.from_env({"CLEARANCE_ENCLAVE_MEMORY_MIB": "-1"})
+
+
+def test_s3_credentials_are_a_key_pair_or_the_role_never_both(tmp_path: Path) -> None:
+    base = {"CLEARANCE_DATA": str(tmp_path), "CLEARANCE_S3_BUCKET": "blobs-1"}
+    key = {"CLEARANCE_S3_ACCESS_KEY": "AKIAEXAMPLE", "CLEARANCE_S3_SECRET_KEY": "s3cret-value"}
+    keyed = Settings.from_env({**base, **key}).s3
+    assert keyed is not None and (keyed.access_key, keyed.secret_key) == (
+        "AKIAEXAMPLE",
+        "s3cret-value",
+    )
+    assert "s3cret-value" not in repr(keyed)
+    role = Settings.from_env({**base, "CLEARANCE_S3_CREDENTIALS": "role"}).s3
+    assert role is not None and role.access_key is None and role.secret_key is None
+    refused = [
+        ({**base}, "needs CLEARANCE_S3_ACCESS_KEY and _SECRET_KEY"),
+        ({**base, "CLEARANCE_S3_ACCESS_KEY": "AKIAEXAMPLE"}, "needs CLEARANCE_S3_ACCESS_KEY"),
+        ({**base, **key, "CLEARANCE_S3_CREDENTIALS": "role"}, "unset CLEARANCE_S3_ACCESS_KEY"),
+        ({**base, "CLEARANCE_S3_SECRET_KEY": "x", "CLEARANCE_S3_CREDENTIALS": "role"}, "unset"),
+        ({**base, "CLEARANCE_S3_CREDENTIALS": "instance"}, "must be key or role"),
+    ]
+    for env, message in refused:
+        with pytest.raises(ValueError, match=message) as caught:
+            Settings.from_env(env)
+        assert "s3cret-value" not in str(caught.value)

@@ -8,6 +8,7 @@ empty: checkov exits 0 on files it could not parse), and the assertions below ch
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -335,6 +336,103 @@ def test_the_tasks_run_the_images_entry_point_and_health_check(
     # All but the worker (root: its sandbox child drops to nobody) run as the image's user.
     assert text.count('user                   = "10001:10001"') == 5
     assert text.count("readonlyRootFilesystem = true") == 6
+
+
+#: IAM resources of a long-lived identity with a static key: the node signs with task roles.
+STATIC_IDENTITIES = {
+    "aws_iam_user", "aws_iam_access_key", "aws_iam_user_policy", "aws_iam_user_policy_attachment",
+    "aws_iam_user_login_profile", "aws_iam_user_group_membership", "aws_iam_group",
+    "aws_iam_group_membership", "aws_iam_group_policy", "aws_iam_group_policy_attachment",
+}  # fmt: skip
+
+
+def _hcl(value: Any) -> str:
+    """A parsed HCL value written back as an expression (the inverse of load_tf, roughly)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key} = {_hcl(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl(item) for item in value) + "]"
+    if isinstance(value, str):
+        expression = re.fullmatch(r"\$\{(.*)\}", value, flags=re.S)
+        return expression[1] if expression else json.dumps(value)
+    return json.dumps(value)
+
+
+def _entry_value(text: str, start: int) -> str:
+    """The expression from ``start`` to the ``}`` that closes its ``{name = ..., value = ...}``."""
+    depth, quoted = 0, False
+    for index in range(start, len(text)):
+        char = text[index]
+        if char == '"' and text[index - 1] != "\\":
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            if depth == 0:
+                return text[start:index].strip()
+            depth -= 1
+    raise AssertionError(f"unclosed entry: {text[start:][:80]}")
+
+
+def _container_variables(expression: str, locals_: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """A task's container definitions (a jsonencode expression, as python-hcl2 leaves it) with
+    the service module's locals written in: {name: ("value"|"valueFrom", expression)}."""
+    written = {name: _hcl(value) for name, value in locals_.items()}
+    for _ in range(5):  # locals referring to locals (node_environment -> db_environment)
+        expression = re.sub(r"\blocal\.(\w+)\b", lambda m: written[m[1]], expression)
+    assert "local." not in expression, expression
+    variables: dict[str, tuple[str, str]] = {}
+    for entry in re.finditer(r'\{name = "(\w+)", (value|valueFrom) = ', expression):
+        name, kind = entry[1], entry[2]
+        assert name not in variables, name  # one entry per variable
+        variables[name] = (kind, _entry_value(expression, entry.end()))
+    return variables
+
+
+def test_the_node_signs_s3_requests_with_its_task_roles_not_a_static_key(
+    config: dict[Path, dict[str, Any]],
+) -> None:
+    found = sorted(
+        (type_, name) for type_, name, _ in _blocks(config, "resource")
+        if type_ in STATIC_IDENTITIES
+    )  # fmt: skip
+    assert found == [], "no IAM user, group or access key: the node signs with task roles"
+    (locals_,) = load_tf(TERRAFORM / "modules" / "service" / "main.tf")["locals"]
+    definitions = _of_type(config, "aws_ecs_task_definition")
+    with_bucket = set()
+    for task, body in definitions.items():
+        variables = _container_variables(body["container_definitions"], locals_)
+        assert "CLEARANCE_S3_ACCESS_KEY" not in variables, task
+        assert "CLEARANCE_S3_SECRET_KEY" not in variables, task
+        if "CLEARANCE_S3_BUCKET" in variables:  # it opens the blob store: without a key, a role
+            with_bucket.add(task)
+            assert variables["CLEARANCE_S3_BUCKET"] == ("value", "var.blob_bucket"), task
+            assert variables["CLEARANCE_S3_CREDENTIALS"] == ("value", '"role"'), task
+            assert variables["CLEARANCE_STORAGE_PASSPHRASE"][0] == "valueFrom", task
+    assert {"api", "worker"} <= with_bucket
+    assert definitions["api"]["task_role_arn"] == "${var.api_role_arn}"
+    assert definitions["worker"]["task_role_arn"] == "${var.worker_role_arn}"
+    # Those two task roles, and no other, may use the blob bucket and its key (through S3).
+    policies = _of_type(config, "aws_iam_role_policy")
+    assert policies["blob_store"]["for_each"] == "${toset(var.blob_role_names)}"
+    assert policies["blob_store"]["role"] == "${each.value}"
+    assert policies["blob_store"]["policy"] == "${data.aws_iam_policy_document.blob_store.json}"
+    example = load_tf(TERRAFORM / "examples" / "one-node" / "main.tf")
+    modules = {name: body for entry in example["module"] for name, body in entry.items()}
+    assert modules["storage"]["blob_role_names"] == [
+        "${module.roles.api_role_name}", "${module.roles.worker_role_name}",
+    ]  # fmt: skip
+    assert modules["kms"]["blob_role_arns"] == [
+        "${module.roles.api_role_arn}", "${module.roles.worker_role_arn}",
+    ]  # fmt: skip
+    kms = load_tf(TERRAFORM / "modules" / "kms" / "main.tf")
+    documents = {
+        k: v for entry in kms["data"] for k, v in entry.get("aws_iam_policy_document", {}).items()
+    }
+    (uses,) = [s for s in documents["blob"]["statement"] if s["sid"] == "NodeUsesThroughS3"]
+    assert _first(uses, "principals")["identifiers"] == "${var.blob_role_arns}"
 
 
 def test_terraform_fmt_if_terraform_is_here() -> None:

@@ -654,3 +654,89 @@ def test_broken_responses_become_blob_store_errors(
         handle.read()
     assert e.value.__context__ is None
     assert bodies[-1].closed
+
+
+# --- credentials from the AWS chain (CLEARANCE_S3_CREDENTIALS=role) ------------------------------
+
+_CHAIN_VARIABLES = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+)  # fmt: skip
+
+
+def _only_this_chain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **found: str) -> None:
+    """boto3's credential chain sees ``found`` and nothing else of this machine (no files, no
+    instance metadata)."""
+    for name in _CHAIN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name, value in found.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_without_a_key_the_chain_signs_against_a_real_server(
+    s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _only_this_chain(monkeypatch, tmp_path, AWS_ACCESS_KEY_ID=s3_env["ACCESS_KEY"],
+                     AWS_SECRET_ACCESS_KEY=s3_env["SECRET_KEY"])  # fmt: skip
+    store = make_store(s3_env, f"test-chain/{secrets.token_hex(6)}", access_key=None,
+                       secret_key=None)  # fmt: skip
+    store.put_bytes("a/blob", b"signed by the chain")
+    assert b"".join(store.read_range("a/blob", 7, 2)) == b"by"
+    url = store.presign("a/blob", expires_s=60)
+    assert httpx.get(url).content == b"signed by the chain"
+    assert s3_env["SECRET_KEY"] not in url + repr(store)
+    store.delete("a/blob")
+    _only_this_chain(monkeypatch, tmp_path, AWS_ACCESS_KEY_ID=s3_env["ACCESS_KEY"],
+                     AWS_SECRET_ACCESS_KEY="not-the-secret-0123456789")  # fmt: skip
+    wrong = make_store(s3_env, store.prefix, access_key=None, secret_key=None, max_attempts=1)
+    with pytest.raises(BlobStoreError, match="SignatureDoesNotMatch"):
+        wrong.put_bytes("a/other", b"x")
+
+
+def test_the_task_roles_credentials_come_from_the_container_endpoint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The ECS path (unit test: SeaweedFS refuses session tokens it did not issue, so the real
+    server test above goes through the environment provider of the same chain)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from tests.helpers.server import serve
+
+    asked: list[str | None] = []
+
+    async def credentials(request: Request) -> JSONResponse:
+        asked.append(request.headers.get("authorization"))
+        answer = {"AccessKeyId": "ASIATASKROLEEXAMPLE", "SecretAccessKey": SECRET,
+                  "Token": "task-session-token", "Expiration": "2099-01-01T00:00:00Z"}  # fmt: skip
+        return JSONResponse(answer)
+
+    with serve(Starlette(routes=[Route("/v2/credentials", credentials)])) as url:
+        _only_this_chain(monkeypatch, tmp_path,
+                         AWS_CONTAINER_CREDENTIALS_FULL_URI=f"{url}/v2/credentials")  # fmt: skip
+        store = S3BlobStore("b-1", endpoint_url=None, region="eu-west-1", access_key=None,
+                            secret_key=None)  # fmt: skip
+        signed = dict(parse_qsl(urlsplit(store.presign("k", expires_s=60)).query))
+    assert asked  # fetched from the endpoint ECS gives the task
+    assert signed["X-Amz-Security-Token"] == "task-session-token"
+    assert signed["X-Amz-Credential"].startswith("ASIATASKROLEEXAMPLE/")
+    assert SECRET not in str(signed)
+
+
+def test_no_credentials_at_all_and_half_a_key_are_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _only_this_chain(monkeypatch, tmp_path)
+    with pytest.raises(ValueError, match="no S3 credentials"):
+        S3BlobStore("b-1", endpoint_url=None, region="us-east-1", access_key=None,
+                    secret_key=None)  # fmt: skip
+    for access_key, secret_key in (("a", None), (None, SECRET)):
+        with pytest.raises(ValueError, match="both access_key and secret_key, or neither"):
+            S3BlobStore("b-1", endpoint_url=None, region="us-east-1", access_key=access_key,
+                        secret_key=secret_key)  # fmt: skip

@@ -27,7 +27,7 @@ module "kms" {
   source              = "../../modules/kms"
   name                = local.name
   key_admin_arns      = var.key_admin_arns
-  blob_user_arns      = [module.roles.blob_store_user_arn]
+  blob_role_arns      = [module.roles.api_role_arn, module.roles.worker_role_arn]
   audit_writer_arns   = [module.roles.audit_archive_role_arn]
   auditor_arns        = var.auditor_arns
   secret_reader_arns  = [module.roles.execution_role_arn]
@@ -53,7 +53,7 @@ module "storage" {
   audit_kms_key_arn       = module.kms.audit_key_arn
   audit_archive_role_name = module.roles.audit_archive_role_name
   logs_kms_key_arn        = module.kms.logs_key_arn
-  blob_store_group_name   = module.roles.blob_store_group_name
+  blob_role_names         = [module.roles.api_role_name, module.roles.worker_role_name]
   audit_lock_mode         = var.audit_lock_mode
   audit_retention_days    = var.audit_retention_days
 }
@@ -104,7 +104,6 @@ module "service" {
   signing_keys_secret_arn       = module.secrets.signing_keys_arn
   storage_key_secret_arn        = module.secrets.storage_key_arn
   storage_passphrase_secret_arn = module.secrets.storage_passphrase_arn
-  blob_store_secret_arn         = module.secrets.blob_store_arn
   blob_bucket                   = module.storage.blob_bucket
   logs_kms_key_arn              = module.kms.logs_key_arn
   log_retention_days            = var.log_retention_days

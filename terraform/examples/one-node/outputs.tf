@@ -69,7 +69,6 @@ output "secret_arns" {
     signing_keys       = module.secrets.signing_keys_arn
     storage_key        = module.secrets.storage_key_arn
     storage_passphrase = module.secrets.storage_passphrase_arn
-    blob_store         = module.secrets.blob_store_arn
     database_password  = module.database.master_user_secret_arn
   }
 }

@@ -52,7 +52,7 @@ data "aws_iam_policy_document" "blob" {
     resources = ["*"]
     principals {
       type        = "AWS"
-      identifiers = var.blob_user_arns
+      identifiers = var.blob_role_arns
     }
     condition {
       test     = "StringEquals"

@@ -12,9 +12,13 @@ variable "key_admin_arns" {
   }
 }
 
-variable "blob_user_arns" {
-  description = "Principals that read and write blob objects through S3 (the node's blob-store identity)."
+variable "blob_role_arns" {
+  description = "Principals that read and write blob objects through S3: the task roles the node signs its S3 requests with (the API's and the enclave workers')."
   type        = list(string)
+  validation {
+    condition     = length(var.blob_role_arns) > 0 && alltrue([for a in var.blob_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "blob_role_arns must name IAM roles by ARN (the node's task roles; no users, no wildcards)."
+  }
 }
 
 variable "audit_writer_arns" {

@@ -35,7 +35,9 @@ resource "aws_iam_role" "execution" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks.json
 }
 
-# The API tasks (clearance serve).
+# The API tasks (clearance serve). With the worker's, the roles the node signs its S3 requests
+# with (CLEARANCE_S3_CREDENTIALS=role: the task role's temporary credentials, which AWS rotates);
+# their rights on the blob bucket and its key: the storage and kms modules.
 resource "aws_iam_role" "api" {
   name               = "${var.name}-api-task"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks.json
@@ -76,24 +78,4 @@ resource "aws_iam_role" "worker_instance" {
 resource "aws_iam_instance_profile" "worker_instance" {
   name = "${var.name}-worker-instance"
   role = aws_iam_role.worker_instance.name
-}
-
-# The blob store's S3 identity. The node's S3 client takes a static access key
-# (CLEARANCE_S3_ACCESS_KEY / _SECRET_KEY, clearance/settings.py), not the task role's temporary
-# credentials, so it gets a user of its own: no console password, no policy of its own (its
-# rights come from the group the storage module makes), its key made by an operator and kept
-# in Secrets Manager only (docs/operations.md, "Deploy").
-resource "aws_iam_user" "blob_store" {
-  # checkov:skip=CKV_AWS_273:Not a person: the node's S3 client takes a static access key today (clearance/settings.py); no console access, rights only through its group. To be replaced by the task role when the code can use it.
-  name          = "${var.name}-blob-store"
-  force_destroy = false
-}
-
-resource "aws_iam_group" "blob_store" {
-  name = "${var.name}-blob-store"
-}
-
-resource "aws_iam_user_group_membership" "blob_store" {
-  user   = aws_iam_user.blob_store.name
-  groups = [aws_iam_group.blob_store.name]
 }

@@ -53,21 +53,6 @@ output "worker_instance_profile_name" {
   value       = aws_iam_instance_profile.worker_instance.name
 }
 
-output "blob_store_user_arn" {
-  description = "IAM user whose access key the node uses for S3 (the code takes static keys)."
-  value       = aws_iam_user.blob_store.arn
-}
-
-output "blob_store_user_name" {
-  description = "IAM user of the blob store (name)."
-  value       = aws_iam_user.blob_store.name
-}
-
-output "blob_store_group_name" {
-  description = "IAM group of the blob-store user (its rights: the storage module)."
-  value       = aws_iam_group.blob_store.name
-}
-
 output "ceremony_role_arn" {
   description = "Task role of key ceremonies (writes the key bundles)."
   value       = aws_iam_role.ceremony.arn

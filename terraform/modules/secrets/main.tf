@@ -8,19 +8,20 @@
 #   storage-key         CLEARANCE_KEYS_BUNDLE_STORAGE: keys/_node/storage/c4gh.sec (the Crypt4GH
 #                       storage key, scrypt-locked)
 #   storage-passphrase  CLEARANCE_STORAGE_PASSPHRASE (unlocks c4gh.sec)
-#   blob-store          CLEARANCE_S3_ACCESS_KEY / _SECRET_KEY ({"access_key", "secret_key"})
 #
-# The code reads keys from files in the data folder and the passphrase and S3 keys from the
-# environment: it cannot call KMS to sign or decrypt. ECS injects the secrets as environment
-# variables at task start; the image's entry point writes the bundles out as 0600 files and
-# removes them from the environment before the node starts.
+# No S3 key: the node signs its S3 requests with its task role's temporary credentials
+# (CLEARANCE_S3_CREDENTIALS=role, the service module), which AWS rotates.
+#
+# The code reads keys from files in the data folder and the passphrase from the environment: it
+# cannot call KMS to sign or decrypt. ECS injects the secrets as environment variables at task
+# start; the image's entry point writes the bundles out as 0600 files and removes them from the
+# environment before the node starts.
 
 locals {
   secrets = {
     signing-keys       = "Key bundle: administrations' ES256 signing keys, the audit key, the paging key"
     storage-key        = "Key bundle: the node's Crypt4GH storage key file (scrypt-locked)"
     storage-passphrase = "Passphrase of the Crypt4GH storage key file"
-    blob-store         = "Access key of the blob-store IAM user: {\"access_key\", \"secret_key\"}"
   }
 }
 

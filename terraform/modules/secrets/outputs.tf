@@ -12,8 +12,3 @@ output "storage_passphrase_arn" {
   description = "Secret: passphrase of the storage key."
   value       = aws_secretsmanager_secret.this["storage-passphrase"].arn
 }
-
-output "blob_store_arn" {
-  description = "Secret: the blob-store user's access key."
-  value       = aws_secretsmanager_secret.this["blob-store"].arn
-}

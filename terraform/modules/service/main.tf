@@ -22,6 +22,13 @@ locals {
     { name = "CLEARANCE_KEYS_REQUIRED", value = "1" },
     { name = "CLEARANCE_S3_BUCKET", value = var.blob_bucket },
     { name = "CLEARANCE_S3_REGION", value = local.region },
+    # S3 requests are signed with the task role's temporary credentials (boto3's credential
+    # chain, refreshed by it; AWS rotates them): no access key is kept anywhere, and the node
+    # refuses to start if CLEARANCE_S3_ACCESS_KEY or _SECRET_KEY is set as well. Every task with
+    # a bucket opens the blob store, so each needs this; only the api (which migrate shares) and
+    # worker task roles may use the bucket (the storage module), the ceremony and audit-archive
+    # roles open the store but never touch a blob.
+    { name = "CLEARANCE_S3_CREDENTIALS", value = "role" },
     { name = "CLEARANCE_SCHEMA_BASE_URL", value = "https://${var.domain_name}" },
     # The load balancer's nodes are the only proxies trusted for X-Forwarded-For.
     { name = "FORWARDED_ALLOW_IPS", value = join(",", var.public_subnet_cidrs) },
@@ -31,8 +38,6 @@ locals {
     { name = "CLEARANCE_KEYS_BUNDLE_SIGNING", valueFrom = var.signing_keys_secret_arn },
     { name = "CLEARANCE_KEYS_BUNDLE_STORAGE", valueFrom = var.storage_key_secret_arn },
     { name = "CLEARANCE_STORAGE_PASSPHRASE", valueFrom = var.storage_passphrase_secret_arn },
-    { name = "CLEARANCE_S3_ACCESS_KEY", valueFrom = "${var.blob_store_secret_arn}:access_key::" },
-    { name = "CLEARANCE_S3_SECRET_KEY", valueFrom = "${var.blob_store_secret_arn}:secret_key::" },
   ])
   data_mounts = [
     { sourceVolume = "data", containerPath = local.data_path, readOnly = false },
@@ -102,8 +107,10 @@ resource "aws_iam_role_policy" "execution" {
   policy = data.aws_iam_policy_document.execution.json
 }
 
-# The task roles (api, worker, metrics) get no policy: the node reaches S3 with the blob-store
-# user's key and PostgreSQL with its password; it calls no other AWS API.
+# The api and worker task roles get one policy, the blob bucket's object actions and the blob key
+# through S3 (the storage module): the node signs its S3 requests with them
+# (CLEARANCE_S3_CREDENTIALS=role). The metrics task role gets none. The node reaches PostgreSQL
+# with its password and calls no other AWS API.
 
 # --- security groups --------------------------------------------------------------------------
 

@@ -103,11 +103,6 @@ variable "storage_passphrase_secret_arn" {
   type        = string
 }
 
-variable "blob_store_secret_arn" {
-  description = "Secret: the blob-store user's access key."
-  type        = string
-}
-
 variable "blob_bucket" {
   description = "The blob bucket's name."
   type        = string

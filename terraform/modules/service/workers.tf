@@ -51,6 +51,9 @@ data "aws_iam_policy_document" "worker_instance" {
   }
 }
 
+# The instance role serves the ECS agent only: no blob rights. The worker's node code runs in its
+# ECS task and signs S3 requests with the worker task role (ECS_ENABLE_TASK_IAM_ROLE below; awsvpc
+# tasks cannot reach the instance's IMDS, ECS_AWSVPC_BLOCK_IMDS), and an enclave has no network.
 resource "aws_iam_role_policy" "worker_instance" {
   name   = "ecs-agent"
   role   = var.worker_instance_role_name

@@ -390,8 +390,14 @@ resource "aws_s3_bucket_object_lock_configuration" "audit" {
 }
 
 # --- who may use the buckets ------------------------------------------------------------------
-# The node's blob-store identity (an IAM user in a group: the code takes static S3 keys) gets the
-# object actions it uses on the blob bucket, and nothing on the others.
+# The task roles that run node code touching blobs (blob_role_names: the API's, which the
+# migration task shares, and the enclave workers') get the object actions the node uses on the
+# blob bucket, and nothing on the others. The node signs with those roles' temporary credentials
+# (CLEARANCE_S3_CREDENTIALS=role); no IAM user, no access key. The workers' EC2 instance role is
+# not among them: the worker's code runs in its ECS task, with the task role (awsvpc, IMDS blocked
+# to tasks), and the instance role serves only the ECS agent (and, with enclave_pcr0, the
+# attested KMS Decrypt of the enclave key: an enclave has no network and gets its inputs from the
+# worker task, so it never reads the bucket itself).
 
 data "aws_iam_policy_document" "blob_store" {
   statement {
@@ -419,10 +425,11 @@ data "aws_iam_policy_document" "blob_store" {
   }
 }
 
-resource "aws_iam_group_policy" "blob_store" {
-  name   = "blob-bucket-objects"
-  group  = var.blob_store_group_name
-  policy = data.aws_iam_policy_document.blob_store.json
+resource "aws_iam_role_policy" "blob_store" {
+  for_each = toset(var.blob_role_names)
+  name     = "blob-bucket-objects"
+  role     = each.value
+  policy   = data.aws_iam_policy_document.blob_store.json
 }
 
 # The audit-archive task puts new objects into the audit bucket; Object Lock keeps them.

@@ -28,9 +28,13 @@ variable "logs_kms_key_arn" {
   type        = string
 }
 
-variable "blob_store_group_name" {
-  description = "IAM group of the user the node's S3 client signs as."
-  type        = string
+variable "blob_role_names" {
+  description = "Task roles (names) whose temporary credentials the node signs its S3 requests with (CLEARANCE_S3_CREDENTIALS=role): the API's and the enclave workers'. They get the blob bucket's object actions and the blob key through S3."
+  type        = list(string)
+  validation {
+    condition     = length(var.blob_role_names) > 0
+    error_message = "blob_role_names may not be empty: the node needs a role that reaches the blob bucket."
+  }
 }
 
 variable "abort_multipart_days" {
