@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check access catalog transfer models clearance tests benchmarks
+	$(BIN)/ruff format --check access catalog transfer models clearance tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

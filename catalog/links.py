@@ -33,7 +33,9 @@ QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 _DEPRECATED_LICENCES = {"proprietary", "various"}
 #: What an asset href serves: the file in a Crypt4GH container (GA4GH), for the grantee's key.
 #: There is no registered media type for Crypt4GH; the profile names the specification.
-CRYPT4GH_TYPE = 'application/octet-stream; profile="https://samtools.github.io/hts-specs/crypt4gh.pdf"'
+CRYPT4GH_TYPE = (
+    'application/octet-stream; profile="https://samtools.github.io/hts-specs/crypt4gh.pdf"'
+)
 GRANT_ROLE = "grant-required"  # an asset role: the href answers only to a grant's token
 #: Our extensions' canonical identifiers, as stored; served under the deployment's base URL.
 CANONICAL_EXTENSIONS = "https://clearance.example/stac/"

@@ -291,7 +291,9 @@ def collection_search_from_get(query: Mapping[str, str]) -> CollectionSearch:
         start=start,
         end=end,
         cql2=_filter(
-            query.get("filter"), query.get("filter-lang"), query.get("filter-crs"),
+            query.get("filter"),
+            query.get("filter-lang"),
+            query.get("filter-crs"),
             COLLECTION_QUERYABLES,
         ),
         limit=_limit(query["limit"]) if query.get("limit") else None,

@@ -83,7 +83,6 @@ class SearchRequest:
         if unknown:
             raise ValueError(f"cannot sort by {unknown[0]!r}; sortable: {', '.join(SORTABLES)}")
 
-
     def digest(self) -> str:
         """What a paging token is bound to: the search, without its token and page size."""
         geometry = None if self.intersects is None else self.intersects.wkb_hex

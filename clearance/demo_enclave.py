@@ -127,5 +127,7 @@ def _hostile(node: Node, gbr: Principal, grant: str, paths: dict[str, Path], ech
     limits = sandbox_limits(node)
     short = SandboxLimits(limits.memory_bytes, 5, 30.0, limits.threads, limits.max_output_bytes)
     done = _run_one(node, enclave_runner(node, short))
-    echo(f"    10^12-iteration Loop (admitted: standard ops only): {done['state']}, "
-         f"outcome {done['outcome']} (5 s of CPU in the demo); nothing else is told")
+    echo(
+        f"    10^12-iteration Loop (admitted: standard ops only): {done['state']}, "
+        f"outcome {done['outcome']} (5 s of CPU in the demo); nothing else is told"
+    )

@@ -108,9 +108,7 @@ class HoldingQuery:
         return params
 
 
-def search_holdings(
-    client: NodeClient, base: str, query: HoldingQuery
-) -> Iterator[dict[str, Any]]:
+def search_holdings(client: NodeClient, base: str, query: HoldingQuery) -> Iterator[dict[str, Any]]:
     """Up to ``query.limit`` holdings the caller may discover that match, by id."""
     page = client.call("GET", "/collections?" + urlencode(query.params()))
     left = query.limit

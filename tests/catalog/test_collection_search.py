@@ -62,8 +62,12 @@ def test_without_parameters_every_discoverable_holding(seeded: Seeded, base_url:
 
 def test_pills_in_parcels_is_one_query(seeded: Seeded, base_url: str) -> None:
     expected = {h for h in ALL if _has_pills_in_parcels(seeded, h)}
-    found = _ids(seeded, base_url, "gbr",
-                 filter=f"\"label:classes\" = '{PILLS}' AND \"xray:conveyance\" = 'parcel'")
+    found = _ids(
+        seeded,
+        base_url,
+        "gbr",
+        filter=f"\"label:classes\" = '{PILLS}' AND \"xray:conveyance\" = 'parcel'",
+    )
     assert found == expected
     assert expected, "the fixture must have a parcel scan with pills"
 
@@ -102,7 +106,7 @@ def test_a_scan_filter_does_not_reach_holdings_whose_scans_one_may_not_see(
     seeded.tokens["gbr-r1"] = token
     assert "NLD-cargo" in _ids(seeded, base_url, "gbr-r1")
     assert "NLD-cargo" in _ids(seeded, base_url, "gbr-r1", filter="\"sec:owner\" = 'NLD'")
-    scan_filter = "\"xray:object_count\" >= 0"  # true of every scan
+    scan_filter = '"xray:object_count" >= 0'  # true of every scan
     assert "NLD-cargo" not in _ids(seeded, base_url, "gbr-r1", filter=scan_filter)
     assert "NLD-cargo" in _ids(seeded, base_url, "gbr", filter=scan_filter)
     # Its temporal extent is matched as it is shown to gbr-r1: widened to calendar years.

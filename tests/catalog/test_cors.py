@@ -66,8 +66,16 @@ def test_origins_setting(text: str, expected: tuple[str, ...]) -> None:
     assert cors_origins(text) == expected
 
 
-@pytest.mark.parametrize("text", ["*,https://a.example", "https://a.example/path",
-                                  "a.example", "ftp://a.example", "https://a.example:99999x"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "*,https://a.example",
+        "https://a.example/path",
+        "a.example",
+        "ftp://a.example",
+        "https://a.example:99999x",
+    ],
+)
 def test_bad_origins_are_refused_at_start(text: str) -> None:
     with pytest.raises(ValueError, match="CLEARANCE_CORS_ORIGINS"):
         Settings.from_env({"CLEARANCE_CORS_ORIGINS": text, "CLEARANCE_DATA": "/tmp/x"})

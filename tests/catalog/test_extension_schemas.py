@@ -77,13 +77,16 @@ def test_documents_name_the_node_and_validate_against_what_it_serves(
 
 
 def test_the_schema_base_is_configurable(seeded: Seeded) -> None:
-    settings = dataclasses.replace(seeded.node.settings,
-                                   schema_base_url="https://schemas.customs.example/clearance")
+    settings = dataclasses.replace(
+        seeded.node.settings, schema_base_url="https://schemas.customs.example/clearance"
+    )
     node = dataclasses.replace(seeded.node, settings=settings)  # fmt: skip
     with TestClient(create_app(node)) as client:
         client.headers["Authorization"] = f"Bearer {seeded.tokens['gbr']}"
         item = client.get("/collections/GBR-parcel/items?limit=1").json()["features"][0]
-        expected = "https://schemas.customs.example/clearance/stac/extensions/xray/v1.1.0/schema.json"
+        expected = (
+            "https://schemas.customs.example/clearance/stac/extensions/xray/v1.1.0/schema.json"
+        )
         assert expected in item["stac_extensions"]
         served = client.get("/stac/extensions/xray/v1.1.0/schema.json").json()
         assert served["$id"] == expected

@@ -124,9 +124,7 @@ def test_a_walk_reaches_every_item_once_in_order(
     assert walked == [(f["collection"], f["id"]) for f in everything["features"]]  # same order
 
 
-def test_get_next_links_walk_too_and_pystac_client_matches(
-    seeded: Seeded, base_url: str
-) -> None:
+def test_get_next_links_walk_too_and_pystac_client_matches(seeded: Seeded, base_url: str) -> None:
     client = Client.open(base_url, headers={"Authorization": f"Bearer {seeded.tokens['nld']}"})
     search = client.search(limit=3, method="GET")
     ids = [(i.collection_id, i.id) for i in search.items()]
@@ -134,9 +132,7 @@ def test_get_next_links_walk_too_and_pystac_client_matches(
     assert search.matched() == len(ids)  # numberMatched, as pystac-client reads it
 
 
-def test_number_matched_counts_only_what_the_caller_may_see(
-    seeded: Seeded, base_url: str
-) -> None:
+def test_number_matched_counts_only_what_the_caller_may_see(seeded: Seeded, base_url: str) -> None:
     nld = _post(base_url, seeded.tokens["nld"], {"limit": 1}).json()
     gbr = _post(base_url, seeded.tokens["gbr"], {"limit": 1}).json()
     assert nld["numberMatched"] == len(_all_visible(seeded, "nld"))
@@ -178,8 +174,11 @@ def test_sqlite_is_told_the_filters_are_likely_only_for_the_datetime_walk() -> N
     text = str(walk.compile(dialect=sqlite.dialect()))
     assert text.count("likely(") == 3  # the bbox (sites), and each term of the filter's AND
     assert "likely(" not in str(walk.compile(dialect=postgresql.dialect()))
-    sorted_by_count = build_query(params.from_get({"filter": "\"xray:conveyance\" = 'post'",
-                                                   "sortby": "-xray:object_count"}), who, walk=True)
+    sorted_by_count = build_query(
+        params.from_get({"filter": "\"xray:conveyance\" = 'post'", "sortby": "-xray:object_count"}),
+        who,
+        walk=True,
+    )
     assert "likely(" not in str(sorted_by_count.compile(dialect=sqlite.dialect()))
     # a caller who sees few scans: the planner's own choice (e.g. the holding index)
     assert "likely(" not in str(build_query(search, who).compile(dialect=sqlite.dialect()))

@@ -70,18 +70,16 @@ def test_intersects_is_exact_a_hole_excludes(seeded: Seeded, seeded_url: str) ->
     rtm = site("NLRTM")
     outer = _box(rtm.lon - 1, rtm.lat - 1, rtm.lon + 1, rtm.lat + 1)[0]
     hole = _box(rtm.lon - 0.05, rtm.lat - 0.05, rtm.lon + 0.05, rtm.lat + 0.05)[0]
-    found = {i.properties["xray:site"] for i in
-             client.search(intersects={"type": "Polygon", "coordinates": [outer, hole]}).items()}
+    found = {
+        i.properties["xray:site"]
+        for i in client.search(intersects={"type": "Polygon", "coordinates": [outer, hole]}).items()
+    }
     assert "NLRTM" not in found
     point = {"type": "Point", "coordinates": [rtm.lon, rtm.lat]}
-    assert {i.properties["xray:site"] for i in client.search(intersects=point).items()} == {
-        "NLRTM"
-    }
+    assert {i.properties["xray:site"] for i in client.search(intersects=point).items()} == {"NLRTM"}
 
 
-def test_a_partner_never_finds_the_hidden_holding_by_place(
-    seeded: Seeded, seeded_url: str
-) -> None:
+def test_a_partner_never_finds_the_hidden_holding_by_place(seeded: Seeded, seeded_url: str) -> None:
     usa = {s for s in _sites(seeded, HIDDEN).values()}
     assert usa, "the hidden holding has sites"
     world = [-180, -90, 180, 90]

@@ -46,10 +46,23 @@ def _allowed(line: str) -> bool:
 @pytest.fixture(scope="module")
 def validator_output(seeded: Seeded) -> str:
     with serve(create_app(seeded.node)) as url:
-        args = [sys.executable, "-m", "tests.helpers.offline_stac_validator",
-                "--root-url", url, "--auth-bearer-token", seeded.tokens["gbr"],
-                "--collection", "GBR-parcel", "--geometry", json.dumps(GREAT_BRITAIN),
-                "--fields-nested-property", "properties.xray:modality", "--log-level", "WARN"]
+        args = [
+            sys.executable,
+            "-m",
+            "tests.helpers.offline_stac_validator",
+            "--root-url",
+            url,
+            "--auth-bearer-token",
+            seeded.tokens["gbr"],
+            "--collection",
+            "GBR-parcel",
+            "--geometry",
+            json.dumps(GREAT_BRITAIN),
+            "--fields-nested-property",
+            "properties.xray:modality",
+            "--log-level",
+            "WARN",
+        ]
         for name in CLASSES:
             args += ["--conformance", name]  # fmt: skip
         done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -116,8 +116,6 @@ def test_enclave_policies_are_validated_and_changed_member_by_member() -> None:
             EnclavePolicy().changed(bad)
 
 
-
-
 def test_an_enclave_policy_is_always_one_the_release_control_accepts() -> None:
     from models.release import ReleasePolicy
 

@@ -25,9 +25,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("site", sa.String(length=5), nullable=True))
         batch.add_column(sa.Column("lon", sa.Float(), nullable=True))
         batch.add_column(sa.Column("lat", sa.Float(), nullable=True))
-    op.create_index(
-        "ix_items_site_datetime", "items", ["site", "datetime", "collection_id", "id"]
-    )
+    op.create_index("ix_items_site_datetime", "items", ["site", "datetime", "collection_id", "id"])
     with op.batch_alter_table("collections", recreate="never") as batch:
         for name in _EXTENT:
             batch.add_column(sa.Column(name, sa.Float(), nullable=True))

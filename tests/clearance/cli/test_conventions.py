@@ -106,7 +106,7 @@ def test_keys_generate_prompts_refuses_to_overwrite_and_prints_the_one_encoding(
     first = _invoke("keys", "generate", str(prefix), "--json", env={"C4GH_PASSPHRASE": ""},
                     stdin="s3cret pass\ns3cret pass\n")  # fmt: skip
     assert first.exit_code == 0, first.output
-    shown = json.loads(first.stdout[first.stdout.index("{"):])
+    shown = json.loads(first.stdout[first.stdout.index("{") :])
     secret, public = tmp_path / "me.sec", tmp_path / "me.pub"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert shown["public_key"] == _pub_base64(public)  # one encoding: base64 of the 32 bytes

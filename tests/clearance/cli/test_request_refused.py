@@ -18,7 +18,9 @@ from tests.helpers.server import serve
 
 
 def test_a_request_refused_by_policy_exits_3(tmp_path: Path) -> None:
-    node = open_node(Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/r.db"))
+    node = open_node(
+        Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/r.db")
+    )
     node.directory.add_administration("GBR", "UK Border Force")
     node.directory.add_administration("NLD", "Douane")
     node.directory.add_user("ann", admin="NLD", roles=[Role.RESEARCHER], clearance=Level.R1)

@@ -108,9 +108,7 @@ def test_steward_sees_what_a_filtered_request_selects_then_data_by_request_and_g
     assert {p.parent.name for p in (tmp_path / "by-grant" / "GBR-p").glob("*/*.json")} == items
 
 
-def test_pull_names_what_is_missing(
-    people: dict[str, dict[str, str]], tmp_path: Path
-) -> None:
+def test_pull_names_what_is_missing(people: dict[str, dict[str, str]], tmp_path: Path) -> None:
     ann = people["ann"]
     request_id = json.loads(_ok(_create(ann, "--json")))["id"]
     key = ["--key", str(tmp_path / "ann.sec"), "--out", str(tmp_path / "out")]
