@@ -276,5 +276,13 @@ def test_logout_ends_the_token_for_every_later_request(client: TestClient) -> No
 
 def test_logout_needs_a_token_that_verifies(client: TestClient) -> None:
     assert client.post("/auth/logout").json()["code"] == "token-missing"
-    forged = client.post("/auth/logout", headers=_bearer("not.a.token"))
-    assert forged.status_code == 401 and forged.json()["code"] == "token-malformed"
+    for header, code in [
+        ({"Authorization": "Basic YWxpY2U6cHc="}, "token-missing"),
+        (_bearer("not.a.token"), "token-malformed"),
+        (_bearer("e" * 20_000), "token-malformed"),
+    ]:
+        refused = client.post("/auth/logout", headers=header, content=b"x" * 100_000)
+        assert refused.status_code == 401 and refused.json()["code"] == code
+    token = _login(client)
+    assert client.get("/auth/logout", headers=_bearer(token)).status_code == 405
+    assert client.get("/auth/whoami", headers=_bearer(token)).status_code == 200
