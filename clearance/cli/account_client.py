@@ -8,7 +8,7 @@ import click
 
 from clearance.cli.client import _json, _run, _show, _url
 from clearance.cli.errors import Failure
-from clearance.client.http import NodeClient
+from clearance.client.http import ClientError, NodeClient
 
 __all__ = ["login", "logout"]
 
@@ -49,7 +49,6 @@ def logout(url: str, forget_only: bool) -> None:
     """End your login to the node at --url: the node refuses the token from now on, and it is
     forgotten here. If the node cannot be reached the login is kept, so that you can retry."""
     from clearance.client import credentials
-    from clearance.client.http import ClientError
 
     saved = _run(lambda: credentials.load(url))
     where = credentials.node_key(url)

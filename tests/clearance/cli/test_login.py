@@ -97,21 +97,22 @@ def test_an_explicit_token_wins_over_the_stored_login(
     assert "HTTP 401" in bad.output
 
 
-def _logged_in(url: str, config: Path) -> dict[str, str]:
+def _logged_in(node_url: tuple[Node, str], tmp_path: Path) -> tuple[str, Path, dict[str, str]]:
+    """ann logged in with her own config folder: the node's URL, the folder, the environment."""
+    _, url = node_url
+    config = tmp_path / "config"
     env = _env(url, config)
     result = CliRunner().invoke(
         cli, ["login", "--user", "ann", "--password-stdin"], input=PASSWORD + "\n", env=env
     )
     assert result.exit_code == 0, result.output
-    return env
+    return url, config, env
 
 
 def test_logout_keeps_the_login_when_the_node_cannot_end_the_token(
     node_url: tuple[Node, str], tmp_path: Path
 ) -> None:
-    _, url = node_url
-    config = tmp_path / "config"
-    env = _logged_in(url, config)
+    url, config, env = _logged_in(node_url, tmp_path)
     stored = (config / "logins.json").read_text()
     with serve(_failing_app()) as broken:  # answers the logout with a 503
         moved = {**env, "CLEARANCE_URL": broken}
@@ -130,9 +131,7 @@ def test_logout_keeps_the_login_when_the_node_cannot_end_the_token(
 def test_logout_of_a_token_the_node_refuses_already_still_forgets_it(
     node_url: tuple[Node, str], tmp_path: Path
 ) -> None:
-    _, url = node_url
-    config = tmp_path / "config"
-    env = _logged_in(url, config)
+    url, config, env = _logged_in(node_url, tmp_path)
     token = json.loads((config / "logins.json").read_text())["nodes"][url]["token"]
     ended = httpx.post(f"{url}/auth/logout", headers={"Authorization": f"Bearer {token}"})
     assert ended.status_code == 204  # ended elsewhere (e.g. another copy of the login)
